@@ -1,0 +1,61 @@
+# CoPlan: the commands the README names. Everything installs into .venv from the project's files.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := app:create_app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test test-sqlite test-postgres lint bench translations system-deps clean
+
+$(BIN)/activate:
+	$(PY) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/activate
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -q -d app/translations
+
+# Chromium and a CJK TrueType font (browser tests, PDFs): installed with apt when root.
+system-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing="$$missing fonts-wqy-microhei"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing with apt"; \
+	    (apt-get install -y -q $$missing || (apt-get update -q && apt-get install -y -q $$missing)) >/dev/null; \
+	  else echo "note: please install$$missing (apt-get install$$missing); browser tests and PDFs need them"; fi; \
+	fi
+
+run: translations
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo seed --url http://$(HOST):$(PORT)
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: translations system-deps
+	$(MAKE) test-sqlite
+	@if [ -n "$$COPLAN_TEST_DATABASE_URL" ]; then $(MAKE) test-postgres; \
+	else echo "COPLAN_TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
+
+test-sqlite:
+	@echo "== tests on SQLite =="
+	env -u COPLAN_TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test-postgres:
+	@echo "== tests on PostgreSQL: $$COPLAN_TEST_DATABASE_URL =="
+	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	COPLAN_INSTANCE=$$(mktemp -d) sh -c '$(BIN)/flask db upgrade -q 2>/dev/null || $(BIN)/flask db upgrade; $(BIN)/flask db check'
+
+bench: translations
+	$(BIN)/python bench/roster_import.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -1,0 +1,166 @@
+"""CoPlan: participatory planning for old-community renovation (一小区一策)."""
+
+import os
+from pathlib import Path
+
+from flask import Flask, g, render_template, request
+from flask_babel import format_datetime, format_decimal
+from flask_babel import gettext as _
+
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    """Build the application: config, extensions, blueprints, errors, CLI."""
+    from config import CONFIGS
+
+    app = Flask(
+        __name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance")
+    )
+    app.config.from_object(CONFIGS[config_name or os.environ.get("COPLAN_ENV", "development")])
+    app.config.update(overrides)
+    register_extensions(app)
+    register_models()
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Initialise the extension singletons."""
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.staff_signin"
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(ROOT / "app" / "translations"),
+    )
+    limiter.init_app(app)
+
+
+def register_models() -> None:
+    """Import every model so metadata (and Alembic) sees all tables."""
+    from app.accounts import models as _accounts  # noqa: F401
+    from app.communities import models as _communities  # noqa: F401
+    from app.core import audit as _audit  # noqa: F401
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach each module's blueprint."""
+    from app.accounts.views import bp as accounts_bp
+    from app.communities.views import bp as communities_bp
+    from app.core.views import bp as core_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(communities_bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    """One commit per request, security headers on every response."""
+    from app.accounts.views import load_principal
+    from app.core.db import commit_or_rollback
+
+    login_manager.user_loader(load_principal)
+
+    @app.after_request
+    def commit_unit_of_work(response):
+        """Commit what the request did when it succeeded; roll back otherwise."""
+        if response.status_code < 400:
+            commit_or_rollback()
+        else:
+            db.session.rollback()
+        return response
+
+    @app.after_request
+    def security_headers(response):
+        """A self-only content policy, no framing, no sniffing, no referrer leaks."""
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        )
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.path.startswith(("/h/", "/c/", "/staff")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.teardown_request
+    def rollback_on_error(exc):
+        """Anything left uncommitted by a failed request is discarded."""
+        if exc is not None:
+            db.session.rollback()
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Friendly pages for the errors users meet, in their language."""
+    from flask_wtf.csrf import CSRFError
+    from sqlalchemy.exc import OperationalError
+
+    messages = {
+        400: lambda: _("请求无效，请返回重试。"),
+        401: lambda: _("请先登录。"),
+        403: lambda: _("您没有权限进行此操作。"),
+        404: lambda: _("找不到这个页面。"),
+        405: lambda: _("不支持这种操作。"),
+        413: lambda: _("上传的文件太大。"),
+        429: lambda: _("尝试次数太多，请稍后再试。如需帮助，请联系社区工作人员。"),
+        500: lambda: _("系统出错了，您的操作没有完成，请稍后重试。"),
+        503: lambda: _("系统暂时无法连接数据库，您的操作没有完成，请稍后重试。"),
+    }
+
+    def render(code: int, message: str | None = None):
+        return render_template("error.html", code=code, message=message or messages[code]()), code
+
+    for code in messages:
+        app.register_error_handler(code, lambda e, code=code: render(code))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return render(400, _("页面已过期，请返回、刷新后再提交一次。"))
+
+    @app.errorhandler(OperationalError)
+    def database_down(e):
+        db.session.rollback()
+        return render(503)
+
+
+def register_commands(app: Flask) -> None:
+    """The `flask ...` command groups."""
+    from app.accounts.cli import codes_cli, user_cli
+    from app.communities.cli import community_cli, roster_cli
+    from app.core.cli import audit_cli
+    from app.demo.cli import demo_cli
+
+    for group in (community_cli, roster_cli, user_cli, codes_cli, audit_cli, demo_cli):
+        app.cli.add_command(group)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Filters and globals the templates share."""
+
+    @app.template_filter("dt")
+    def datetime_filter(value):
+        return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
+
+    @app.template_filter("area")
+    def area_filter(value):
+        return format_decimal(value, format="#,##0.00")
+
+    @app.context_processor
+    def inject():
+        from flask_babel import get_locale
+
+        return {"current_locale": str(get_locale()), "community": g.get("community")}

@@ -1,0 +1,100 @@
+"""Staff users with roles and community membership; the household sign-in principal."""
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.core.db import TenantMixin, utcnow
+from app.extensions import db
+
+ROLES = ("admin", "district", "worker", "committee")
+
+
+class User(UserMixin, db.Model):
+    """A staff account: admin, district, worker or committee, signing in with a password."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80), default="")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20))
+    # District staff see every community of their district.
+    district: Mapped[str] = mapped_column(String(80), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    is_staff = True
+    is_household = False
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of the password."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Compare a password with the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        """Flask-Login identity, prefixed so staff and households never collide."""
+        return f"u:{self.id}"
+
+    @property
+    def is_active(self) -> bool:
+        """Deactivated accounts cannot sign in."""
+        return self.active
+
+    @property
+    def actor_label(self) -> str:
+        """How the audit trail names this user."""
+        return f"user:{self.username}"
+
+    def audit_state(self) -> dict:
+        """Fields recorded in the audit trail (never the password hash)."""
+        return {
+            "username": self.username,
+            "display_name": self.display_name,
+            "role": self.role,
+            "district": self.district,
+            "active": self.active,
+            "communities": sorted(m.community_id for m in self.memberships),
+        }
+
+
+class Membership(TenantMixin, db.Model):
+    """A staff user's membership in one community."""
+
+    __tablename__ = "membership"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    user: Mapped[User] = relationship(back_populates="memberships")
+    __table_args__ = (UniqueConstraint("user_id", "community_id"),)
+
+
+class HouseholdPrincipal(UserMixin):
+    """The signed-in household: not a user with a password, but its printed code."""
+
+    is_staff = False
+    is_household = True
+    role = "household"
+
+    def __init__(self, household):
+        self.household = household
+
+    def get_id(self) -> str:
+        """Identity with the code generation: rotating the code ends this session."""
+        return f"h:{self.household.id}:{self.household.code_generation}"
+
+    @property
+    def actor_label(self) -> str:
+        """How the audit trail names this household."""
+        return f"household:{self.household.id}"

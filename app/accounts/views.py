@@ -1,0 +1,207 @@
+"""Sign-in for households (code or QR link) and staff (password); the household home page."""
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from limits import parse_many
+from sqlalchemy import select
+
+from app.accounts.forms import ROLE_LABELS, HouseholdSigninForm, StaffSigninForm, UserForm
+from app.accounts.models import HouseholdPrincipal, User
+from app.accounts.operations import create_user
+from app.accounts.queries import household_by_code
+from app.communities.models import Community, Household
+from app.core.audit import log_event
+from app.core.errors import DomainError
+from app.core.permissions import household_required, staff_required
+from app.core.tenancy import visible_communities_query
+from app.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+
+
+def load_principal(identity: str):
+    """Flask-Login loader: a staff user ("u:ID") or a household ("h:ID:GENERATION")."""
+    kind, _sep, rest = identity.partition(":")
+    if kind == "u" and rest.isdigit():
+        user = db.session.get(User, int(rest))
+        return user if user and user.active else None
+    if kind == "h":
+        hid, _sep, generation = rest.partition(":")
+        if hid.isdigit() and generation.isdigit():
+            household = db.session.get(Household, int(hid))
+            if household and household.code_hash and household.code_generation == int(generation):
+                return HouseholdPrincipal(household)
+    return None
+
+
+def _client_limit():
+    return current_app.config["SIGNIN_LIMIT_PER_CLIENT"]
+
+
+def _household_limit_exceeded(household: Household) -> bool:
+    """Count a sign-in against the household; True when it has signed in too often."""
+    strategy = limiter.limiter
+    limits = parse_many(current_app.config["SIGNIN_LIMIT_PER_HOUSEHOLD"])
+    return not all(strategy.hit(limit, "household-signin", str(household.id)) for limit in limits)
+
+
+def _sign_in_household(household: Household, via: str):
+    """Start a household session, or explain why not."""
+    if _household_limit_exceeded(household):
+        return render_template(
+            "accounts/household_signin.html",
+            form=HouseholdSigninForm(),
+            error=_("这一户最近登录太频繁，请一小时后再试；如有疑问请联系社区工作人员。"),
+        ), 429
+    session.clear()
+    login_user(HouseholdPrincipal(household))
+    log_event(
+        "household.signin",
+        "household",
+        household.id,
+        community_id=household.community_id,
+        after={"via": via},
+    )
+    return redirect(url_for("accounts.household_home"))
+
+
+@bp.route("/", methods=["GET", "POST"])
+@limiter.limit(_client_limit, methods=["POST"])
+def household_signin():
+    """The landing page: type the code from the letter."""
+    if request.method == "GET" and getattr(current_user, "is_household", False):
+        return redirect(url_for("accounts.household_home"))
+    form = HouseholdSigninForm()
+    error = None
+    if form.validate_on_submit():
+        household = household_by_code(form.code.data)
+        if household is not None:
+            return _sign_in_household(household, "code")
+        error = _("登录码不正确。请对照信上的登录码重新输入，或联系社区工作人员。")
+    return render_template("accounts/household_signin.html", form=form, error=error), (
+        401 if error else 200
+    )
+
+
+@bp.route("/h/<token>")
+@limiter.limit(_client_limit)
+def qr_signin(token: str):
+    """The QR link printed on the letter signs the household in directly."""
+    household = household_by_code(token)
+    if household is None:
+        return render_template(
+            "accounts/household_signin.html",
+            form=HouseholdSigninForm(),
+            error=_("这个二维码链接已失效。请输入信上的登录码，或联系社区工作人员补发。"),
+        ), 401
+    return _sign_in_household(household, "qr")
+
+
+@bp.route("/home")
+@household_required
+def household_home():
+    """Who you are, and what the renovation currently asks of you."""
+    household = current_user.household
+    return render_template(
+        "accounts/household_home.html",
+        household=household,
+        community=db.session.get(Community, household.community_id),
+    )
+
+
+@bp.route("/signout", methods=["POST"])
+def signout():
+    """End any session, household or staff."""
+    was_staff = getattr(current_user, "is_staff", False)
+    logout_user()
+    session.clear()
+    return redirect(url_for("accounts.staff_signin" if was_staff else "accounts.household_signin"))
+
+
+@bp.route("/staff/signin", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["STAFF_SIGNIN_LIMIT"], methods=["POST"])
+def staff_signin():
+    """Password sign-in for workers, committee members and district staff."""
+    form = StaffSigninForm()
+    error = None
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
+        if user and user.active and user.check_password(form.password.data):
+            session.clear()
+            login_user(user)
+            target = request.args.get("next", "")
+            # Only local paths: never an open redirect.
+            if not target.startswith("/") or target.startswith("//"):
+                target = url_for("communities.staff_home")
+            return redirect(target)
+        error = _("用户名或密码不正确。")
+    return render_template("accounts/staff_signin.html", form=form, error=error), (
+        401 if error else 200
+    )
+
+
+@bp.route("/lang/<code>", methods=["POST"])
+def set_language(code: str):
+    """Switch the interface language for this browser."""
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    target = request.form.get("next", "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    return redirect(target)
+
+
+@bp.route("/staff/users")
+@staff_required("user.manage")
+def users():
+    """Staff accounts the current admin or district user manages."""
+    query = select(User).order_by(User.role, User.username)
+    if current_user.role == "district":
+        query = query.where(User.district == current_user.district)
+    return render_template(
+        "accounts/users.html", users=db.session.scalars(query).all(), role_labels=ROLE_LABELS
+    )
+
+
+@bp.route("/staff/users/new", methods=["GET", "POST"])
+@staff_required("user.manage")
+def new_user():
+    """Create a worker, committee or district account."""
+    visible = db.session.scalars(visible_communities_query(current_user)).all()
+    form = UserForm()
+    form.communities.choices = [(c.id, c.name) for c in visible]
+    if current_user.role != "admin":
+        form.role.choices = [c for c in form.role.choices if c[0] in ("worker", "committee")]
+    errors = []
+    if form.validate_on_submit():
+        chosen = [c for c in visible if c.id in set(form.communities.data or [])]
+        # District staff create accounts inside their own district only.
+        district = (
+            current_user.district if current_user.role == "district" else form.district.data or ""
+        )
+        try:
+            user = create_user(
+                form.username.data,
+                form.password.data,
+                form.role.data,
+                communities=chosen,
+                district=district,
+                display_name=form.display_name.data or "",
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            errors = exc.reasons
+        else:
+            flash(_("已创建账号 %(name)s。", name=user.username), "success")
+            return redirect(url_for("accounts.users"))
+    return render_template("accounts/user_form.html", form=form, errors=errors)

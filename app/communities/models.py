@@ -1,0 +1,123 @@
+"""Census model: community, building, unit, household (专有部分); owners derive from owner keys."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import TenantMixin, utcnow
+from app.extensions import db
+
+
+class Community(db.Model):
+    """One residential community (小区); the tenant every other record belongs to."""
+
+    __tablename__ = "community"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    district: Mapped[str] = mapped_column(String(80), default="", index=True)
+    street: Mapped[str] = mapped_column(String(80), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def audit_state(self) -> dict:
+        """Fields recorded in the audit trail."""
+        return {
+            "name": self.name,
+            "district": self.district,
+            "street": self.street,
+            "address": self.address,
+        }
+
+
+class Building(TenantMixin, db.Model):
+    """A building (楼栋) of a community, named as the roster writes it, e.g. 3号楼."""
+
+    __tablename__ = "building"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+
+
+class Unit(TenantMixin, db.Model):
+    """A stairwell or entrance (单元); name "" when the building has no units."""
+
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40), default="")
+    building: Mapped[Building] = relationship()
+    __table_args__ = (UniqueConstraint("building_id", "name"),)
+
+
+class Household(TenantMixin, db.Model):
+    """One exclusive part (专有部分): the unit of voting, with its registered area."""
+
+    __tablename__ = "household"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    room: Mapped[str] = mapped_column(String(20))
+    floor: Mapped[int]
+    area: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    owner_name: Mapped[str] = mapped_column(String(120))
+    # HMAC of the normalised owner ID: groups an owner's households without storing the ID.
+    owner_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    owner_id_hint: Mapped[str | None] = mapped_column(String(8))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Bumped when a code is issued or rotated: sessions of an older code end at once.
+    code_generation: Mapped[int] = mapped_column(default=0)
+    code_issued_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    building: Mapped[Building] = relationship()
+    unit: Mapped[Unit] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("unit_id", "room"),
+        Index("ix_household_community_order", "community_id", "building_id", "unit_id", "room"),
+    )
+
+    @property
+    def owner(self) -> str:
+        """Owner identity for counting: the owner key, else the household itself."""
+        return self.owner_key or f"household:{self.id}"
+
+    @property
+    def address_label(self) -> str:
+        """Building, unit and room as residents write them, e.g. 3号楼2单元301."""
+        return f"{self.building.name}{self.unit.name}{self.room}"
+
+    def audit_state(self) -> dict:
+        """Fields recorded in the audit trail (never the code hash)."""
+        return {
+            "building": self.building.name if self.building else None,
+            "unit": self.unit.name if self.unit else None,
+            "room": self.room,
+            "floor": self.floor,
+            "area": str(self.area),
+            "owner_name": self.owner_name,
+            "owner_key": self.owner_key,
+            "phone": self.phone,
+        }
+
+
+class RosterUpload(TenantMixin, db.Model):
+    """An uploaded roster file waiting for the worker to confirm its preview."""
+
+    __tablename__ = "roster_upload"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    filename: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    imported_at: Mapped[datetime | None]

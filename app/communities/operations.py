@@ -1,0 +1,315 @@
+"""Writes on the census: communities, roster import (all or nothing), by household key."""
+
+import hashlib
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert, select, update
+
+from app.accounts.codes import hash_owner_id
+from app.communities.models import Building, Community, Household, RosterUpload, Unit
+from app.core.audit import log_event
+from app.core.db import utcnow
+from app.core.errors import DomainError
+from app.extensions import db
+
+COMPARED = ("floor", "area", "owner_name", "owner_key", "phone")
+
+
+def create_community(
+    name: str, district: str = "", street: str = "", address: str = ""
+) -> Community:
+    """Create a community; the name must be new."""
+    name = name.strip()
+    if not name:
+        raise DomainError(_l("请填写小区名称。"))
+    if db.session.scalar(select(Community.id).where(Community.name == name)):
+        raise DomainError(_l("小区“%(name)s”已存在。", name=name))
+    community = Community(
+        name=name, district=district.strip(), street=street.strip(), address=address.strip()
+    )
+    db.session.add(community)
+    db.session.flush()
+    log_event(
+        "community.create",
+        "community",
+        community.id,
+        community_id=community.id,
+        after=community.audit_state(),
+    )
+    return community
+
+
+def owner_hint(owner_id: str | None) -> str | None:
+    """The last four characters of an owner ID, for telling owners apart on screen."""
+    return f"…{owner_id[-4:]}" if owner_id else None
+
+
+@dataclass
+class HouseholdChange:
+    """One existing household the import will change: its key and field → (old, new)."""
+
+    household_id: int
+    key: tuple[str, str, str]
+    row: int
+    changes: dict[str, tuple] = field(default_factory=dict)
+
+
+@dataclass
+class RosterPlan:
+    """What an import will do, computed once for the preview and again for the write."""
+
+    rows: list
+    new_rows: list
+    changed: list[HouseholdChange]
+    unchanged: int
+    not_in_file: int
+    buildings: list[tuple[str, int, Decimal]]  # name, households, area
+    units: int
+    total_area: Decimal
+    owners_with_several: list[tuple[str, str | None, int]]  # owner name, ID hint, households
+
+    @property
+    def households(self) -> int:
+        """Households in the file."""
+        return len(self.rows)
+
+
+def _existing_households(community: Community) -> dict[tuple[str, str, str], dict]:
+    """The community's households by key, as plain dicts (one query)."""
+    rows = db.session.execute(
+        select(
+            Household.id,
+            Building.name,
+            Unit.name,
+            Household.room,
+            Household.floor,
+            Household.area,
+            Household.owner_name,
+            Household.owner_key,
+            Household.phone,
+        )
+        .join(Building, Household.building_id == Building.id)
+        .join(Unit, Household.unit_id == Unit.id)
+        .where(Household.community_id == community.id)
+    ).all()
+    return {
+        (b, u, room): {
+            "id": hid,
+            "floor": floor,
+            "area": area,
+            "owner_name": owner,
+            "owner_key": okey,
+            "phone": phone,
+        }
+        for hid, b, u, room, floor, area, owner, okey, phone in rows
+    }
+
+
+def _row_values(row, key: str) -> dict:
+    """The stored values a roster row stands for."""
+    return {
+        "floor": row.floor,
+        "area": row.area,
+        "owner_name": row.owner_name,
+        "owner_key": hash_owner_id(row.owner_id, key) if row.owner_id else None,
+        "phone": row.phone,
+    }
+
+
+def plan_roster_import(community: Community, rows: list) -> RosterPlan:
+    """Compare parsed roster rows with the community's households; write nothing."""
+    key = current_app.config["HASH_KEY"]
+    existing = _existing_households(community)
+    new_rows, changed, unchanged = [], [], 0
+    seen = set()
+    for row in rows:
+        seen.add(row.key)
+        values = _row_values(row, key)
+        old = existing.get(row.key)
+        if old is None:
+            new_rows.append(row)
+            continue
+        diff = {f: (old[f], values[f]) for f in COMPARED if old[f] != values[f]}
+        if diff:
+            changed.append(HouseholdChange(old["id"], row.key, row.row, diff))
+        else:
+            unchanged += 1
+    per_building: dict[str, list] = defaultdict(lambda: [0, Decimal(0)])
+    units = set()
+    for row in rows:
+        per_building[row.building][0] += 1
+        per_building[row.building][1] += row.area
+        units.add((row.building, row.unit))
+    owner_counts = Counter(row.owner_id for row in rows if row.owner_id)
+    owner_names = {}
+    for row in rows:
+        if row.owner_id and owner_counts[row.owner_id] > 1:
+            owner_names.setdefault(row.owner_id, row.owner_name)
+    owners = sorted(
+        ((owner_names[o], owner_hint(o), n) for o, n in owner_counts.items() if n > 1),
+        key=lambda t: (-t[2], t[0]),
+    )
+    return RosterPlan(
+        rows=rows,
+        new_rows=new_rows,
+        changed=changed,
+        unchanged=unchanged,
+        not_in_file=len(set(existing) - seen),
+        buildings=sorted(
+            ((b, n, a) for b, (n, a) in per_building.items()), key=lambda t: natural_key(t[0])
+        ),
+        units=len(units),
+        total_area=sum((row.area for row in rows), Decimal(0)),
+        owners_with_several=owners,
+    )
+
+
+def natural_key(text: str) -> tuple:
+    """Sort "2号楼" before "10号楼": digits compare as numbers."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
+
+
+def _ensure_places(community: Community, rows: list) -> dict[tuple[str, str], tuple[int, int]]:
+    """Create missing buildings and units; map (building, unit) → (building_id, unit_id)."""
+    buildings = {
+        b.name: b
+        for b in db.session.scalars(select(Building).where(Building.community_id == community.id))
+    }
+    units = {
+        (u.building_id, u.name): u
+        for u in db.session.scalars(select(Unit).where(Unit.community_id == community.id))
+    }
+    places = {}
+    for building_name, unit_name in sorted({(r.building, r.unit) for r in rows}):
+        building = buildings.get(building_name)
+        if building is None:
+            building = Building(community_id=community.id, name=building_name)
+            db.session.add(building)
+            db.session.flush()
+            buildings[building_name] = building
+        unit = units.get((building.id, unit_name))
+        if unit is None:
+            unit = Unit(community_id=community.id, building_id=building.id, name=unit_name)
+            db.session.add(unit)
+            db.session.flush()
+            units[(building.id, unit_name)] = unit
+        places[(building_name, unit_name)] = (building.id, unit.id)
+    return places
+
+
+def apply_roster_import(
+    community: Community, plan: RosterPlan, *, filename: str, sha256: str
+) -> dict:
+    """Write a planned import: insert new households, update changed ones, audit it."""
+    key = current_app.config["HASH_KEY"]
+    places = _ensure_places(community, plan.new_rows)
+    now = utcnow()
+    if plan.new_rows:
+        db.session.execute(
+            insert(Household),
+            [
+                {
+                    "community_id": community.id,
+                    "building_id": places[(r.building, r.unit)][0],
+                    "unit_id": places[(r.building, r.unit)][1],
+                    "room": r.room,
+                    "owner_id_hint": owner_hint(r.owner_id),
+                    "created_at": now,
+                    "updated_at": now,
+                    **_row_values(r, key),
+                }
+                for r in plan.new_rows
+            ],
+        )
+    by_key = {r.key: r for r in plan.rows}
+    if plan.changed:
+        db.session.execute(
+            update(Household),
+            [
+                {
+                    "id": c.household_id,
+                    "updated_at": now,
+                    "owner_id_hint": owner_hint(by_key[c.key].owner_id),
+                    **{f: new for f, (_old, new) in c.changes.items()},
+                }
+                for c in plan.changed
+            ],
+        )
+    summary = {
+        "file": filename,
+        "sha256": sha256,
+        "households_in_file": plan.households,
+        "created": len(plan.new_rows),
+        "updated": len(plan.changed),
+        "unchanged": plan.unchanged,
+    }
+    log_event(
+        "roster.import",
+        "community",
+        community.id,
+        community_id=community.id,
+        before={
+            "changed": {
+                "".join(c.key): {f: old for f, (old, _n) in c.changes.items()} for c in plan.changed
+            }
+        },
+        after={
+            **summary,
+            "created_keys": ["".join(r.key) for r in plan.new_rows],
+            "changed": {
+                "".join(c.key): {f: new for f, (_o, new) in c.changes.items()} for c in plan.changed
+            },
+        },
+    )
+    return summary
+
+
+def store_roster_upload(community: Community, user, filename: str, data: bytes) -> RosterUpload:
+    """Keep an uploaded roster until its preview is confirmed."""
+    upload = RosterUpload(
+        community_id=community.id,
+        user_id=user.id,
+        filename=filename[:200],
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+    )
+    db.session.add(upload)
+    db.session.flush()
+    log_event(
+        "roster.upload",
+        "roster_upload",
+        upload.id,
+        community_id=community.id,
+        after={"file": upload.filename, "sha256": upload.sha256, "bytes": len(data)},
+    )
+    return upload
+
+
+def import_roster_file(community: Community, data: bytes, filename: str) -> dict:
+    """Parse and import a roster file in one go (CLI); any error raises and writes nothing."""
+    from app.communities.roster import parse_roster
+
+    result = parse_roster(data, filename)
+    if result.errors:
+        raise DomainError(*[format_issue(e) for e in result.errors])
+    plan = plan_roster_import(community, result.rows)
+    return apply_roster_import(
+        community, plan, filename=filename, sha256=hashlib.sha256(data).hexdigest()
+    )
+
+
+def format_issue(issue) -> str:
+    """One roster issue as a line of text (row and column are already in the message)."""
+    return str(issue.message)
+
+
+def mark_upload_imported(upload: RosterUpload) -> None:
+    """Record that an upload's preview was confirmed and imported."""
+    upload.imported_at = utcnow()
+    upload.data = b""
+    db.session.flush()

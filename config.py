@@ -1,0 +1,89 @@
+"""Configuration classes; environment variables override the defaults."""
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("COPLAN_INSTANCE", BASE_DIR / "instance"))
+
+
+def _persistent_secret(name: str) -> str:
+    """Return a random secret kept in instance/, so a dev server keeps sessions and codes."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / name
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _database_url() -> str:
+    """DATABASE_URL, else an SQLite file in instance/."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        # Heroku-style URLs name the old driver; we use psycopg 3.
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url[len("postgres://") :]
+        elif url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return url
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{INSTANCE_DIR / 'coplan.sqlite3'}"
+
+
+class Config:
+    """Defaults shared by every environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY") or _persistent_secret("secret_key")
+    # Keys the hashes of sign-in codes and owner IDs; changing it invalidates every issued code.
+    HASH_KEY = os.environ.get("COPLAN_HASH_KEY") or SECRET_KEY
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}  # noqa: RUF012 (Flask config)
+    MAX_CONTENT_LENGTH = int(os.environ.get("COPLAN_MAX_UPLOAD", 10 * 1024 * 1024))
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("COPLAN_TIMEZONE", "Asia/Shanghai")
+    LANGUAGES = ("zh_CN", "en")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    # Household code sign-in limits: per client address, and per household signed into.
+    SIGNIN_LIMIT_PER_CLIENT = os.environ.get("COPLAN_SIGNIN_LIMIT", "10 per minute;60 per hour")
+    SIGNIN_LIMIT_PER_HOUSEHOLD = os.environ.get("COPLAN_HOUSEHOLD_LIMIT", "20 per hour")
+    STAFF_SIGNIN_LIMIT = os.environ.get("COPLAN_STAFF_SIGNIN_LIMIT", "10 per minute")
+    # Base of the QR sign-in links printed on letters, e.g. https://coplan.example.gov.cn
+    PUBLIC_BASE_URL = os.environ.get("COPLAN_PUBLIC_URL", "")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PAGE_SIZE = 50
+
+
+class DevelopmentConfig(Config):
+    """Local runs on the embedded SQLite database."""
+
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    """The test suite: COPLAN_TEST_DATABASE_URL selects PostgreSQL, else a temporary SQLite."""
+
+    TESTING = True
+    WTF_CSRF_ENABLED = True
+    RATELIMIT_ENABLED = True
+    SECRET_KEY = "test-secret"
+    HASH_KEY = "test-hash-key"
+
+
+class ProductionConfig(Config):
+    """Behind nginx on PostgreSQL, with Redis for shared rate-limit counters."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,179 @@
+"""Test fixtures: one app per session on SQLite or PostgreSQL (migrated), clean tables per test."""
+
+import os
+import re
+import tempfile
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from app.communities.roster import RosterRow
+from app.extensions import db, limiter
+
+PG_URL = os.environ.get("COPLAN_TEST_DATABASE_URL")
+DATA = os.path.join(os.path.dirname(__file__), "data")
+
+
+def _database_url(tmpdir: str) -> str:
+    if PG_URL:
+        return (
+            PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+            if PG_URL.startswith("postgresql://")
+            else PG_URL
+        )
+    return f"sqlite:///{tmpdir}/test.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def app():
+    """The application on a freshly migrated database."""
+    from flask_migrate import upgrade
+
+    tmpdir = tempfile.mkdtemp(prefix="coplan-test-")
+    os.environ["COPLAN_INSTANCE"] = tmpdir
+    app = create_app(
+        "testing", SQLALCHEMY_DATABASE_URI=_database_url(tmpdir), RATELIMIT_STORAGE_URI="memory://"
+    )
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()  # the schema comes from migrations/, exactly as in production
+    yield app
+
+
+@pytest.fixture(autouse=True)
+def _clean(app):
+    """Empty every table and reset rate-limit counters before each test."""
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if db.engine.dialect.name == "postgresql":
+                conn.execute(
+                    text(
+                        "TRUNCATE "
+                        + ", ".join(f'"{t}"' for t in tables)
+                        + " RESTART IDENTITY CASCADE"
+                    )
+                )
+            else:
+                for table in tables:
+                    conn.execute(text(f'DELETE FROM "{table}"'))
+        limiter.reset()
+    yield
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context with a request context (for url_for and lazy strings)."""
+    with app.test_request_context():
+        yield
+        db.session.rollback()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    """A test client (cookies kept between requests)."""
+    return app.test_client()
+
+
+def make_rows(buildings=2, units=2, floors=3, per_floor=2, owner_of=None, area="60.00"):
+    """Roster rows for a regular estate: building × unit × floor × door."""
+    rows, n = [], 1
+    for b in range(1, buildings + 1):
+        for u in range(1, units + 1):
+            for f in range(1, floors + 1):
+                for d in range(1, per_floor + 1):
+                    n += 1
+                    key = (f"{b}号楼", f"{u}单元", f"{f}0{d}")
+                    owner_id = (owner_of or {}).get(key)
+                    rows.append(
+                        RosterRow(
+                            row=n,
+                            building=key[0],
+                            unit=key[1],
+                            room=key[2],
+                            floor=f,
+                            area=Decimal(area) + d,
+                            owner_name=f"业主{n}",
+                            owner_id=owner_id,
+                            phone=None,
+                        )
+                    )
+    return rows
+
+
+@pytest.fixture
+def factory(app):
+    """Builders that write through the real operations and commit, like a request would."""
+    from app.accounts.operations import create_user, issue_codes
+    from app.communities.operations import apply_roster_import, create_community, plan_roster_import
+
+    class Factory:
+        def community(self, name="示例小区", district="滨城区", roster=True, **shape):
+            """A community with a regular roster (shape: buildings, units, floors, ...)."""
+            with app.test_request_context():
+                community = create_community(name, district)
+                if roster:
+                    rows = make_rows(**shape)
+                    apply_roster_import(
+                        community, plan_roster_import(community, rows), filename="t", sha256="-"
+                    )
+                db.session.commit()
+                return community.id
+
+        def user(
+            self, username, role="worker", communities=(), district="", password="secret-pass-1"
+        ):
+            from app.communities.models import Community
+
+            with app.test_request_context():
+                targets = [db.session.get(Community, c) for c in communities]
+                user = create_user(username, password, role, communities=targets, district=district)
+                db.session.commit()
+                return user.id
+
+        def codes(self, community_id):
+            """Issue codes; returns {(building, unit, room): code}."""
+            from app.communities.models import Community
+
+            with app.test_request_context():
+                issued = issue_codes(db.session.get(Community, community_id))
+                result = {(h.building.name, h.unit.name, h.room): c for h, c in issued}
+                db.session.commit()
+                return result
+
+    return Factory()
+
+
+CSRF_RE = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'name="csrf_token" value="([^"]+)"'
+)
+
+
+def csrf_from(client, url: str) -> str:
+    """The CSRF token of the form on a page."""
+    html = client.get(url).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1) or match.group(2)
+
+
+def post_form(client, url: str, data=None, *, form_page: str | None = None, **kwargs):
+    """POST a form with a valid CSRF token taken from the page that shows it."""
+    data = dict(data or {})
+    data["csrf_token"] = csrf_from(client, form_page or url)
+    return client.post(url, data=data, **kwargs)
+
+
+def sign_in_staff(client, username, password="secret-pass-1"):
+    """Sign a staff user in through the real form."""
+    response = post_form(client, "/staff/signin", {"username": username, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response

@@ -1,0 +1,143 @@
+"""Permissions and tenancy: the role × route matrix, and every staff route with foreign ids."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.communities.models import Household, RosterUpload
+from app.core.permissions import PERMISSIONS
+from app.extensions import db
+from tests.conftest import csrf_from, sign_in_staff
+
+ROLES = ("admin", "district", "worker", "committee")
+
+
+def staff_rules(app):
+    """(rule, endpoint, permission, methods) of every staff route."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        permission = getattr(view, "permission", None)
+        if permission:
+            found.append((rule, rule.endpoint, permission, rule.methods - {"HEAD", "OPTIONS"}))
+    return found
+
+
+@pytest.fixture
+def world(app, factory):
+    """Two communities in two districts, each with a roster and a pending upload; staff of A."""
+    a = factory.community("甲小区", "东区", buildings=1, units=1, floors=2)
+    b = factory.community("乙小区", "西区", buildings=1, units=1, floors=2)
+    users = {
+        role: factory.user(
+            f"{role}-a",
+            role,
+            communities=[a] if role in ("worker", "committee") else [],
+            district="东区" if role == "district" else "",
+        )
+        for role in ROLES
+    }
+    with app.app_context():
+        ids = {}
+        for cid in (a, b):
+            hid = db.session.scalar(select(Household.id).where(Household.community_id == cid))
+            upload = RosterUpload(
+                community_id=cid,
+                user_id=users["admin"],
+                filename="r.csv",
+                sha256="0" * 64,
+                data=b"x",
+            )
+            db.session.add(upload)
+            db.session.commit()
+            ids[cid] = {"community_id": cid, "household_id": hid, "upload_id": upload.id}
+    return {"a": a, "b": b, "ids": ids, "users": users}
+
+
+def build_url(rule, values):
+    """Fill a rule's arguments from `values`."""
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), rule.rule)
+
+
+def test_every_staff_route_declares_a_known_permission(app):
+    rules = staff_rules(app)
+    assert len(rules) >= 12
+    for _rule, endpoint, permission, _methods in rules:
+        assert permission in PERMISSIONS, endpoint
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_route_matrix(app, world, role):
+    """Each role reaches exactly the routes its permissions grant, in its own community."""
+    client = app.test_client()
+    sign_in_staff(client, f"{role}-a")
+    own = world["ids"][world["a"]]
+    for rule, endpoint, permission, methods in staff_rules(app):
+        url = build_url(rule, own)
+        allowed = role in PERMISSIONS[permission]
+        if "GET" in methods:
+            status = client.get(url).status_code
+        else:
+            status = client.post(
+                url, data={"csrf_token": csrf_from(client, "/staff/signin")}
+            ).status_code
+        if allowed:
+            assert status not in (403, 404), (role, endpoint, status)
+        else:
+            assert status == 403, (role, endpoint, status)
+
+
+@pytest.mark.parametrize("role", ["worker", "committee", "district"])
+def test_foreign_community_answers_404_on_every_staff_route(app, world, role):
+    """A user of community A asking for B's records — by B's ids or A's path with B's record ids."""
+    client = app.test_client()
+    sign_in_staff(client, f"{role}-a")
+    own, foreign = world["ids"][world["a"]], world["ids"][world["b"]]
+    token = csrf_from(client, "/staff/signin")
+    checked = 0
+    for rule, endpoint, _permission, methods in staff_rules(app):
+        if "community_id" not in rule.arguments:
+            continue
+        variants = [foreign]
+        if len(rule.arguments) > 1:  # own community in the path, foreign record id
+            variants.append({**foreign, "community_id": own["community_id"]})
+        for values in variants:
+            url = build_url(rule, values)
+            if "GET" in methods:
+                status = client.get(url).status_code
+            else:
+                status = client.post(url, data={"csrf_token": token}).status_code
+            if values["community_id"] == own["community_id"]:
+                # Own community, foreign record: 404, unless the role may not use the route at all.
+                assert status in (403, 404), (endpoint, url, status)
+            else:
+                assert status == 404, (endpoint, url, status)
+            checked += 1
+    assert checked >= 10
+
+
+def test_foreign_community_not_listed(app, world):
+    client = app.test_client()
+    sign_in_staff(client, "worker-a")
+    html = client.get("/staff/").get_data(as_text=True)
+    assert "甲小区" in html and "乙小区" not in html
+
+
+def test_district_sees_only_its_district(app, world):
+    client = app.test_client()
+    sign_in_staff(client, "district-a")
+    html = client.get("/staff/").get_data(as_text=True)
+    assert "甲小区" in html and "乙小区" not in html
+    assert client.get(f"/c/{world['b']}/").status_code == 404
+
+
+def test_anonymous_and_household_are_kept_out(app, world, factory):
+    client = app.test_client()
+    url = f"/c/{world['a']}/households"
+    response = client.get(url)
+    assert response.status_code == 302 and "/staff/signin" in response.headers["Location"]
+    code = next(iter(factory.codes(world["a"]).values()))
+    client.get(f"/h/{code}")
+    assert client.get(url).status_code in (302, 403)
+    assert client.get("/staff/").status_code in (302, 403)
