@@ -36,13 +36,15 @@ limiter = Limiter(key_func=get_remote_address)
 
 def select_locale() -> str:
     """The session's chosen language, else the browser's, else Chinese."""
-    from flask import current_app
+    from flask import current_app, has_request_context
 
+    if not has_request_context():  # CLI: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
-    best = request.accept_languages.best_match(["zh_CN", "zh", "en"]) if request else None
+    best = request.accept_languages.best_match(["zh_CN", "zh", "en"])
     if best == "en":
         return "en"
     return "zh_CN"

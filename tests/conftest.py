@@ -26,11 +26,25 @@ def _database_url(tmpdir: str) -> str:
     return f"sqlite:///{tmpdir}/test.sqlite3"
 
 
+def _compile_catalogs() -> None:
+    """Compile the translation catalogues, so `pytest` alone works as `make test` does."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    root = os.path.join(os.path.dirname(DATA), "..", "app", "translations")
+    for lang in os.listdir(root):
+        po = os.path.join(root, lang, "LC_MESSAGES", "messages.po")
+        if os.path.exists(po):
+            with open(po, "rb") as src, open(po[:-2] + "mo", "wb") as dst:
+                write_mo(dst, read_po(src))
+
+
 @pytest.fixture(scope="session")
 def app():
     """The application on a freshly migrated database."""
     from flask_migrate import upgrade
 
+    _compile_catalogs()
     tmpdir = tempfile.mkdtemp(prefix="coplan-test-")
     os.environ["COPLAN_INSTANCE"] = tmpdir
     app = create_app(

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from app.accounts.codes import format_code
 from app.accounts.operations import create_user, find_community, issue_codes
 from app.core.cli import fail_on_domain_error
 from app.core.db import transactional
 
-user_cli = click.Group("user", help="Staff accounts.")
-codes_cli = click.Group("codes", help="Household sign-in codes.")
+user_cli = AppGroup("user", help="Staff accounts.")
+codes_cli = AppGroup("codes", help="Household sign-in codes.")
 
 
 @user_cli.command("create")

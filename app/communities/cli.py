@@ -3,14 +3,15 @@
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
 
 from app.accounts.operations import find_community
 from app.communities.operations import create_community, import_roster_file
 from app.core.cli import fail_on_domain_error
 from app.core.db import transactional
 
-community_cli = click.Group("community", help="Communities (小区).")
-roster_cli = click.Group("roster", help="Household rosters (花名册).")
+community_cli = AppGroup("community", help="Communities (小区).")
+roster_cli = AppGroup("roster", help="Household rosters (花名册).")
 
 
 @community_cli.command("create")

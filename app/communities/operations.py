@@ -78,6 +78,11 @@ class RosterPlan:
         """Households in the file."""
         return len(self.rows)
 
+    @property
+    def owner_changes(self) -> int:
+        """Existing households whose owner name would change: a sign of a misaligned file."""
+        return sum(1 for c in self.changed if "owner_name" in c.changes)
+
 
 def _existing_households(community: Community) -> dict[tuple[str, str, str], dict]:
     """The community's households by key, as plain dicts (one query)."""

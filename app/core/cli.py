@@ -4,11 +4,12 @@ import functools
 import sys
 
 import click
+from flask.cli import AppGroup
 
 from app.core.audit import verify_chain
 from app.core.errors import DomainError
 
-audit_cli = click.Group("audit", help="The audit trail.")
+audit_cli = AppGroup("audit", help="The audit trail.")
 
 
 def fail_on_domain_error(fn):

@@ -40,7 +40,8 @@ def staff_required(permission: str):
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated or not getattr(current_user, "is_staff", False):
                 if request.method == "GET":
-                    return redirect(url_for("accounts.staff_signin", next=request.full_path))
+                    target = request.full_path.rstrip("?")
+                    return redirect(url_for("accounts.staff_signin", next=target))
                 abort(401)
             if "community_id" in kwargs:
                 g.community = community_or_404(kwargs["community_id"])

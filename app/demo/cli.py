@@ -4,6 +4,7 @@ import random
 from decimal import Decimal
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.accounts.codes import format_code
@@ -15,7 +16,7 @@ from app.communities.roster import RosterRow
 from app.core.db import transactional
 from app.extensions import db
 
-demo_cli = click.Group("demo", help="Demo data.")
+demo_cli = AppGroup("demo", help="Demo data.")
 
 COMMUNITY = "幸福里小区"
 DISTRICT = "滨城区"

@@ -1,0 +1,474 @@
+"""Pure counting rules for item votes (design.md §3; PRC Civil Code art. 278, SPC interp. art. 9).
+
+No Flask, no database, no floats: headcount is a Fraction, area a Decimal.
+
+A household (exclusive part, 专有部分) weighs 1/k of a head, k being the number of households its
+owner has inside the item's electorate (SPC interpretation art. 9). So one item is fully counted
+by households and area per (status, k): an ``ItemCounts``, built by ``count_strata`` from SQL rows
+``(k, status, households, area)`` (the fast path), by ``count_owner_groups`` from one
+``OwnerGroup`` per owner, or by ``count_households`` from per-household lists.
+``tally_counts(counts, rule, policy)`` applies a rule; results pages show the outcome with and
+without follow_majority (§3): count once, then ``compare_policies`` (or tally_counts twice).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Context, Decimal, DivisionByZero, Inexact, InvalidOperation, localcontext
+from fractions import Fraction
+from typing import Literal, NamedTuple, get_args
+
+Choice = Literal["agree", "oppose", "abstain"]
+Status = Literal["agree", "oppose", "abstain", "delivered_no_ballot", "no_ballot"]
+NonVoterPolicy = Literal["none", "follow_majority"]
+RuleKind = Literal["cc278_ordinary", "cc278_major", "custom"]
+Base = Literal["participating", "electorate"]
+Dimensions = Literal["headcount", "area", "both"]
+Op = Literal[">", ">="]
+
+CHOICES: tuple[Choice, ...] = get_args(Choice)
+STATUSES: tuple[Status, ...] = get_args(Status)
+NON_VOTER_POLICIES: tuple[NonVoterPolicy, ...] = get_args(NonVoterPolicy)
+RULE_KINDS: tuple[RuleKind, ...] = get_args(RuleKind)
+_CHOICE_SET = frozenset(CHOICES)
+_BALLOT_MARKS = frozenset((*CHOICES, None))  # None: left blank
+
+# Area sums must be exact: trap instead of rounding (design.md §3 "never floats").
+_EXACT = Context(prec=80, traps=[Inexact, InvalidOperation, DivisionByZero])
+
+
+def _one_of(value: object, options: tuple, name: str) -> None:
+    """Refuse a value outside a closed set of options."""
+    if value not in options:
+        raise ValueError(f"{name}: expected one of {', '.join(map(str, options))}, got {value!r}")
+
+
+def _count(value: object, name: str, minimum: int) -> int:
+    """Validate a household count or k."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name}: expected an integer ≥ {minimum}, got {value!r}")
+    return value
+
+
+def _area(value: object, name: str = "area") -> Decimal:
+    """Validate an area: Decimal or int, finite, ≥ 0; floats are refused (inexact)."""
+    if type(value) is Decimal and value.is_finite() and value >= 0:
+        return value  # the common case, kept fast for 5,000 households × 40 items
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        raise ValueError(f"{name}: expected a Decimal, got {value!r}")
+    value = Decimal(value)
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"{name}: expected a finite area ≥ 0, got {value!r}")
+    return value
+
+
+def _fraction(value: object, name: str) -> Fraction:
+    """Read a threshold given as "2/3", "0.5", "0", an int, Decimal or Fraction; never a float."""
+    if isinstance(value, str):
+        try:
+            value = Fraction(value.strip())
+        except (ValueError, ZeroDivisionError):
+            raise ValueError(f"{name}: {value!r} is not a fraction like '2/3' or '0.5'") from None
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | Fraction):
+        raise ValueError(f"{name}: give an exact fraction such as '2/3', not {value!r}")
+    if not 0 <= (result := Fraction(value)) <= 1:
+        raise ValueError(f"{name}: {value} is not between 0 and 1")
+    return result
+
+
+@dataclass(frozen=True)
+class Measure:
+    """Headcount (owners), area (m²) and households of a set of households (§3 totals)."""
+
+    owners: Fraction = Fraction(0)
+    area: Decimal = Decimal(0)
+    households: int = 0
+
+    @classmethod
+    def zero(cls) -> Measure:
+        """The empty measure."""
+        return cls()
+
+    def __add__(self, other: Measure) -> Measure:
+        """Sum two measures, exactly."""
+        if not isinstance(other, Measure):
+            return NotImplemented
+        with localcontext(_EXACT):
+            area = self.area + other.area
+        return Measure(self.owners + other.owners, area, self.households + other.households)
+
+
+@dataclass(frozen=True)
+class CustomRule:
+    """Custom thresholds (design.md §3 ``custom``); quorum 0 means no quorum."""
+
+    quorum: Fraction
+    approval: Fraction
+    strict: bool
+    base: Base
+    dimensions: Dimensions
+
+    def __post_init__(self) -> None:
+        """Validate the parameters; thresholds become exact fractions in [0, 1]."""
+        object.__setattr__(self, "quorum", _fraction(self.quorum, "quorum"))
+        object.__setattr__(self, "approval", _fraction(self.approval, "approval"))
+        if not isinstance(self.strict, bool):
+            raise ValueError(f"strict: expected true or false, got {self.strict!r}")
+        if self.strict and self.approval == 1:
+            raise ValueError("approval: strictly more than all (1) can never be reached")
+        _one_of(self.base, get_args(Base), "base")
+        _one_of(self.dimensions, get_args(Dimensions), "dimensions")
+
+    @property
+    def op(self) -> Op:
+        """Approval comparison: '>' like 过半数, '>=' like 以上 (design.md §3)."""
+        return ">" if self.strict else ">="
+
+
+# Civil Code art. 278 ¶2: 2/3 of owners by headcount and by area take part; matters (6)-(8)
+# need 3/4 of participants on both dimensions (以上, ≥), the others more than half (过半数, >).
+_CC278_ORDINARY = CustomRule(Fraction(2, 3), Fraction(1, 2), True, "participating", "both")
+_CC278_MAJOR = CustomRule(Fraction(2, 3), Fraction(3, 4), False, "participating", "both")
+_CUSTOM_KEYS = ("quorum", "approval", "strict", "base", "dimensions")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An item's decision rule: Civil Code art. 278 ¶2 ordinary or major, or custom."""
+
+    kind: RuleKind
+    custom: CustomRule | None = None
+
+    def __post_init__(self) -> None:
+        """Custom parameters go with, and only with, kind 'custom'."""
+        _one_of(self.kind, RULE_KINDS, "rule")
+        if (self.kind == "custom") != (self.custom is not None):
+            raise ValueError("rule: custom parameters go with kind 'custom' and only with it")
+
+    @property
+    def thresholds(self) -> CustomRule:
+        """The rule as quorum/approval thresholds (art. 278 ¶2 for the cc278 kinds)."""
+        if self.custom is not None:
+            return self.custom
+        return _CC278_MAJOR if self.kind == "cc278_major" else _CC278_ORDINARY
+
+
+CC278_ORDINARY = Rule("cc278_ordinary")
+CC278_MAJOR = Rule("cc278_major")
+
+
+def parse_rule(kind: str, params: Mapping[str, object] | None = None) -> Rule:
+    """Build a Rule from a plan file's ``rule`` and ``custom`` fields (design.md §6)."""
+    if kind != "custom":
+        if params:
+            raise ValueError(f"rule {kind!r} takes no custom parameters")
+        return Rule(kind)  # type: ignore[arg-type]
+    params = params or {}
+    missing = [key for key in _CUSTOM_KEYS if key not in params]
+    if missing or set(params) - set(_CUSTOM_KEYS):
+        unknown = sorted(set(params) - set(_CUSTOM_KEYS))
+        raise ValueError(f"custom rule: missing {missing}, unknown {unknown}")
+    return Rule("custom", CustomRule(**params))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One threshold test: value op required × base, e.g. agree headcount > 1/2 × participating.
+
+    ``actual`` is value / base, None when base is 0 (the check then fails). ``margin`` is
+    value − required × base in the dimension's unit (owners, m², households): positive above
+    the bound, negative below; '>' needs margin > 0, '>=' margin ≥ 0.
+    """
+
+    name: str
+    dimension: Literal["headcount", "area", "households"]
+    value: Fraction
+    base: Fraction
+    required: Fraction
+    op: Op
+    met: bool
+    actual: Fraction | None
+    margin: Fraction
+
+
+def _check(name: str, dimension, value, base, required: Fraction, op: Op) -> Check:
+    """Compare without dividing, so an empty base fails instead of raising."""
+    value, base = Fraction(value), Fraction(base)
+    margin = value - required * base
+    met = base > 0 and (margin > 0 if op == ">" else margin >= 0)
+    return Check(
+        name, dimension, value, base, required, op, met, value / base if base else None, margin
+    )
+
+
+@dataclass(frozen=True)
+class ItemTally:
+    """One item's totals and outcome under one rule and non-voter policy (design.md §3).
+
+    ``deemed`` is the part of ``participating`` that follow_majority added (zero under 'none').
+    ``checks``: electorate_nonempty, participants_present, then quorum_<dim> (none if the quorum
+    is 0) and approval_<dim> for each dimension the rule uses.
+    """
+
+    electorate: Measure
+    participating: Measure
+    agree: Measure
+    oppose: Measure
+    abstain: Measure
+    deemed: Measure
+    quorum_met: bool
+    approved: bool
+    passed: bool
+    checks: tuple[Check, ...]
+    rule: Rule
+    non_voter_policy: NonVoterPolicy
+
+
+@dataclass(frozen=True)
+class ItemCounts:
+    """Households and area per (status, k) for one item: all a rule needs (§3)."""
+
+    cells: Mapping[tuple[Status, int], tuple[int, Decimal]]
+
+    def __post_init__(self) -> None:
+        """Each owner has exactly k households in the electorate, so class k totals k·owners."""
+        per_k: Counter[int] = Counter()
+        for (_status, k), (households, _area) in self.cells.items():
+            per_k[k] += households
+        for k, households in per_k.items():
+            if households % k:
+                raise ValueError(f"{households} households with k={k}: not a whole owner count")
+
+    def measure(self, *statuses: Status) -> Measure:
+        """Headcount, area, households of these statuses (all if none); 1/k a head (SPC art. 9)."""
+        wanted = set(statuses or STATUSES)
+        by_k: Counter[int] = Counter()
+        area = Decimal(0)
+        with localcontext(_EXACT):
+            for (status, k), (households, cell_area) in self.cells.items():
+                if status in wanted:
+                    by_k[k] += households
+                    area += cell_area
+        owners = sum((Fraction(n, k) for k, n in by_k.items()), Fraction(0))
+        return Measure(owners, area, sum(by_k.values()))
+
+
+def _merge(cells: dict, status: Status, k: int, households: int, area: Decimal) -> None:
+    """Add households and area to one (status, k) cell."""
+    old = cells.get((status, k), (0, 0))
+    cells[(status, k)] = (households + old[0], area + old[1])
+
+
+class Stratum(NamedTuple):
+    """Households of one item with the same k and status: one SQL GROUP BY row."""
+
+    k: int
+    status: Status
+    households: int
+    area: Decimal
+
+
+def count_strata(strata: Iterable[tuple[int, str, int, Decimal]]) -> ItemCounts:
+    """Build ItemCounts from (k, status, households, area) rows; repeated cells are summed."""
+    cells: dict = {}
+    with localcontext(_EXACT):
+        for k, status, households, area in strata:
+            _one_of(status, STATUSES, "status")
+            households, area = _count(households, "households", 0), _area(area)
+            if area and not households:
+                raise ValueError(f"status {status!r}, k={k}: area without households")
+            _merge(cells, status, _count(k, "k", 1), households, area)  # type: ignore[arg-type]
+    return ItemCounts(cells)
+
+
+@dataclass(frozen=True)
+class OwnerGroup:
+    """One owner's households inside ONE item's electorate; blank choices come as abstain."""
+
+    owner: Hashable
+    households: int
+    area: Decimal
+    votes: Mapping[Choice, tuple[int, Decimal]]
+    delivered_nonvoting: tuple[int, Decimal] = (0, Decimal(0))
+
+
+def count_owner_groups(groups: Iterable[OwnerGroup]) -> ItemCounts:
+    """Build ItemCounts from one OwnerGroup per owner; households not in votes are non-voters."""
+    cells: dict = {}
+    seen: set[Hashable] = set()
+    with localcontext(_EXACT):
+        for group in groups:
+            k = _count(group.households, "households", 1)
+            if group.owner in seen or not group.votes.keys() <= _CHOICE_SET:
+                raise ValueError(f"owner {group.owner!r}: repeated, or votes not in {CHOICES}")
+            seen.add(group.owner)
+            rest_households, rest_area = k, _area(group.area)
+            parts = [*group.votes.items(), ("delivered_no_ballot", group.delivered_nonvoting)]
+            for status, (households, area) in parts:
+                if households or area:
+                    households, area = _count(households, "households", 1), _area(area)
+                    _merge(cells, status, k, households, area)
+                    rest_households, rest_area = rest_households - households, rest_area - area
+            if rest_households < 0 or rest_area < 0 or (rest_area and not rest_households):
+                raise ValueError(f"owner {group.owner!r}: votes exceed its households or area")
+            if rest_households:
+                _merge(cells, "no_ballot", k, rest_households, rest_area)
+    return ItemCounts(cells)
+
+
+def _leader(agree, oppose) -> Choice:
+    """The side leading among actual participants on one dimension; a tie abstains (§3)."""
+    return "agree" if agree > oppose else "oppose" if oppose > agree else "abstain"
+
+
+def _on(measure: Measure, dimension: str) -> Fraction:
+    """A measure's headcount or area, as a Fraction."""
+    return measure.owners if dimension == "headcount" else Fraction(measure.area)
+
+
+def tally_counts(
+    counts: ItemCounts, rule: Rule, non_voter_policy: NonVoterPolicy = "none"
+) -> ItemTally:
+    """Apply a rule to one item's counts (Civil Code art. 278 ¶2, design.md §3)."""
+    _one_of(non_voter_policy, NON_VOTER_POLICIES, "non_voter_policy")
+    sides = {choice: counts.measure(choice) for choice in CHOICES}
+    deemed = Measure.zero()
+    if non_voter_policy == "follow_majority":
+        # §3: a delivered household without an effective ballot joins, on EACH dimension
+        # separately, the side leading among actual participants; its household count
+        # goes with its headcount.
+        deemed = counts.measure("delivered_no_ballot")
+        head = _leader(sides["agree"].owners, sides["oppose"].owners)
+        area = _leader(sides["agree"].area, sides["oppose"].area)
+        sides[head] += Measure(deemed.owners, Decimal(0), deemed.households)
+        sides[area] += Measure(Fraction(0), deemed.area, 0)
+    electorate = counts.measure()
+    participating = sides["agree"] + sides["oppose"] + sides["abstain"]
+    t = rule.thresholds
+    dims = ("headcount", "area") if t.dimensions == "both" else (t.dimensions,)
+    base = participating if t.base == "participating" else electorate
+    guards = (
+        _check("electorate_nonempty", "households", electorate.households, 1, Fraction(0), ">"),
+        _check("participants_present", "households", participating.households, 1, Fraction(0), ">"),
+    )
+    quorum = tuple(
+        _check(f"quorum_{d}", d, _on(participating, d), _on(electorate, d), t.quorum, ">=")
+        for d in (dims if t.quorum else ())
+    )
+    approval = tuple(
+        _check(f"approval_{d}", d, _on(sides["agree"], d), _on(base, d), t.approval, t.op)
+        for d in dims
+    )
+    quorum_met = all(c.met for c in guards + quorum)
+    approved = all(c.met for c in guards + approval)
+    return ItemTally(
+        electorate, participating, sides["agree"], sides["oppose"], sides["abstain"], deemed,
+        quorum_met, approved, quorum_met and approved, guards + quorum + approval, rule,
+        non_voter_policy,
+    )  # fmt: skip
+
+
+def compare_policies(counts: ItemCounts, rule: Rule) -> dict[NonVoterPolicy, ItemTally]:
+    """Tally under both non-voter policies, for the side-by-side view §3 asks for."""
+    return {policy: tally_counts(counts, rule, policy) for policy in NON_VOTER_POLICIES}
+
+
+def tally_item(
+    groups: Iterable[OwnerGroup], rule: Rule, non_voter_policy: NonVoterPolicy = "none"
+) -> ItemTally:
+    """Count one OwnerGroup per owner in the item's electorate and apply the rule."""
+    return tally_counts(count_owner_groups(groups), rule, non_voter_policy)
+
+
+class HouseholdRecord(NamedTuple):
+    """A household as counting sees it; owner None means it is its own owner (design.md §2)."""
+
+    id: Hashable
+    owner: Hashable | None
+    area: Decimal
+    building: str
+    unit: str | None
+    delivered: bool = False
+
+
+@dataclass(frozen=True)
+class Scope:
+    """An item's scope: households in any listed building or any listed (building, unit)."""
+
+    buildings: frozenset[str] = frozenset()
+    units: frozenset[tuple[str, str]] = frozenset()
+
+    def __post_init__(self) -> None:
+        """Accept any iterables (JSON lists included); store frozensets of tuples."""
+        object.__setattr__(self, "buildings", frozenset(self.buildings))
+        object.__setattr__(self, "units", frozenset(tuple(u) for u in self.units))
+
+    def contains(self, building: str, unit: str | None) -> bool:
+        """Whether a household in this building and unit is in scope."""
+        return building in self.buildings or (building, unit) in self.units
+
+
+class ItemSpec(NamedTuple):
+    """An item to count: key, rule, and scope (None = the whole community)."""
+
+    key: str
+    rule: Rule
+    scope: Scope | None = None
+
+
+Ballots = Mapping[Hashable, Mapping[str, Choice | None]]
+
+
+def count_households(
+    households: Iterable[tuple], ballots: Ballots, items: Iterable[ItemSpec]
+) -> dict[str, ItemCounts]:
+    """Count each item from households and effective ballots (in-scope blank = abstain, §3).
+
+    Choices for items not in ``items`` are ignored, so a subset of a plan's items can be counted.
+    """
+    roster = [HouseholdRecord(*h) for h in households]
+    items = [ItemSpec(*item) for item in items]
+    keys = [item.key for item in items]
+    owner_of: dict[Hashable, tuple] = {}
+    for h in roster:
+        if h.id in owner_of:
+            raise ValueError(f"household {h.id!r} appears twice")
+        _area(h.area, f"household {h.id!r} area")
+        owner_of[h.id] = ("household", h.id) if h.owner is None else ("owner", h.owner)
+    if len(set(keys)) != len(keys):
+        raise ValueError("item keys must be unique")
+    for household_id, choices in ballots.items():
+        if household_id not in owner_of:
+            raise ValueError(f"ballot for unknown household {household_id!r}")
+        if not set(choices.values()) <= _BALLOT_MARKS:
+            raise ValueError(f"ballot of {household_id!r}: choices must be among {CHOICES}")
+    result: dict[str, ItemCounts] = {}
+    with localcontext(_EXACT):
+        for key, _rule, scope in items:
+            members = [h for h in roster if scope is None or scope.contains(h.building, h.unit)]
+            k_of = Counter(owner_of[h.id] for h in members)
+            cells: dict = defaultdict(lambda: (0, Decimal(0)))
+            for h in members:
+                choices = ballots.get(h.id)
+                if choices is not None:
+                    status = choices.get(key) or "abstain"
+                else:
+                    status = "delivered_no_ballot" if h.delivered else "no_ballot"
+                n, area = cells[(status, k_of[owner_of[h.id]])]
+                cells[(status, k_of[owner_of[h.id]])] = (n + 1, area + h.area)
+            result[key] = ItemCounts(dict(cells))
+    return result
+
+
+def tally_households(
+    households: Iterable[tuple],
+    ballots: Ballots,
+    items: Iterable[ItemSpec],
+    non_voter_policy: NonVoterPolicy = "none",
+) -> dict[str, ItemTally]:
+    """Tally every item from per-household lists (one policy; see compare_policies for both)."""
+    items = [ItemSpec(*item) for item in items]
+    counts = count_households(households, ballots, items)
+    return {item.key: tally_counts(counts[item.key], item.rule, non_voter_policy) for item in items}

@@ -1,0 +1,74 @@
+"""Benchmark: import a 10,000-household roster (parse + plan + write) on SQLite or PostgreSQL.
+
+Run: .venv/bin/python bench/roster_import.py [--runs 5] [--database-url URL]
+Prints the median and each run; target < 5 s on SQLite. Not a test: figures, not assertions.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def roster_csv(households: int = 10_000) -> bytes:
+    """A GB18030 roster of 10 buildings × 5 units × 20 floors × 10 doors."""
+    lines = ["楼栋,单元,房号,建筑面积,业主姓名,证件号,联系电话"]
+    n = 0
+    for b in range(1, 11):
+        for u in range(1, 6):
+            for f in range(1, 21):
+                for d in range(1, 11):
+                    n += 1
+                    owner_id = "12330100MB0000001X" if n % 50 == 0 else ""
+                    lines.append(
+                        f"{b}号楼,{u}单元,{f}{d:02d},{60 + n % 40}.{n % 100:02d}㎡,"
+                        f"业主{n},{owner_id},139{n:08d}"
+                    )
+    assert n == households
+    return ("\n".join(lines) + "\n").encode("gb18030")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--database-url", default=os.environ.get("COPLAN_BENCH_DATABASE_URL"))
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="coplan-bench-")
+    os.environ["COPLAN_INSTANCE"] = tmp
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from app import create_app
+    from app.communities.operations import create_community, import_roster_file
+    from app.extensions import db
+
+    url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    data = roster_csv()
+    timings = []
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+        for run in range(args.runs):
+            with app.test_request_context():
+                community = create_community(f"bench-{run}")
+                db.session.commit()
+                start = time.perf_counter()
+                summary = import_roster_file(community, data, "bench.csv")
+                db.session.commit()
+                timings.append(time.perf_counter() - start)
+                assert summary["created"] == 10_000
+    print(f"roster import, 10,000 households, {url.split(':')[0]}")
+    print("runs (s): " + ", ".join(f"{t:.2f}" for t in timings))
+    print(f"median: {statistics.median(timings):.2f} s (target < 5 s on SQLite)")
+
+
+if __name__ == "__main__":
+    main()
