@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/activate
 	touch $@
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d app/translations
+	$(BIN)/pybabel compile -d app/translations --statistics
 
 # Chromium and a CJK TrueType font (browser tests, PDFs): installed with apt when root.
 system-deps:

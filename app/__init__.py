@@ -53,6 +53,10 @@ def register_models() -> None:
     from app.accounts import models as _accounts  # noqa: F401
     from app.communities import models as _communities  # noqa: F401
     from app.core import audit as _audit  # noqa: F401
+    from app.funding import models as _funding  # noqa: F401
+    from app.plans import models as _plans  # noqa: F401
+    from app.proposals import models as _proposals  # noqa: F401
+    from app.voting import models as _voting  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:

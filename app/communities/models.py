@@ -3,11 +3,24 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, Numeric, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import TenantMixin, utcnow
 from app.extensions import db
+
+
+def area_to_centi(area: Decimal) -> int:
+    """m² (at most two decimals) to integer hundredths of a m²."""
+    centi = Decimal(area) * 100
+    if centi != centi.to_integral_value():
+        raise ValueError(f"area {area} has more than two decimals")
+    return int(centi)
+
+
+def centi_to_area(centi: int) -> Decimal:
+    """Integer hundredths of a m² to m² as an exact Decimal."""
+    return Decimal(int(centi)).scaleb(-2)
 
 
 class Community(db.Model):
@@ -64,7 +77,8 @@ class Household(TenantMixin, db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     room: Mapped[str] = mapped_column(String(20))
     floor: Mapped[int]
-    area: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    # Registered area in hundredths of a m²: exact on every database, and summed exactly in SQL.
+    area_centi: Mapped[int]
     owner_name: Mapped[str] = mapped_column(String(120))
     # HMAC of the normalised owner ID: groups an owner's households without storing the ID.
     owner_key: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -84,6 +98,15 @@ class Household(TenantMixin, db.Model):
         UniqueConstraint("unit_id", "room"),
         Index("ix_household_community_order", "community_id", "building_id", "unit_id", "room"),
     )
+
+    @property
+    def area(self) -> Decimal:
+        """Registered floor area in m², exact."""
+        return centi_to_area(self.area_centi)
+
+    @area.setter
+    def area(self, value: Decimal) -> None:
+        self.area_centi = area_to_centi(value)
 
     @property
     def owner(self) -> str:

@@ -11,7 +11,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 
 from app.accounts.codes import hash_owner_id
-from app.communities.models import Building, Community, Household, RosterUpload, Unit
+from app.communities.models import (
+    Building,
+    Community,
+    Household,
+    RosterUpload,
+    Unit,
+    area_to_centi,
+    centi_to_area,
+)
 from app.core.audit import log_event
 from app.core.db import utcnow
 from app.core.errors import DomainError
@@ -93,7 +101,7 @@ def _existing_households(community: Community) -> dict[tuple[str, str, str], dic
             Unit.name,
             Household.room,
             Household.floor,
-            Household.area,
+            Household.area_centi,
             Household.owner_name,
             Household.owner_key,
             Household.phone,
@@ -106,7 +114,7 @@ def _existing_households(community: Community) -> dict[tuple[str, str, str], dic
         (b, u, room): {
             "id": hid,
             "floor": floor,
-            "area": area,
+            "area": centi_to_area(area),
             "owner_name": owner,
             "owner_key": okey,
             "phone": phone,
@@ -124,6 +132,14 @@ def _row_values(row, key: str) -> dict:
         "owner_key": hash_owner_id(row.owner_id, key) if row.owner_id else None,
         "phone": row.phone,
     }
+
+
+def _db_values(values: dict) -> dict:
+    """Household column values for a dict of compared fields (area → area_centi)."""
+    out = dict(values)
+    if "area" in out:
+        out["area_centi"] = area_to_centi(out.pop("area"))
+    return out
 
 
 def plan_roster_import(community: Community, rows: list) -> RosterPlan:
@@ -226,7 +242,7 @@ def apply_roster_import(
                     "owner_id_hint": owner_hint(r.owner_id),
                     "created_at": now,
                     "updated_at": now,
-                    **_row_values(r, key),
+                    **_db_values(_row_values(r, key)),
                 }
                 for r in plan.new_rows
             ],
@@ -240,7 +256,7 @@ def apply_roster_import(
                     "id": c.household_id,
                     "updated_at": now,
                     "owner_id_hint": owner_hint(by_key[c.key].owner_id),
-                    **{f: new for f, (_old, new) in c.changes.items()},
+                    **_db_values({f: new for f, (_old, new) in c.changes.items()}),
                 }
                 for c in plan.changed
             ],

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 
-from app.communities.models import Building, Community, Household, Unit
+from app.communities.models import Building, Community, Household, Unit, centi_to_area
 from app.communities.operations import natural_key
 from app.core.audit import AuditEvent
 from app.extensions import db
@@ -30,7 +30,7 @@ def roster_stats(community: Community) -> list[BuildingStats]:
             Building.name,
             func.count(func.distinct(Household.unit_id)),
             func.count(Household.id),
-            func.coalesce(func.sum(Household.area), 0),
+            func.coalesce(func.sum(Household.area_centi), 0),
             func.count(Household.code_hash),
             func.count(Household.owner_key),
         )
@@ -39,7 +39,7 @@ def roster_stats(community: Community) -> list[BuildingStats]:
         .group_by(Building.id, Building.name)
     ).all()
     stats = [
-        BuildingStats(name, units, n, Decimal(area), codes, owned)
+        BuildingStats(name, units, n, centi_to_area(area), codes, owned)
         for name, units, n, area, codes, owned in rows
     ]
     return sorted(stats, key=lambda s: natural_key(s.name))

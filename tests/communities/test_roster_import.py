@@ -101,8 +101,8 @@ def test_reimport_updates_by_household_key_and_previews_changes(app, worker):
     post_form(client, preview)
     assert household_count(app, cid) == 3
     with app.app_context():
-        area = db.session.scalar(select(Household.area).where(Household.room == "102"))
-        assert str(area) == "71.50"
+        household = db.session.scalar(select(Household).where(Household.room == "102"))
+        assert str(household.area) == "71.50" and household.area_centi == 7150
 
 
 def test_rows_missing_from_a_reimport_are_kept(app, worker):
