@@ -1,5 +1,7 @@
 """CoPlan: participatory planning for old-community renovation (一小区一策)."""
 
+import importlib
+import importlib.util
 import os
 from pathlib import Path
 
@@ -59,15 +61,26 @@ def register_models() -> None:
     from app.voting import models as _voting  # noqa: F401
 
 
+# Domain modules, each with views.py (a blueprint `bp`) and optionally cli.py (`commands`).
+MODULES = (
+    "core",
+    "accounts",
+    "communities",
+    "plans",
+    "proposals",
+    "voting",
+    "tally",
+    "funding",
+    "printing",
+    "reports",
+)
+
+
 def register_blueprints(app: Flask) -> None:
     """Attach each module's blueprint."""
-    from app.accounts.views import bp as accounts_bp
-    from app.communities.views import bp as communities_bp
-    from app.core.views import bp as core_bp
-
-    app.register_blueprint(core_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(communities_bp)
+    for name in MODULES:
+        if importlib.util.find_spec(f"app.{name}.views"):
+            app.register_blueprint(importlib.import_module(f"app.{name}.views").bp)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -142,14 +155,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """The `flask ...` command groups."""
-    from app.accounts.cli import codes_cli, user_cli
-    from app.communities.cli import community_cli, roster_cli
-    from app.core.cli import audit_cli
-    from app.demo.cli import demo_cli
-
-    for group in (community_cli, roster_cli, user_cli, codes_cli, audit_cli, demo_cli):
-        app.cli.add_command(group)
+    """The `flask ...` command groups each module's cli.py lists in `commands`."""
+    for name in (*MODULES, "demo"):
+        if importlib.util.find_spec(f"app.{name}.cli"):
+            for command in importlib.import_module(f"app.{name}.cli").commands:
+                app.cli.add_command(command)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -167,4 +177,10 @@ def register_template_helpers(app: Flask) -> None:
     def inject():
         from flask_babel import get_locale
 
-        return {"current_locale": str(get_locale()), "community": g.get("community")}
+        from app.core.nav import community_menu
+
+        return {
+            "current_locale": str(get_locale()),
+            "community": g.get("community"),
+            "community_menu": community_menu,
+        }

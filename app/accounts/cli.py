@@ -74,3 +74,6 @@ def codes_issue(community, out: Path, only_missing, base_url):
                 ]
             )
     click.echo(f"issued {len(issued)} codes to {out}")
+
+
+commands = [user_cli, codes_cli]

@@ -40,3 +40,6 @@ def roster_import(community, file: Path):
         "imported {households_in_file} households: {created} new, {updated} updated, "
         "{unchanged} unchanged".format(**summary)
     )
+
+
+commands = [community_cli, roster_cli]

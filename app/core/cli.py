@@ -40,3 +40,6 @@ def audit_verify():
         err=True,
     )
     sys.exit(1)
+
+
+commands = [audit_cli]

@@ -18,6 +18,23 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "roster.import": frozenset({ADMIN, WORKER}),
     "codes.issue": frozenset({ADMIN, WORKER}),
     "audit.view": frozenset({ADMIN, DISTRICT, WORKER, COMMITTEE}),
+    # Plans (两上两下): the worker runs the process; the committee reviews and signs off.
+    "plan.view": frozenset({ADMIN, DISTRICT, WORKER, COMMITTEE}),
+    "plan.manage": frozenset({ADMIN, WORKER}),
+    "proposal.manage": frozenset({ADMIN, WORKER}),
+    "ballot.view": frozenset({ADMIN, WORKER, COMMITTEE}),
+    "ballot.enter": frozenset({ADMIN, WORKER}),
+    "ballot.review": frozenset({ADMIN, COMMITTEE}),
+    "tally.view": frozenset({ADMIN, DISTRICT, WORKER, COMMITTEE}),
+    "result.publish": frozenset({ADMIN, WORKER, COMMITTEE}),
+    "objection.manage": frozenset({ADMIN, WORKER, COMMITTEE}),
+    "print": frozenset({ADMIN, WORKER, COMMITTEE}),
+    "funding.view": frozenset({ADMIN, DISTRICT, WORKER, COMMITTEE}),
+    "funding.manage": frozenset({ADMIN, WORKER}),
+    "payment.record": frozenset({ADMIN, WORKER}),
+    "export": frozenset({ADMIN, WORKER, COMMITTEE}),
+    "archive": frozenset({ADMIN, WORKER, COMMITTEE}),
+    "district.overview": frozenset({ADMIN, DISTRICT}),
 }
 
 

@@ -120,3 +120,6 @@ def demo_seed(url):
     click.echo("Household sign-in codes (type on the home page, or open the link):")
     for household, code in issued:
         click.echo(f"  {household.address_label:14} {format_code(code)}  {url}/h/{code}")
+
+
+commands = [demo_cli]

@@ -35,6 +35,9 @@ class Plan(TenantMixin, db.Model):
     drafting_closes: Mapped[date | None]
     voting_opens: Mapped[date | None]
     voting_closes: Mapped[date | None]
+    # Set when a worker closes voting ahead of its date (e.g. to revise an item); reopening clears.
+    voting_closed_at: Mapped[datetime | None]
+    voting_closed_reason: Mapped[str | None] = mapped_column(Text)
     objection_days: Mapped[int] = mapped_column(default=7)
     conflict_policy: Mapped[str] = mapped_column(String(20), default="paper_prevails")
     paper_double_entry: Mapped[bool] = mapped_column(default=True)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: ed75f1c7e686
+Revision ID: 0c5892d65bce
 Revises: 
-Create Date: 2026-11-28 14:57:55.068485
+Create Date: 2026-11-28 15:00:00.627261
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'ed75f1c7e686'
+revision = '0c5892d65bce'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -98,6 +98,8 @@ def upgrade():
     sa.Column('drafting_closes', sa.Date(), nullable=True),
     sa.Column('voting_opens', sa.Date(), nullable=True),
     sa.Column('voting_closes', sa.Date(), nullable=True),
+    sa.Column('voting_closed_at', sa.DateTime(), nullable=True),
+    sa.Column('voting_closed_reason', sa.Text(), nullable=True),
     sa.Column('objection_days', sa.Integer(), nullable=False),
     sa.Column('conflict_policy', sa.String(length=20), nullable=False),
     sa.Column('paper_double_entry', sa.Boolean(), nullable=False),

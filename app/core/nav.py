@@ -1,0 +1,25 @@
+"""The community menu: one line per page, shown when its endpoint exists and the role may use it."""
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+
+from app.core.permissions import has_permission
+
+# (endpoint, label, permission). Endpoints take community_id only.
+COMMUNITY_MENU = [
+    ("communities.overview", _l("概况"), "community.view"),
+    ("plans.plan_list", _l("改造方案"), "plan.view"),
+    ("communities.households", _l("住户"), "household.view"),
+    ("communities.roster_upload", _l("导入花名册"), "roster.import"),
+    ("communities.codes", _l("登录码"), "codes.issue"),
+    ("communities.audit", _l("操作记录"), "audit.view"),
+]
+
+
+def community_menu(user, community) -> list[tuple[str, str]]:
+    """(url, label) of the menu entries this user may open in this community."""
+    entries = []
+    for endpoint, label, permission in COMMUNITY_MENU:
+        if endpoint in current_app.view_functions and has_permission(user, permission):
+            entries.append((url_for(endpoint, community_id=community.id), str(label)))
+    return entries

@@ -1,0 +1,146 @@
+"""Phases of 两上两下 and what each role may do in each: one table, tested as a matrix.
+
+Pure: takes plain values (phase, dates, today), imports neither Flask nor the database.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+PROPOSALS, DRAFTING, VOTING, PUBLISHED, CLOSED = PHASES = (
+    "proposals",
+    "drafting",
+    "voting",
+    "published",
+    "closed",
+)
+
+RESIDENT, WORKER, COMMITTEE = "resident", "worker", "committee"
+
+# What each role may do in each phase. Admins act as workers; district staff only read.
+# "vote" and "enter_paper" also need voting to be open (see voting_open()).
+PHASE_ACTIONS: dict[str, dict[str, frozenset[str]]] = {
+    PROPOSALS: {
+        RESIDENT: frozenset({"view_proposals", "propose", "support"}),
+        WORKER: frozenset(
+            {
+                "view_proposals",
+                "add_proposal",
+                "decide_proposal",
+                "edit_items",
+                "edit_plan",
+                "advance",
+            }
+        ),
+        COMMITTEE: frozenset({"view_proposals", "view_draft"}),
+    },
+    DRAFTING: {
+        RESIDENT: frozenset({"view_proposals", "view_draft"}),
+        WORKER: frozenset(
+            {
+                "view_proposals",
+                "add_proposal",
+                "decide_proposal",
+                "edit_items",
+                "edit_plan",
+                "advance",
+                "print",
+            }
+        ),
+        COMMITTEE: frozenset({"view_proposals", "view_draft", "print"}),
+    },
+    VOTING: {
+        RESIDENT: frozenset({"view_proposals", "view_draft", "vote", "check_receipt"}),
+        WORKER: frozenset(
+            {
+                "view_proposals",
+                "view_draft",
+                "enter_paper",
+                "record_delivery",
+                "close_voting",
+                "revise_item",
+                "print",
+                "view_tally",
+                "publish",
+            }
+        ),
+        COMMITTEE: frozenset(
+            {"view_proposals", "view_draft", "review_paper", "print", "view_tally", "publish"}
+        ),
+    },
+    PUBLISHED: {
+        RESIDENT: frozenset({"view_proposals", "view_draft", "view_result", "check_receipt"}),
+        WORKER: frozenset(
+            {
+                "view_proposals",
+                "view_draft",
+                "view_tally",
+                "record_objection",
+                "publish",
+                "print",
+                "advance",
+            }
+        ),
+        COMMITTEE: frozenset(
+            {"view_proposals", "view_draft", "view_tally", "record_objection", "publish", "print"}
+        ),
+    },
+    CLOSED: {
+        RESIDENT: frozenset({"view_proposals", "view_draft", "view_result", "check_receipt"}),
+        WORKER: frozenset({"view_proposals", "view_draft", "view_tally", "print"}),
+        COMMITTEE: frozenset({"view_proposals", "view_draft", "view_tally", "print"}),
+    },
+}
+
+ACTIONS = frozenset(a for roles in PHASE_ACTIONS.values() for acts in roles.values() for a in acts)
+
+
+def phase_role(role: str) -> str:
+    """Map an account role onto the phase table (admin acts as worker; district reads)."""
+    return {"admin": WORKER, "worker": WORKER, "committee": COMMITTEE, "household": RESIDENT}.get(
+        role, ""
+    )
+
+
+def phase_allows(role: str, action: str, phase: str) -> bool:
+    """True when `role` may take `action` while the plan is in `phase`."""
+    if action not in ACTIONS:
+        raise KeyError(f"unknown phase action {action!r}")
+    return action in PHASE_ACTIONS.get(phase, {}).get(phase_role(role), frozenset())
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A plan's phase, dates and manual closure, as plain values."""
+
+    phase: str
+    drafting_opens: date | None
+    voting_opens: date | None
+    voting_closes: date | None
+    voting_closed_early: bool
+    has_items: bool
+
+
+def scheduled_phase(s: Schedule, today: date) -> str:
+    """The phase the dates call for; phases only move forward, and never into voting without
+    items. Publication is a person's act, so the schedule never moves past voting."""
+    order = PHASES.index(s.phase)
+    target = s.phase
+    if order < PHASES.index(DRAFTING) and s.drafting_opens and today >= s.drafting_opens:
+        target = DRAFTING
+    if (
+        PHASES.index(target) < PHASES.index(VOTING)
+        and s.voting_opens
+        and today >= s.voting_opens
+        and s.has_items
+    ):
+        target = VOTING
+    return target
+
+
+def voting_open(s: Schedule, today: date) -> bool:
+    """Ballots may be cast: the plan is voting, the dates include today, not closed early."""
+    if s.phase != VOTING or s.voting_closed_early:
+        return False
+    if s.voting_opens and today < s.voting_opens:
+        return False
+    return not (s.voting_closes and today > s.voting_closes)

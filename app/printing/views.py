@@ -1,0 +1,5 @@
+"""Pages of the printing module."""
+
+from flask import Blueprint
+
+bp = Blueprint("printing", __name__)

@@ -1,0 +1,5 @@
+"""Pages of the proposals module."""
+
+from flask import Blueprint
+
+bp = Blueprint("proposals", __name__)

@@ -1,0 +1,5 @@
+"""Pages of the reports module."""
+
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__)

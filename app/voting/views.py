@@ -1,0 +1,5 @@
+"""Pages of the voting module."""
+
+from flask import Blueprint
+
+bp = Blueprint("voting", __name__)
