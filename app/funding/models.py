@@ -1,30 +1,18 @@
-"""Pledges (出资承诺) and payments (缴费) per household and item, in fen."""
+"""Payments (缴费) per household and item, in fen.
+
+Pledges (出资承诺) are not stored apart: a pledge is an "agree" choice marked as pledged on the
+household's effective ballot, of the household's fixed share (HouseholdShare).
+"""
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import TenantMixin, utcnow
 from app.extensions import db
 
 PAYMENT_METHODS = ("cash", "bank", "wechat", "alipay", "other")
-
-
-class Pledge(TenantMixin, db.Model):
-    """A household's pledge of its share of an item, made with its agreeing ballot."""
-
-    __tablename__ = "pledge"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
-    amount_fen: Mapped[int]
-    ballot_id: Mapped[int | None] = mapped_column(ForeignKey("ballot.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    withdrawn_at: Mapped[datetime | None]
-    __table_args__ = (UniqueConstraint("item_id", "household_id"),)
 
 
 class Payment(TenantMixin, db.Model):

@@ -1,0 +1,248 @@
+"""Writes on plans: create or import a plan, edit items, move phases with their guards."""
+
+import json
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.communities.models import Building, Community, Unit
+from app.core.audit import log_event
+from app.core.db import utcnow
+from app.core.errors import DomainError
+from app.extensions import db
+from app.plans.models import PHASES, FundingSource, Item, ItemScope, Plan
+from app.plans.phases import DRAFTING, PROPOSALS, VOTING, scheduled_phase, voting_open
+from app.plans.planfile import ItemSpec, PlanSpec
+from app.plans.queries import local_today, schedule_of
+
+
+def create_plan(community: Community, title: str, **fields) -> Plan:
+    """Start a plan in the proposals phase."""
+    if not title.strip():
+        raise DomainError(_l("请填写方案名称。"))
+    plan = Plan(community_id=community.id, title=title.strip(), **fields)
+    db.session.add(plan)
+    db.session.flush()
+    log_event("plan.create", "plan", plan.id, community_id=community.id, after=plan.audit_state())
+    return plan
+
+
+def _places(community: Community) -> tuple[dict, dict]:
+    """Building ids by name and unit ids by (building name, unit name)."""
+    buildings = {
+        b.name: b.id
+        for b in db.session.scalars(select(Building).where(Building.community_id == community.id))
+    }
+    units = {}
+    for unit, building_name in db.session.execute(
+        select(Unit, Building.name)
+        .join(Building, Unit.building_id == Building.id)
+        .where(Unit.community_id == community.id)
+    ):
+        units[(building_name, unit.name)] = (unit.building_id, unit.id)
+    return buildings, units
+
+
+def _resolve_scope(spec: ItemSpec, buildings: dict, units: dict) -> list[tuple[int, int | None]]:
+    """(building_id, unit_id or None) pairs for an item's scope; unknown names are errors."""
+    from app.communities.normalize import normalize_building, normalize_unit
+
+    pairs, unknown = [], []
+    for name in spec.buildings:
+        building_id = buildings.get(normalize_building(name))
+        if building_id is None:
+            unknown.append(name)
+        else:
+            pairs.append((building_id, None))
+    for b, u in spec.units:
+        found = units.get((normalize_building(b), normalize_unit(u)))
+        if found is None:
+            unknown.append(f"{b}{u}")
+        else:
+            pairs.append(found)
+    if unknown:
+        raise DomainError(
+            _l(
+                "项目 %(key)s 的范围包含花名册中没有的楼栋或单元：%(names)s。",
+                key=spec.key,
+                names="、".join(unknown),
+            )
+        )
+    return pairs
+
+
+def _write_item(plan: Plan, spec: ItemSpec, position: int, scope: list) -> Item:
+    """Create one item with its scope and funding sources."""
+    item = Item(
+        community_id=plan.community_id,
+        plan_id=plan.id,
+        key=spec.key,
+        position=position,
+        title=spec.title,
+        summary=spec.summary,
+        description=spec.description,
+        category=spec.category,
+        rule=spec.rule,
+        rule_params=json.dumps(spec.rule_params) if spec.rule_params else None,
+        cost_fen=spec.cost_fen,
+        share_method=spec.share_method,
+        floor_coefficients=json.dumps(spec.floor_coefficients) if spec.floor_coefficients else None,
+    )
+    db.session.add(item)
+    db.session.flush()
+    for building_id, unit_id in scope:
+        db.session.add(
+            ItemScope(
+                community_id=plan.community_id,
+                item_id=item.id,
+                building_id=building_id,
+                unit_id=unit_id,
+            )
+        )
+    for source, amount in spec.funding.items():
+        db.session.add(
+            FundingSource(
+                community_id=plan.community_id, item_id=item.id, source=source, amount_fen=amount
+            )
+        )
+    db.session.flush()
+    return item
+
+
+def import_plan(community: Community, spec: PlanSpec) -> Plan:
+    """Create a plan with its items from a validated plan file; all or nothing."""
+    if spec.community and spec.community != community.name:
+        raise DomainError(
+            _l("方案文件属于“%(file)s”，不是“%(name)s”。", file=spec.community, name=community.name)
+        )
+    buildings, units = _places(community)
+    scopes = {}
+    problems = []
+    for item in spec.items:
+        try:
+            scopes[item.key] = _resolve_scope(item, buildings, units)
+        except DomainError as exc:
+            problems.extend(exc.reasons)
+    if problems:
+        raise DomainError(*problems)
+    plan = create_plan(
+        community,
+        spec.title,
+        description=spec.description,
+        objection_days=spec.objection_days,
+        conflict_policy=spec.conflict_policy,
+        paper_double_entry=spec.paper_double_entry,
+        non_voter_policy=spec.non_voter_policy,
+        **spec.dates,
+    )
+    for position, item in enumerate(spec.items):
+        _write_item(plan, item, position, scopes[item.key])
+    log_event(
+        "plan.import",
+        "plan",
+        plan.id,
+        community_id=community.id,
+        after={"items": [i.key for i in spec.items]},
+    )
+    return plan
+
+
+def ensure_editable(plan: Plan) -> None:
+    """Items change only before voting; during voting only through the revise path."""
+    if plan.phase not in (PROPOSALS, DRAFTING):
+        raise DomainError(_l("表决已开始，不能直接修改项目。如确需修改，请先暂停表决并说明原因。"))
+
+
+def set_phase(plan: Plan, phase: str, *, reason: str = "", actor: str | None = None) -> None:
+    """Move a plan to a later phase, with the guards of each transition."""
+    if phase not in PHASES or PHASES.index(phase) <= PHASES.index(plan.phase):
+        raise DomainError(_l("方案不能从“%(a)s”回到或停留在“%(b)s”。", a=plan.phase, b=phase))
+    if phase == VOTING and not plan.items:
+        raise DomainError(_l("方案还没有项目，不能开始表决。"))
+    before = {"phase": plan.phase}
+    plan.phase = phase
+    plan.phase_changed_at = utcnow()
+    if phase == VOTING and (plan.voting_opens is None or plan.voting_opens > local_today()):
+        plan.voting_opens = local_today()
+    db.session.flush()
+    if phase == VOTING:
+        from app.funding.operations import fix_shares
+
+        fix_shares(plan)  # what a household saw before voting is what it votes and pledges on
+    log_event(
+        "plan.phase",
+        "plan",
+        plan.id,
+        community_id=plan.community_id,
+        before=before,
+        after={"phase": phase, "reason": reason},
+        actor=actor,
+    )
+
+
+def sync_phase(plan: Plan, today: date | None = None) -> bool:
+    """Apply the phase the dates call for (no cron: checked when pages load); True if moved."""
+    target = scheduled_phase(schedule_of(plan), today or local_today())
+    if target == plan.phase:
+        return False
+    set_phase(plan, target, reason="schedule", actor="system:schedule")
+    return True
+
+
+def close_voting(plan: Plan, reason: str) -> None:
+    """Close voting ahead of its date (e.g. to revise an item); ballots stop being accepted."""
+    if plan.phase != VOTING or plan.voting_closed_at is not None:
+        raise DomainError(_l("表决没有在进行，无需暂停。"))
+    if not reason.strip():
+        raise DomainError(_l("请说明暂停表决的原因。"))
+    plan.voting_closed_at = utcnow()
+    plan.voting_closed_reason = reason.strip()
+    db.session.flush()
+    log_event(
+        "plan.close_voting",
+        "plan",
+        plan.id,
+        community_id=plan.community_id,
+        after={"reason": reason},
+    )
+
+
+def reopen_voting(plan: Plan) -> None:
+    """Reopen voting closed early, if its dates still allow."""
+    if plan.phase != VOTING or plan.voting_closed_at is None:
+        raise DomainError(_l("表决没有被暂停。"))
+    if plan.voting_closes and plan.voting_closes < local_today():
+        raise DomainError(_l("表决截止日期已过，请先修改截止日期。"))
+    plan.voting_closed_at = None
+    db.session.flush()
+    log_event("plan.reopen_voting", "plan", plan.id, community_id=plan.community_id)
+
+
+def revise_item(item: Item, reason: str, **changes) -> None:
+    """Change an item while voting is paused: a new revision voids the choices made on it."""
+    plan = item.plan
+    if plan.phase != VOTING or plan.voting_closed_at is None:
+        raise DomainError(_l("只有在暂停表决后才能修改表决中的项目。"))
+    if not reason.strip():
+        raise DomainError(_l("请说明修改项目的原因，居民会看到这个原因。"))
+    before = {k: getattr(item, k) for k in changes}
+    for name, value in changes.items():
+        setattr(item, name, value)
+    item.revision += 1
+    item.revision_reason = reason.strip()
+    item.revised_at = utcnow()
+    db.session.flush()
+    log_event(
+        "item.revise",
+        "item",
+        item.id,
+        community_id=item.community_id,
+        before=before,
+        after={**changes, "revision": item.revision, "reason": reason},
+    )
+
+
+def is_voting_open(plan: Plan, today: date | None = None) -> bool:
+    """Ballots may be cast now."""
+    return voting_open(schedule_of(plan), today or local_today())

@@ -1,0 +1,73 @@
+"""Reads on plans: schedules, the items in a household's scope, the current plan."""
+
+import json
+from datetime import date, datetime
+
+from babel.dates import get_timezone
+from flask import current_app
+from sqlalchemy import or_, select
+
+from app.communities.models import Household
+from app.extensions import db
+from app.plans.models import Item, ItemScope, Plan
+from app.plans.phases import Schedule
+
+
+def local_today() -> date:
+    """Today's date in the configured time zone (phase dates are local calendar days)."""
+    zone = get_timezone(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return datetime.now(zone).date()
+
+
+def schedule_of(plan: Plan) -> Schedule:
+    """The plain schedule the phase rules read."""
+    has_items = db.session.scalar(select(Item.id).where(Item.plan_id == plan.id).limit(1))
+    return Schedule(
+        phase=plan.phase,
+        drafting_opens=plan.drafting_opens,
+        voting_opens=plan.voting_opens,
+        voting_closes=plan.voting_closes,
+        voting_closed_early=plan.voting_closed_at is not None,
+        has_items=has_items is not None,
+    )
+
+
+def current_plan(community_id: int) -> Plan | None:
+    """The community's newest plan."""
+    return db.session.scalar(
+        select(Plan).where(Plan.community_id == community_id).order_by(Plan.id.desc()).limit(1)
+    )
+
+
+def items_for_household(plan: Plan, household: Household) -> list[Item]:
+    """The plan's items whose scope includes the household, in plan order."""
+    scoped_items = select(ItemScope.item_id)
+    covers = select(ItemScope.item_id).where(
+        ItemScope.building_id == household.building_id,
+        or_(ItemScope.unit_id.is_(None), ItemScope.unit_id == household.unit_id),
+    )
+    return db.session.scalars(
+        select(Item)
+        .where(Item.plan_id == plan.id)
+        .where(or_(Item.id.not_in(scoped_items), Item.id.in_(covers)))
+        .order_by(Item.position, Item.id)
+    ).all()
+
+
+def scope_label(item: Item) -> str:
+    """The item's scope in words: whole community, or its buildings and units."""
+    if not item.scopes:
+        return ""
+    from app.communities.models import Building, Unit
+
+    parts = []
+    for scope in item.scopes:
+        building = db.session.get(Building, scope.building_id)
+        unit = db.session.get(Unit, scope.unit_id) if scope.unit_id else None
+        parts.append(building.name + (unit.name if unit else ""))
+    return "、".join(parts)
+
+
+def rule_params(item: Item) -> dict | None:
+    """The custom rule parameters, decoded."""
+    return json.loads(item.rule_params) if item.rule_params else None

@@ -1,0 +1,235 @@
+"""Writes on ballots: cast online, record paper and assisted ballots, keep the effective ballot.
+
+Every ballot write ends by refreshing the household's effective ballot (design.md §4), under a
+row lock on the household so concurrent submissions serialise on PostgreSQL.
+"""
+
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.accounts.codes import ALPHABET
+from app.communities.models import Household
+from app.core.audit import log_event
+from app.core.errors import DomainError
+from app.extensions import db
+from app.plans.models import Item, Plan
+from app.plans.operations import is_voting_open
+from app.plans.queries import items_for_household
+from app.voting.models import CHOICES, Ballot, BallotChoice, EffectiveBallot
+from app.voting.precedence import BallotRef, choose_effective_ballot
+
+RECEIPT_LENGTH = 10
+
+
+def new_receipt() -> str:
+    """A random receipt code (47 bits), unambiguous like sign-in codes."""
+    return "".join(secrets.choice(ALPHABET) for _ in range(RECEIPT_LENGTH))
+
+
+def lock_household(household_id: int) -> Household:
+    """Lock the household row for this transaction (PostgreSQL); SQLite serialises writers."""
+    return db.session.scalar(
+        select(Household).where(Household.id == household_id).with_for_update()
+    )
+
+
+def _ballot_ref(ballot: Ballot, items: dict[int, Item]) -> BallotRef:
+    """A ballot as the precedence rules see it; choices on a stale item revision are blank."""
+    choices = {}
+    for c in ballot.choices:
+        item = items.get(c.item_id)
+        if item is not None:
+            choices[item.key] = c.choice if c.item_revision == item.revision else None
+    return BallotRef(ballot.id, ballot.channel, ballot.recorded_at, choices)
+
+
+def refresh_effective_ballot(plan: Plan, household_id: int) -> EffectiveBallot | None:
+    """Recompute which of the household's ballots counts, by the plan's conflict policy."""
+    ballots = db.session.scalars(
+        select(Ballot)
+        .where(Ballot.plan_id == plan.id, Ballot.household_id == household_id)
+        .order_by(Ballot.recorded_at, Ballot.id)
+    ).all()
+    items = {i.id: i for i in plan.items}
+    online = [b for b in ballots if b.channel == "online"]
+    paper = [_ballot_ref(b, items) for b in ballots if b.channel in ("paper", "assisted")]
+    decision = choose_effective_ballot(
+        _ballot_ref(online[-1], items) if online else None, paper, plan.conflict_policy
+    )
+    current = db.session.scalar(
+        select(EffectiveBallot).where(
+            EffectiveBallot.plan_id == plan.id, EffectiveBallot.household_id == household_id
+        )
+    )
+    if decision.effective is None:
+        if current is not None:
+            db.session.delete(current)
+            db.session.flush()
+        return None
+    if current is None:
+        current = EffectiveBallot(
+            community_id=plan.community_id, plan_id=plan.id, household_id=household_id
+        )
+        db.session.add(current)
+    current.ballot_id = decision.effective.id
+    current.conflict = decision.conflict
+    current.reason = decision.reason
+    db.session.flush()
+    return current
+
+
+def _validate_choices(items: list[Item], choices: dict, pledges: set, *, complete: bool) -> None:
+    """Refuse choices outside the household's scope, unknown values, or missing items."""
+    in_scope = {i.id for i in items}
+    outside = set(choices) - in_scope
+    if outside or (set(pledges) - in_scope):
+        raise DomainError(_l("表决内容包含不属于您家表决范围的项目，未被记录。请刷新页面重试。"))
+    if any(v is not None and v not in CHOICES for v in choices.values()):
+        raise DomainError(_l("表决内容无效，未被记录。请刷新页面重试。"))
+    if complete:
+        missing = [i for i in items if choices.get(i.id) is None]
+        if missing:
+            raise DomainError(
+                _l(
+                    "还有 %(n)d 个项目没有选择：%(keys)s。",
+                    n=len(missing),
+                    keys="、".join(f"{i.key} {i.title}" for i in missing),
+                )
+            )
+
+
+def _record(
+    plan: Plan,
+    household: Household,
+    channel: str,
+    items: list[Item],
+    choices: dict,
+    pledges: set,
+    **fields,
+) -> Ballot:
+    """Write a ballot with its choices and refresh the effective ballot."""
+    ballot = Ballot(
+        community_id=plan.community_id,
+        plan_id=plan.id,
+        household_id=household.id,
+        channel=channel,
+        receipt=new_receipt(),
+        **fields,
+    )
+    db.session.add(ballot)
+    for item in items:
+        choice = choices.get(item.id)
+        ballot.choices.append(
+            BallotChoice(
+                community_id=plan.community_id,
+                item_id=item.id,
+                item_revision=item.revision,
+                choice=choice,
+                pledge=item.id in pledges and choice == "agree",
+            )
+        )
+    db.session.flush()
+    effective = refresh_effective_ballot(plan, household.id)
+    log_event(
+        f"ballot.{channel}",
+        "ballot",
+        ballot.id,
+        community_id=plan.community_id,
+        after={
+            "household": household.id,
+            "receipt": ballot.receipt,
+            "choices": {i.key: choices.get(i.id) for i in items},
+            "pledges": sorted(i.key for i in items if i.id in pledges),
+            "effective": effective.ballot_id if effective else None,
+            "conflict": bool(effective and effective.conflict),
+        },
+    )
+    return ballot
+
+
+def cast_online_ballot(
+    plan: Plan,
+    household: Household,
+    choices: dict[int, str],
+    pledges: set[int],
+    submission_key: str,
+) -> Ballot:
+    """Record a household's online ballot; the same form sent twice records one ballot."""
+    lock_household(household.id)
+    if submission_key:
+        existing = db.session.scalar(
+            select(Ballot).where(
+                Ballot.plan_id == plan.id,
+                Ballot.household_id == household.id,
+                Ballot.submission_key == submission_key,
+            )
+        )
+        if existing is not None:
+            return existing
+    if not is_voting_open(plan):
+        raise DomainError(_l("表决已经结束或尚未开始，您的选择没有被记录。"))
+    items = items_for_household(plan, household)
+    _validate_choices(items, choices, pledges, complete=True)
+    return _record(
+        plan, household, "online", items, choices, pledges, submission_key=submission_key or None
+    )
+
+
+def record_assisted_ballot(
+    plan: Plan,
+    household: Household,
+    choices: dict[int, str | None],
+    pledges: set[int],
+    *,
+    user,
+    authorised_by: str,
+    witness: str,
+) -> Ballot:
+    """A worker records a ballot at the door for a resident who cannot vote alone."""
+    lock_household(household.id)
+    if not is_voting_open(plan):
+        raise DomainError(_l("表决已经结束或尚未开始。"))
+    if not authorised_by.strip() or not witness.strip():
+        raise DomainError(_l("代填表决需要填写授权人和见证人。"))
+    items = items_for_household(plan, household)
+    _validate_choices(items, choices, pledges, complete=False)
+    return _record(
+        plan,
+        household,
+        "assisted",
+        items,
+        choices,
+        pledges,
+        recorded_by_id=user.id,
+        authorised_by=authorised_by.strip(),
+        witness=witness.strip(),
+    )
+
+
+def record_paper_ballot(
+    plan: Plan,
+    household: Household,
+    choices: dict[int, str | None],
+    pledges: set[int],
+    *,
+    user=None,
+    serial_id: int | None = None,
+) -> Ballot:
+    """Record a confirmed paper ballot (double entry already agreed); blanks count as abstain."""
+    lock_household(household.id)
+    if not is_voting_open(plan):
+        raise DomainError(_l("表决已经结束或尚未开始，纸质票不能再录入。"))
+    items = items_for_household(plan, household)
+    _validate_choices(items, choices, pledges, complete=False)
+    return _record(
+        plan,
+        household,
+        "paper",
+        items,
+        choices,
+        pledges,
+        recorded_by_id=user.id if user else None,
+        serial_id=serial_id,
+    )
