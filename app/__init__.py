@@ -173,6 +173,15 @@ def register_template_helpers(app: Flask) -> None:
     def area_filter(value):
         return format_decimal(value, format="#,##0.00")
 
+    @app.template_global()
+    def url_for_safe(endpoint: str, **values) -> str:
+        """url_for, or "" when the endpoint does not exist (a module not installed)."""
+        from flask import url_for
+
+        if endpoint not in app.view_functions:
+            return ""
+        return url_for(endpoint, **values)
+
     @app.context_processor
     def inject():
         from flask_babel import get_locale

@@ -111,10 +111,18 @@ def qr_signin(token: str):
 @household_required
 def household_home():
     """Who you are, and what the renovation currently asks of you."""
+    from app.plans.queries import is_voting_open
+    from app.voting.queries import effective_ballot
+    from app.voting.views import household_plan
+
     household = current_user.household
+    plan = household_plan()
     return render_template(
         "accounts/household_home.html",
         household=household,
+        plan=plan,
+        voting_open=plan is not None and is_voting_open(plan),
+        voted=plan is not None and effective_ballot(plan.id, household.id) is not None,
         community=db.session.get(Community, household.community_id),
     )
 

@@ -1,7 +1,10 @@
 """`flask demo seed`: a realistic demo community with staff accounts and household codes."""
 
+import json
 import random
+from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup
@@ -15,6 +18,11 @@ from app.communities.operations import apply_roster_import, create_community, pl
 from app.communities.roster import RosterRow
 from app.core.db import transactional
 from app.extensions import db
+from app.plans.operations import import_plan, set_phase
+from app.plans.planfile import parse_plan_file
+from app.plans.queries import local_today
+
+PLAN_FILE = Path(__file__).resolve().parent / "data" / "plan.json"
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
@@ -68,6 +76,30 @@ def demo_rows(seed: int = 2026) -> list[RosterRow]:
     return rows
 
 
+def seed_demo_plan(community: Community) -> None:
+    """The example plan (tests/data/plan-example.json's items), voting open around today."""
+    today = local_today()
+    raw = json.loads(PLAN_FILE.read_text(encoding="utf-8"))
+    raw["community"] = community.name
+    raw["phases"] = {
+        "proposals": {
+            "opens": str(today - timedelta(days=40)),
+            "closes": str(today - timedelta(days=25)),
+        },
+        "drafting": {
+            "opens": str(today - timedelta(days=24)),
+            "closes": str(today - timedelta(days=4)),
+        },
+        "voting": {
+            "opens": str(today - timedelta(days=3)),
+            "closes": str(today + timedelta(days=11)),
+        },
+        "objection_days": 7,
+    }
+    plan = import_plan(community, parse_plan_file(json.dumps(raw).encode()))
+    set_phase(plan, "voting", reason="demo")
+
+
 @transactional
 def seed_demo() -> tuple[Community, list[tuple[Household, str]], bool]:
     """Create the demo once; on later runs give three demo households fresh codes."""
@@ -92,6 +124,7 @@ def seed_demo() -> tuple[Community, list[tuple[Household, str]], bool]:
                 }[role],
             )
         issued = issue_codes(community)[:3]
+        seed_demo_plan(community)
     else:
         for username, _role in STAFF:
             user = db.session.scalar(select(User).where(User.username == username))

@@ -4,15 +4,23 @@ import json
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.communities.models import Building, Community, Unit
 from app.core.audit import log_event
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.extensions import db
-from app.plans.models import PHASES, FundingSource, Item, ItemScope, Plan
-from app.plans.phases import DRAFTING, PROPOSALS, VOTING, scheduled_phase, voting_open
+from app.plans.models import (
+    PHASES,
+    FundingSource,
+    HouseholdShare,
+    Item,
+    ItemProposal,
+    ItemScope,
+    Plan,
+)
+from app.plans.phases import DRAFTING, PROPOSALS, VOTING, scheduled_phase
 from app.plans.planfile import ItemSpec, PlanSpec
 from app.plans.queries import local_today, schedule_of
 
@@ -243,6 +251,100 @@ def revise_item(item: Item, reason: str, **changes) -> None:
     )
 
 
-def is_voting_open(plan: Plan, today: date | None = None) -> bool:
-    """Ballots may be cast now."""
-    return voting_open(schedule_of(plan), today or local_today())
+PLAN_FIELDS = (
+    "title",
+    "description",
+    "proposals_opens",
+    "proposals_closes",
+    "drafting_opens",
+    "drafting_closes",
+    "voting_opens",
+    "voting_closes",
+    "objection_days",
+    "conflict_policy",
+    "paper_double_entry",
+    "non_voter_policy",
+)
+
+
+def update_plan(plan: Plan, **fields) -> None:
+    """Change a plan's title, dates or policies; policies are fixed once voting starts."""
+    unknown = set(fields) - set(PLAN_FIELDS)
+    if unknown:
+        raise ValueError(f"not plan fields: {sorted(unknown)}")
+    locked = {"conflict_policy", "paper_double_entry", "non_voter_policy"}
+    if plan.phase not in (PROPOSALS, DRAFTING):
+        changed = {k for k in locked if k in fields and fields[k] != getattr(plan, k)}
+        if changed:
+            raise DomainError(_l("表决开始后不能再改变计票规则。"))
+    for opens, closes in (
+        ("proposals_opens", "proposals_closes"),
+        ("drafting_opens", "drafting_closes"),
+        ("voting_opens", "voting_closes"),
+    ):
+        a, b = fields.get(opens, getattr(plan, opens)), fields.get(closes, getattr(plan, closes))
+        if a and b and b < a:
+            raise DomainError(_l("结束日期不能早于开始日期。"))
+    before = {k: getattr(plan, k) for k in fields}
+    for name, value in fields.items():
+        setattr(plan, name, value)
+    db.session.flush()
+    log_event(
+        "plan.update", "plan", plan.id, community_id=plan.community_id, before=before, after=fields
+    )
+
+
+def save_item(
+    plan: Plan, item: Item | None, *, scope: list[tuple[int, int | None]], **fields
+) -> Item:
+    """Create or edit an item of a plan that is still being drafted."""
+    ensure_editable(plan)
+    key = fields.get("key", "").strip()
+    clash = db.session.scalar(select(Item.id).where(Item.plan_id == plan.id, Item.key == key))
+    if clash and (item is None or clash != item.id):
+        raise DomainError(_l("编号 %(key)s 已被本方案的其他项目使用。", key=key))
+    if fields.get("rule") == "custom":
+        from app.tally.rules import parse_rule
+
+        try:
+            parse_rule("custom", json.loads(fields.get("rule_params") or "{}"))
+        except (ValueError, TypeError) as exc:
+            raise DomainError(_l("自定义表决规则无效：%(error)s", error=exc)) from exc
+    else:
+        fields["rule_params"] = None
+    created = item is None
+    before = None
+    if created:
+        position = len(plan.items)
+        item = Item(community_id=plan.community_id, plan_id=plan.id, position=position)
+        db.session.add(item)
+    else:
+        before = {k: getattr(item, k) for k in fields}
+        before["scope"] = [(s.building_id, s.unit_id) for s in item.scopes]
+    for name, value in fields.items():
+        setattr(item, name, value)
+    item.scopes = [
+        ItemScope(community_id=plan.community_id, building_id=b, unit_id=u) for b, u in scope
+    ]
+    db.session.flush()
+    log_event(
+        "item.create" if created else "item.update",
+        "item",
+        item.id,
+        community_id=plan.community_id,
+        before=before,
+        after={**fields, "scope": scope},
+    )
+    return item
+
+
+def delete_item(item: Item) -> None:
+    """Remove an item from a plan that is still being drafted."""
+    ensure_editable(item.plan)
+    state = {"key": item.key, "title": item.title}
+    # Proposals it answered go back to the proposals list; uploaded custom shares go with it.
+    db.session.execute(delete(ItemProposal).where(ItemProposal.item_id == item.id))
+    db.session.execute(delete(HouseholdShare).where(HouseholdShare.item_id == item.id))
+    db.session.delete(item)
+    db.session.flush()
+    log_event("item.delete", "item", item.id, community_id=item.community_id, before=state)

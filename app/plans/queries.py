@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from app.communities.models import Household
 from app.extensions import db
 from app.plans.models import Item, ItemScope, Plan
-from app.plans.phases import Schedule
+from app.plans.phases import Schedule, voting_open
 
 
 def local_today() -> date:
@@ -71,3 +71,8 @@ def scope_label(item: Item) -> str:
 def rule_params(item: Item) -> dict | None:
     """The custom rule parameters, decoded."""
     return json.loads(item.rule_params) if item.rule_params else None
+
+
+def is_voting_open(plan: Plan, today: date | None = None) -> bool:
+    """Ballots may be cast now."""
+    return voting_open(schedule_of(plan), today or local_today())

@@ -1,5 +1,285 @@
-"""Pages of the plans module."""
+"""Staff pages of plans: list, create or import, details with phase controls, items."""
 
-from flask import Blueprint
+import json
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.communities.models import Building, Unit
+from app.core.errors import DomainError
+from app.core.permissions import has_permission, staff_required
+from app.core.tenancy import get_in_community_or_404, scoped
+from app.extensions import db
+from app.plans.forms import (
+    CATEGORY_LABELS,
+    RULE_LABELS,
+    ItemForm,
+    PhaseForm,
+    PlanForm,
+    PlanUploadForm,
+    ReasonForm,
+)
+from app.plans.models import Item, Plan
+from app.plans.operations import (
+    PLAN_FIELDS,
+    close_voting,
+    create_plan,
+    delete_item,
+    import_plan,
+    reopen_voting,
+    revise_item,
+    save_item,
+    set_phase,
+    sync_phase,
+    update_plan,
+)
+from app.plans.phases import PHASES
+from app.plans.planfile import PlanFileError, parse_plan_file
+from app.plans.queries import is_voting_open, scope_label
 
 bp = Blueprint("plans", __name__)
+
+
+def _plan(plan_id: int) -> Plan:
+    """The plan of the current community, its phase brought up to date with its dates."""
+    plan = get_in_community_or_404(Plan, plan_id)
+    sync_phase(plan)
+    return plan
+
+
+def _failed(exc: DomainError) -> None:
+    """Show an operation's reasons and discard anything it wrote."""
+    db.session.rollback()
+    for reason in exc.reasons:
+        flash(reason, "error")
+
+
+@bp.route("/c/<int:community_id>/plans")
+@staff_required("plan.view")
+def plan_list(community_id: int):
+    """The community's plans."""
+    plans = db.session.scalars(scoped(Plan).order_by(Plan.id.desc())).all()
+    return render_template(
+        "plans/plan_list.html", plans=plans, can_manage=has_permission(current_user, "plan.manage")
+    )
+
+
+@bp.route("/c/<int:community_id>/plans/new", methods=["GET", "POST"])
+@staff_required("plan.manage")
+def new_plan(community_id: int):
+    """Start a plan by hand."""
+    form = PlanForm()
+    if form.validate_on_submit():
+        try:
+            plan = create_plan(
+                g.community,
+                form.title.data,
+                **{k: getattr(form, k).data for k in PLAN_FIELDS if k != "title"},
+            )
+        except DomainError as exc:
+            _failed(exc)
+        else:
+            return redirect(
+                url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id)
+            )
+    return render_template("plans/plan_form.html", form=form, plan=None)
+
+
+@bp.route("/c/<int:community_id>/plans/import", methods=["GET", "POST"])
+@staff_required("plan.manage")
+def upload_plan(community_id: int):
+    """Create a plan from a plan file (JSON); every problem is listed, nothing half-written."""
+    form = PlanUploadForm()
+    problems = []
+    if form.validate_on_submit():
+        try:
+            spec = parse_plan_file(form.file.data.read())
+            plan = import_plan(g.community, spec)
+        except PlanFileError as exc:
+            problems = [str(p) for p in exc.problems]
+        except DomainError as exc:
+            db.session.rollback()
+            problems = exc.reasons
+        else:
+            flash(_("已导入方案，共 %(n)d 个项目。", n=len(spec.items)), "success")
+            return redirect(
+                url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id)
+            )
+    return render_template("plans/plan_upload.html", form=form, problems=problems), (
+        422 if problems else 200
+    )
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>")
+@staff_required("plan.view")
+def plan_detail(community_id: int, plan_id: int):
+    """A plan: phase and dates, items, and the next step."""
+    plan = _plan(plan_id)
+    return render_template(
+        "plans/plan_detail.html",
+        plan=plan,
+        phases=PHASES,
+        scope_label=scope_label,
+        category_labels=CATEGORY_LABELS,
+        rule_labels=RULE_LABELS,
+        voting_open=is_voting_open(plan),
+        reason_form=ReasonForm(),
+        phase_form=PhaseForm(),
+        can=lambda p: has_permission(current_user, p),
+    )
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/edit", methods=["GET", "POST"])
+@staff_required("plan.manage")
+def edit_plan(community_id: int, plan_id: int):
+    """Change a plan's title, dates and policies."""
+    plan = _plan(plan_id)
+    form = PlanForm(obj=plan)
+    if form.validate_on_submit():
+        try:
+            update_plan(plan, **{k: getattr(form, k).data for k in PLAN_FIELDS})
+        except DomainError as exc:
+            _failed(exc)
+        else:
+            return redirect(
+                url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id)
+            )
+    return render_template("plans/plan_form.html", form=form, plan=plan)
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/phase", methods=["POST"])
+@staff_required("plan.manage")
+def change_phase(community_id: int, plan_id: int):
+    """Move the plan to a later phase ahead of its date."""
+    plan = _plan(plan_id)
+    form = PhaseForm()
+    if not form.validate_on_submit() or form.phase.data not in PHASES:
+        abort(400)
+    try:
+        set_phase(plan, form.phase.data, reason="manual")
+    except DomainError as exc:
+        _failed(exc)
+    return redirect(url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id))
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/voting", methods=["POST"])
+@staff_required("plan.manage")
+def pause_or_resume_voting(community_id: int, plan_id: int):
+    """Pause voting (with a reason) or resume it."""
+    plan = _plan(plan_id)
+    form = ReasonForm()
+    try:
+        if request.form.get("action") == "resume":  # CSRFProtect has checked the token
+            reopen_voting(plan)
+        else:
+            if not form.validate_on_submit():
+                raise DomainError(_("请填写暂停表决的原因。"))
+            close_voting(plan, form.reason.data)
+    except DomainError as exc:
+        _failed(exc)
+    return redirect(url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id))
+
+
+def _item_form(plan: Plan, item: Item | None) -> ItemForm:
+    """The item form with the community's buildings and units to pick a scope from."""
+    form = ItemForm(obj=item)
+    buildings = db.session.scalars(scoped(Building).order_by(Building.name)).all()
+    units = db.session.execute(
+        select(Unit, Building.name)
+        .join(Building, Unit.building_id == Building.id)
+        .where(Unit.community_id == g.community.id, Unit.name != "")
+        .order_by(Building.name, Unit.name)
+    ).all()
+    form.scope_buildings.choices = [(b.id, b.name) for b in buildings]
+    form.scope_units.choices = [(u.id, f"{name}{u.name}") for u, name in units]
+    if item is not None and request.method == "GET":
+        form.scope_buildings.data = [s.building_id for s in item.scopes if s.unit_id is None]
+        form.scope_units.data = [s.unit_id for s in item.scopes if s.unit_id is not None]
+        params = json.loads(item.rule_params) if item.rule_params else {}
+        for name in ("quorum", "approval", "strict", "base", "dimensions"):
+            if name in params:
+                getattr(form, f"custom_{name}").data = params[name]
+    return form
+
+
+def _item_fields(form: ItemForm) -> tuple[dict, list]:
+    """Item fields and scope pairs from a validated form."""
+    fields = {
+        k: getattr(form, k).data.strip()
+        if isinstance(getattr(form, k).data, str)
+        else getattr(form, k).data
+        for k in ("key", "title", "summary", "description", "category", "rule")
+    }
+    fields["rule_params"] = (
+        json.dumps(
+            {
+                "quorum": form.custom_quorum.data,
+                "approval": form.custom_approval.data,
+                "strict": form.custom_strict.data,
+                "base": form.custom_base.data,
+                "dimensions": form.custom_dimensions.data,
+            }
+        )
+        if form.rule.data == "custom"
+        else None
+    )
+    unit_building = dict(
+        db.session.execute(
+            select(Unit.id, Unit.building_id).where(Unit.community_id == g.community.id)
+        ).all()
+    )
+    scope = [(b, None) for b in form.scope_buildings.data or []]
+    scope += [
+        (unit_building[u], u)
+        for u in form.scope_units.data or []
+        if unit_building.get(u) not in (form.scope_buildings.data or [])
+    ]
+    return fields, scope
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/items/new", methods=["GET", "POST"])
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/items/<int:item_id>", methods=["GET", "POST"])
+@staff_required("plan.manage")
+def edit_item(community_id: int, plan_id: int, item_id: int | None = None):
+    """Create or edit an item; during voting an edit goes through the revise path."""
+    plan = _plan(plan_id)
+    item = get_in_community_or_404(Item, item_id) if item_id else None
+    if item is not None and item.plan_id != plan.id:
+        abort(404)
+    form = _item_form(plan, item)
+    reason = request.form.get("revision_reason", "")
+    if form.validate_on_submit():
+        fields, scope = _item_fields(form)
+        try:
+            if plan.phase == "voting" and item is not None:
+                revise_item(
+                    item,
+                    reason,
+                    **{k: v for k, v in fields.items() if k in ("title", "summary", "description")},
+                )
+            else:
+                save_item(plan, item, scope=scope, **fields)
+        except DomainError as exc:
+            _failed(exc)
+        else:
+            return redirect(
+                url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id)
+            )
+    return render_template("plans/item_form.html", form=form, plan=plan, item=item)
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/items/<int:item_id>/delete", methods=["POST"])
+@staff_required("plan.manage")
+def remove_item(community_id: int, plan_id: int, item_id: int):
+    """Delete an item while the plan is being drafted."""
+    plan = _plan(plan_id)
+    item = get_in_community_or_404(Item, item_id)
+    if item.plan_id != plan.id:
+        abort(404)
+    try:
+        delete_item(item)
+    except DomainError as exc:
+        _failed(exc)
+    return redirect(url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id))

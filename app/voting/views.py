@@ -1,5 +1,173 @@
-"""Pages of the voting module."""
+"""Residents' pages: the draft plan, the ballot (choose → confirm → receipt), receipt check."""
 
-from flask import Blueprint
+import secrets
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.core.errors import DomainError
+from app.core.permissions import household_required
+from app.extensions import db, limiter
+from app.funding.queries import household_shares
+from app.plans.forms import CATEGORY_LABELS
+from app.plans.models import ItemProposal
+from app.plans.operations import sync_phase
+from app.plans.phases import phase_allows
+from app.plans.queries import current_plan, is_voting_open, items_for_household
+from app.proposals.models import Proposal
+from app.voting.forms import BallotForm, ReceiptForm, parse_ballot_fields
+from app.voting.models import Ballot
+from app.voting.operations import cast_online_ballot
+from app.voting.queries import effective_ballot, latest_online_ballot, receipt_status
 
 bp = Blueprint("voting", __name__)
+
+
+def household_plan():
+    """The signed-in household's current plan (phase brought up to date), or None."""
+    plan = current_plan(g.household.community_id)
+    if plan is not None:
+        sync_phase(plan)
+    return plan
+
+
+def _ballot_context(plan, choices=None, pledges=None, error=None):
+    """What the ballot and confirmation pages show."""
+    items = items_for_household(plan, g.household)
+    shares = household_shares(items, g.household.id)
+    if choices is None:
+        latest = latest_online_ballot(plan.id, g.household.id)
+        revisions = {i.id: i.revision for i in items}
+        choices, pledges = {}, set()
+        if latest is not None:
+            for c in latest.choices:
+                if revisions.get(c.item_id) == c.item_revision:
+                    choices[c.item_id] = c.choice
+                    if c.pledge:
+                        pledges.add(c.item_id)
+    agreed_total = sum(shares.get(i, 0) for i, c in choices.items() if c == "agree")
+    return {
+        "plan": plan,
+        "items": items,
+        "shares": shares,
+        "choices": choices,
+        "pledges": pledges or set(),
+        "error": error,
+        "agreed_total": agreed_total,
+        "category_labels": CATEGORY_LABELS,
+        "form": BallotForm(),
+    }
+
+
+@bp.route("/plan")
+@household_required
+def draft():
+    """The draft plan: the items in this household's scope, its share, the proposals taken up."""
+    plan = household_plan()
+    if plan is None or not phase_allows("household", "view_draft", plan.phase):
+        return render_template("voting/nothing_yet.html", plan=plan)
+    items = items_for_household(plan, g.household)
+    taken_up = {}
+    for item_id, title in db.session.execute(
+        select(ItemProposal.item_id, Proposal.title)
+        .join(Proposal, ItemProposal.proposal_id == Proposal.id)
+        .where(ItemProposal.item_id.in_([i.id for i in items]))
+    ):
+        taken_up.setdefault(item_id, []).append(title)
+    return render_template(
+        "voting/draft.html",
+        plan=plan,
+        items=items,
+        taken_up=taken_up,
+        shares=household_shares(items, g.household.id),
+        category_labels=CATEGORY_LABELS,
+        voting_open=is_voting_open(plan),
+    )
+
+
+@bp.route("/vote", methods=["GET", "POST"])
+@household_required
+def ballot():
+    """Choose 同意 / 反对 / 弃权 for each item; POST shows the confirmation screen."""
+    plan = household_plan()
+    if plan is None or not is_voting_open(plan):
+        return render_template("voting/closed.html", plan=plan), 200
+    if request.method == "POST":
+        if not BallotForm().validate_on_submit():
+            abort(400)
+        try:
+            choices, pledges = parse_ballot_fields(request.form)
+        except DomainError as exc:
+            return render_template(
+                "voting/ballot.html", **_ballot_context(plan, error=exc.reasons[0])
+            ), 400
+        context = _ballot_context(plan, choices, pledges)
+        missing = [i for i in context["items"] if not choices.get(i.id)]
+        if request.form.get("action") == "edit" or missing:
+            if missing and request.form.get("action") != "edit":
+                context["error"] = _("还有 %(n)d 个项目没有选择，请选择后再提交。", n=len(missing))
+                context["missing"] = {i.id for i in missing}
+            return render_template("voting/ballot.html", **context)
+        context["submission_key"] = secrets.token_urlsafe(18)
+        return render_template("voting/confirm.html", **context)
+    return render_template("voting/ballot.html", **_ballot_context(plan))
+
+
+@bp.route("/vote/confirm", methods=["POST"])
+@household_required
+def confirm():
+    """Record the confirmed ballot (a double tap records it once) and show the receipt."""
+    plan = household_plan()
+    if plan is None:
+        abort(404)
+    try:
+        choices, pledges = parse_ballot_fields(request.form)
+        ballot = cast_online_ballot(
+            plan, g.household, choices, pledges, request.form.get("submission_key", "")[:40]
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        if not is_voting_open(plan):
+            return render_template("voting/closed.html", plan=plan, error=exc.reasons[0]), 409
+        return render_template(
+            "voting/ballot.html", **_ballot_context(plan, error=exc.reasons[0])
+        ), 400
+    return redirect(url_for("voting.receipt", receipt=ballot.receipt), code=303)
+
+
+@bp.route("/vote/receipt/<receipt>")
+@household_required
+def receipt(receipt: str):
+    """The household's own receipt after voting."""
+    ballot = db.session.scalar(
+        select(Ballot).where(Ballot.receipt == receipt, Ballot.household_id == g.household.id)
+    )
+    if ballot is None:
+        abort(404)
+    plan = household_plan()
+    effective = effective_ballot(ballot.plan_id, g.household.id)
+    return render_template(
+        "voting/receipt.html",
+        ballot=ballot,
+        plan=plan,
+        counts=effective is not None and effective.ballot_id == ballot.id,
+    )
+
+
+@bp.route("/receipt", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def check_receipt():
+    """Anyone with a receipt code sees when it was recorded and whether it counts; no choices."""
+    form = ReceiptForm()
+    status = None
+    searched = False
+    code = request.args.get("code", "")
+    if form.validate_on_submit():
+        code = form.receipt.data
+    if code:
+        searched = True
+        status = receipt_status(code)
+    return render_template(
+        "voting/check_receipt.html", form=form, status=status, searched=searched
+    ), (404 if searched and status is None else 200)

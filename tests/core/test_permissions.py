@@ -24,34 +24,41 @@ def staff_rules(app):
     return found
 
 
+def _plan_with_item(cid: int) -> dict:
+    """A plan with one item in the community; its ids."""
+    from app.plans.models import Item, Plan
+
+    plan = Plan(community_id=cid, title="方案")
+    db.session.add(plan)
+    db.session.flush()
+    item = Item(community_id=cid, plan_id=plan.id, key="A1", title="外墙", category="basic")
+    db.session.add(item)
+    db.session.flush()
+    return {"plan_id": plan.id, "item_id": item.id}
+
+
 @pytest.fixture
 def world(app, factory):
-    """Two communities in two districts, each with a roster and a pending upload; staff of A."""
+    """Two communities in two districts, each with a roster, a plan and a pending upload."""
     a = factory.community("甲小区", "东区", buildings=1, units=1, floors=2)
     b = factory.community("乙小区", "西区", buildings=1, units=1, floors=2)
     users = {
         role: factory.user(
-            f"{role}-a",
-            role,
-            communities=[a] if role in ("worker", "committee") else [],
-            district="东区" if role == "district" else "",
-        )
+            f"{role}-a", role, communities=[a] if role in ("worker", "committee") else [],
+            district="东区" if role == "district" else "")
         for role in ROLES
     }
     with app.app_context():
         ids = {}
         for cid in (a, b):
             hid = db.session.scalar(select(Household.id).where(Household.community_id == cid))
-            upload = RosterUpload(
-                community_id=cid,
-                user_id=users["admin"],
-                filename="r.csv",
-                sha256="0" * 64,
-                data=b"x",
-            )
+            upload = RosterUpload(community_id=cid, user_id=users["admin"], filename="r.csv",
+                                  sha256="0" * 64, data=b"x")
             db.session.add(upload)
+            db.session.flush()
+            ids[cid] = {"community_id": cid, "household_id": hid, "upload_id": upload.id,
+                        **_plan_with_item(cid)}
             db.session.commit()
-            ids[cid] = {"community_id": cid, "household_id": hid, "upload_id": upload.id}
     return {"a": a, "b": b, "ids": ids, "users": users}
 
 

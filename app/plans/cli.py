@@ -1,0 +1,53 @@
+"""`flask plan ...`: import a plan file, move a plan's phase."""
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from app.accounts.operations import find_community
+from app.core.cli import fail_on_domain_error
+from app.core.db import transactional
+from app.extensions import db
+from app.plans.models import PHASES, Plan
+from app.plans.operations import import_plan, set_phase
+from app.plans.planfile import PlanFileError, parse_plan_file
+
+plan_cli = AppGroup("plan", help="Renovation plans (改造方案).")
+
+
+@plan_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--community", default=None, help="Community name (default: the file's).")
+@fail_on_domain_error
+@transactional
+def plan_import(file: Path, community):
+    """Create a plan from a plan file (JSON, design.md §6); all or nothing."""
+    try:
+        spec = parse_plan_file(file.read_bytes())
+    except PlanFileError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(1)
+    target = find_community(community or spec.community)
+    plan = import_plan(target, spec)
+    click.echo(f"imported plan {plan.id}: {plan.title} ({len(spec.items)} items)")
+
+
+@plan_cli.command("phase")
+@click.argument("plan_id", type=int)
+@click.argument("phase", type=click.Choice(PHASES))
+@fail_on_domain_error
+@transactional
+def plan_phase(plan_id: int, phase: str):
+    """Move a plan to a later phase (proposals → drafting → voting → published → closed)."""
+    plan = db.session.get(Plan, plan_id)
+    if plan is None:
+        click.echo(f"error: no plan {plan_id}", err=True)
+        sys.exit(1)
+    set_phase(plan, phase, reason="cli")
+    click.echo(f"plan {plan.id} is now in phase {phase}")
+
+
+commands = [plan_cli]

@@ -1,0 +1,105 @@
+"""Forms of the plan pages."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+CATEGORY_LABELS = {
+    "basic": _l("基础类"),
+    "improvement": _l("完善类"),
+    "enhancement": _l("提升类"),
+}
+RULE_LABELS = {
+    "cc278_major": _l("重大事项：双四分之三（民法典第二百七十八条）"),
+    "cc278_ordinary": _l("一般事项：双过半（民法典第二百七十八条）"),
+    "custom": _l("自定义规则"),
+}
+CONFLICT_LABELS = {
+    "paper_prevails": _l("纸质票优先（默认）"),
+    "online_prevails": _l("网上投票优先"),
+    "latest_prevails": _l("以最后一次为准"),
+}
+NON_VOTER_LABELS = {
+    "none": _l("未表决的不计入（默认）"),
+    "follow_majority": _l("已送达未表决的，视为同意多数意见（须议事规则明确规定）"),
+}
+
+
+class PlanForm(FlaskForm):
+    """A plan's title, dates and policies."""
+
+    title = StringField(_l("方案名称"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("说明"), validators=[Length(max=5000)])
+    proposals_opens = DateField(_l("征集意见开始"), validators=[Optional()])
+    proposals_closes = DateField(_l("征集意见结束"), validators=[Optional()])
+    drafting_opens = DateField(_l("公布草案开始"), validators=[Optional()])
+    drafting_closes = DateField(_l("公布草案结束"), validators=[Optional()])
+    voting_opens = DateField(_l("表决开始"), validators=[Optional()])
+    voting_closes = DateField(_l("表决截止（含当天）"), validators=[Optional()])
+    objection_days = IntegerField(
+        _l("公示异议期（天）"), default=7, validators=[NumberRange(min=0, max=60)]
+    )
+    conflict_policy = SelectField(
+        _l("同一户既有网上又有纸质票时"), choices=list(CONFLICT_LABELS.items())
+    )
+    paper_double_entry = BooleanField(_l("纸质票需两人分别录入一致才计入"), default=True)
+    non_voter_policy = SelectField(_l("未表决户的计票方式"), choices=list(NON_VOTER_LABELS.items()))
+
+
+class PlanUploadForm(FlaskForm):
+    """A plan file (JSON, design.md §6)."""
+
+    file = FileField(_l("方案文件（JSON）"), validators=[FileRequired(_l("请选择要上传的文件。"))])
+
+
+class ItemForm(FlaskForm):
+    """One item of the plan."""
+
+    key = StringField(
+        _l("编号"),
+        validators=[
+            DataRequired(),
+            Length(max=12),
+            Regexp(r"^[A-Za-z0-9_-]+$", message=_l("编号只能用字母、数字、横线，如 A1。")),
+        ],
+    )
+    title = StringField(_l("项目名称"), validators=[DataRequired(), Length(max=200)])
+    summary = StringField(_l("一句话说明（表决页显示）"), validators=[Length(max=200)])
+    description = TextAreaField(_l("详细说明"), validators=[Length(max=5000)])
+    category = SelectField(_l("类别"), choices=list(CATEGORY_LABELS.items()))
+    rule = SelectField(_l("表决规则"), choices=list(RULE_LABELS.items()))
+    custom_quorum = StringField(_l("自定义：参与门槛（如 2/3，0 为不设）"), default="0")
+    custom_approval = StringField(_l("自定义：通过比例（如 2/3）"), default="1/2")
+    custom_strict = BooleanField(_l("自定义：须超过该比例（不含等于）"))
+    custom_base = SelectField(
+        _l("自定义：比例的基数"),
+        choices=[("participating", _l("参与表决者")), ("electorate", _l("全体有表决权者"))],
+    )
+    custom_dimensions = SelectField(
+        _l("自定义：计算维度"),
+        choices=[("both", _l("人数和面积")), ("headcount", _l("人数")), ("area", _l("面积"))],
+    )
+    scope_buildings = SelectMultipleField(_l("范围：楼栋（不选为全小区）"), coerce=int)
+    scope_units = SelectMultipleField(_l("范围：单元"), coerce=int)
+
+
+class ReasonForm(FlaskForm):
+    """An action that needs a recorded reason."""
+
+    reason = StringField(_l("原因"), validators=[DataRequired(_l("请填写原因。")), Length(max=500)])
+
+
+class PhaseForm(FlaskForm):
+    """Move the plan to its next phase."""
+
+    phase = StringField(validators=[DataRequired()])

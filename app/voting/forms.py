@@ -1,0 +1,40 @@
+"""Ballot forms: choices are read from the posted fields item-<id> and pledge-<id>."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from app.core.errors import DomainError
+from app.voting.models import CHOICES
+
+
+class BallotForm(FlaskForm):
+    """The CSRF-protected ballot; item fields are dynamic (one per item in scope)."""
+
+
+class ReceiptForm(FlaskForm):
+    """A receipt code to check."""
+
+    receipt = StringField(
+        _l("回执码"), validators=[DataRequired(_l("请输入回执码。")), Length(max=40)]
+    )
+
+
+def parse_ballot_fields(form) -> tuple[dict[int, str | None], set[int]]:
+    """Choices and pledges from posted fields; anything malformed is refused, not guessed."""
+    choices: dict[int, str | None] = {}
+    pledges: set[int] = set()
+    for name, value in form.items():
+        prefix, _sep, raw_id = name.partition("-")
+        if prefix not in ("item", "pledge"):
+            continue
+        if not raw_id.isdigit():
+            raise DomainError(_l("表决内容无效，未被记录。请刷新页面重试。"))
+        if prefix == "item":
+            if value not in CHOICES:
+                raise DomainError(_l("表决内容无效，未被记录。请刷新页面重试。"))
+            choices[int(raw_id)] = value
+        elif value == "yes":
+            pledges.add(int(raw_id))
+    return choices, pledges

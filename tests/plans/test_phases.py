@@ -1,0 +1,77 @@
+"""The phase × role table, and phases moving by their dates."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from app.plans.phases import (
+    ACTIONS,
+    PHASE_ACTIONS,
+    PHASES,
+    Schedule,
+    phase_allows,
+    scheduled_phase,
+    voting_open,
+)
+
+# The expected matrix, written out independently of PHASE_ACTIONS.
+EXPECTED = {
+    ("household", "propose"): {"proposals"},
+    ("household", "support"): {"proposals"},
+    ("household", "view_draft"): {"drafting", "voting", "published", "closed"},
+    ("household", "vote"): {"voting"},
+    ("household", "view_result"): {"published", "closed"},
+    ("worker", "edit_items"): {"proposals", "drafting"},
+    ("worker", "enter_paper"): {"voting"},
+    ("worker", "record_objection"): {"published"},
+    ("committee", "review_paper"): {"voting"},
+    ("committee", "edit_items"): set(),
+    ("district", "vote"): set(),
+    ("district", "edit_items"): set(),
+    ("admin", "edit_items"): {"proposals", "drafting"},
+}
+
+
+@pytest.mark.parametrize(("role", "action"), sorted(EXPECTED))
+def test_phase_role_matrix(role, action):
+    allowed = {phase for phase in PHASES if phase_allows(role, action, phase)}
+    assert allowed == EXPECTED[(role, action)]
+
+
+def test_every_phase_has_every_role():
+    for phase in PHASES:
+        assert set(PHASE_ACTIONS[phase]) == {"resident", "worker", "committee"}
+
+
+def test_unknown_action_is_an_error():
+    with pytest.raises(KeyError):
+        phase_allows("worker", "fly", "voting")
+    assert "vote" in ACTIONS
+
+
+D = date(2026, 4, 1)
+
+
+def schedule(phase="proposals", items=True, closed=False):
+    return Schedule(phase, D + timedelta(days=10), D + timedelta(days=20), D + timedelta(days=30),
+                    closed, items)
+
+
+def test_dates_move_phases_forward():
+    assert scheduled_phase(schedule(), D) == "proposals"
+    assert scheduled_phase(schedule(), D + timedelta(days=10)) == "drafting"
+    assert scheduled_phase(schedule(), D + timedelta(days=20)) == "voting"
+    assert scheduled_phase(schedule("published"), D + timedelta(days=20)) == "published"
+
+
+def test_no_voting_without_items():
+    assert scheduled_phase(schedule(items=False), D + timedelta(days=25)) == "drafting"
+
+
+def test_voting_window_is_inclusive_and_closes_early():
+    s = schedule("voting")
+    assert not voting_open(s, D + timedelta(days=19))
+    assert voting_open(s, D + timedelta(days=20))
+    assert voting_open(s, D + timedelta(days=30))  # "closes" is the last day
+    assert not voting_open(s, D + timedelta(days=31))
+    assert not voting_open(schedule("voting", closed=True), D + timedelta(days=25))
