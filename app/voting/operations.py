@@ -15,8 +15,7 @@ from app.core.audit import log_event
 from app.core.errors import DomainError
 from app.extensions import db
 from app.plans.models import Item, Plan
-from app.plans.operations import is_voting_open
-from app.plans.queries import items_for_household
+from app.plans.queries import is_voting_open, items_for_household
 from app.voting.models import CHOICES, Ballot, BallotChoice, EffectiveBallot
 from app.voting.precedence import BallotRef, choose_effective_ballot
 
