@@ -26,7 +26,8 @@ def example(app, factory):
 
             with open(os.path.join(DATA, "roster-example.csv"), "rb") as fh:
                 import_roster_file(community, fh.read(), "roster.csv")
-            raw = json.load(open(os.path.join(DATA, "plan-example.json"), encoding="utf-8"))
+            with open(os.path.join(DATA, "plan-example.json"), encoding="utf-8") as fh:
+                raw = json.load(fh)
             today = local_today()
             raw["phases"]["voting"] = {
                 "opens": str(dates.get("opens", today - timedelta(days=1))),
@@ -52,6 +53,8 @@ def household_id(app, building, unit, room):
 
     with app.app_context():
         return db.session.scalar(
-            select(Household.id).join(Building, Household.building_id == Building.id)
+            select(Household.id)
+            .join(Building, Household.building_id == Building.id)
             .join(Unit, Household.unit_id == Unit.id)
-            .where(Building.name == building, Unit.name == unit, Household.room == room))
+            .where(Building.name == building, Unit.name == unit, Household.room == room)
+        )

@@ -53,8 +53,9 @@ D = date(2026, 4, 1)
 
 
 def schedule(phase="proposals", items=True, closed=False):
-    return Schedule(phase, D + timedelta(days=10), D + timedelta(days=20), D + timedelta(days=30),
-                    closed, items)
+    return Schedule(
+        phase, D + timedelta(days=10), D + timedelta(days=20), D + timedelta(days=30), closed, items
+    )
 
 
 def test_dates_move_phases_forward():

@@ -12,7 +12,8 @@ from tests.conftest import DATA, post_form, sign_in_staff
 
 
 def example_plan(**changes) -> bytes:
-    raw = json.load(open(os.path.join(DATA, "plan-example.json"), encoding="utf-8"))
+    with open(os.path.join(DATA, "plan-example.json"), encoding="utf-8") as fh:
+        raw = json.load(fh)
     raw.update(changes)
     return json.dumps(raw, ensure_ascii=False).encode()
 
@@ -21,8 +22,12 @@ def worker_client(app, factory, **shape):
     cid = factory.community("滨城区示例小区", roster=False)
     factory.user("w1", "worker", communities=[cid])
     runner = app.test_cli_runner()
-    assert runner.invoke(args=["roster", "import", "滨城区示例小区",
-                               os.path.join(DATA, "roster-example.csv")]).exit_code == 0
+    assert (
+        runner.invoke(
+            args=["roster", "import", "滨城区示例小区", os.path.join(DATA, "roster-example.csv")]
+        ).exit_code
+        == 0
+    )
     client = app.test_client()
     sign_in_staff(client, "w1")
     return client, cid
@@ -35,9 +40,12 @@ def count(app, model):
 
 def test_upload_plan_file_creates_items_with_scopes(app, factory):
     client, cid = worker_client(app, factory)
-    response = post_form(client, f"/c/{cid}/plans/import",
-                         {"file": (io.BytesIO(example_plan()), "plan.json")},
-                         content_type="multipart/form-data")
+    response = post_form(
+        client,
+        f"/c/{cid}/plans/import",
+        {"file": (io.BytesIO(example_plan()), "plan.json")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     assert count(app, Item) == 5
     with app.app_context():
@@ -57,9 +65,12 @@ def test_plan_file_problems_are_all_listed_and_nothing_is_written(app, factory):
     raw["items"][1]["scope"] = {"buildings": ["9号楼"]}
     raw["items"][2]["funding"] = {"government": 99_999_999_999}
     raw["items"][3]["key"] = "A1"
-    response = post_form(client, f"/c/{cid}/plans/import",
-                         {"file": (io.BytesIO(json.dumps(raw).encode()), "plan.json")},
-                         content_type="multipart/form-data")
+    response = post_form(
+        client,
+        f"/c/{cid}/plans/import",
+        {"file": (io.BytesIO(json.dumps(raw).encode()), "plan.json")},
+        content_type="multipart/form-data",
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "luxury" in html and "A1 重复" in html
@@ -70,9 +81,12 @@ def test_unknown_building_in_scope_is_named(app, factory):
     client, cid = worker_client(app, factory)
     raw = json.loads(example_plan())
     raw["items"][1]["scope"] = {"buildings": ["9号楼"]}
-    response = post_form(client, f"/c/{cid}/plans/import",
-                         {"file": (io.BytesIO(json.dumps(raw).encode()), "plan.json")},
-                         content_type="multipart/form-data")
+    response = post_form(
+        client,
+        f"/c/{cid}/plans/import",
+        {"file": (io.BytesIO(json.dumps(raw).encode()), "plan.json")},
+        content_type="multipart/form-data",
+    )
     assert "9号楼" in response.get_data(as_text=True) and count(app, Plan) == 0
 
 
@@ -97,65 +111,114 @@ def test_cli_plan_import_and_phase(app, factory):
 
 def test_worker_creates_an_item_scoped_to_one_unit(app, factory):
     client, cid = worker_client(app, factory)
-    post_form(client, f"/c/{cid}/plans/new", {"title": "2027年方案", "objection_days": "7",
-                                               "conflict_policy": "paper_prevails",
-                                               "non_voter_policy": "none"})
+    post_form(
+        client,
+        f"/c/{cid}/plans/new",
+        {
+            "title": "2027年方案",
+            "objection_days": "7",
+            "conflict_policy": "paper_prevails",
+            "non_voter_policy": "none",
+        },
+    )
     with app.app_context():
         pid = db.session.scalar(select(Plan.id))
         from app.communities.models import Unit
+
         unit = db.session.scalar(select(Unit).where(Unit.name == "2单元"))
     url = f"/c/{cid}/plans/{pid}/items/new"
-    response = post_form(client, url, {"key": "E1", "title": "加装电梯", "category": "improvement",
-                                       "rule": "cc278_major", "custom_base": "participating",
-                                       "custom_dimensions": "both",
-                                       "scope_units": [str(unit.id)]})
+    response = post_form(
+        client,
+        url,
+        {
+            "key": "E1",
+            "title": "加装电梯",
+            "category": "improvement",
+            "rule": "cc278_major",
+            "custom_base": "participating",
+            "custom_dimensions": "both",
+            "scope_units": [str(unit.id)],
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[-800:]
     with app.app_context():
         scope = db.session.scalars(select(ItemScope)).all()
         assert [(s.building_id, s.unit_id) for s in scope] == [(unit.building_id, unit.id)]
     # The same key twice is refused with a clear message.
-    response = post_form(client, url, {"key": "E1", "title": "重复", "category": "basic",
-                                       "rule": "cc278_major", "custom_base": "participating",
-                                       "custom_dimensions": "both"}, follow_redirects=True)
+    response = post_form(
+        client,
+        url,
+        {
+            "key": "E1",
+            "title": "重复",
+            "category": "basic",
+            "rule": "cc278_major",
+            "custom_base": "participating",
+            "custom_dimensions": "both",
+        },
+        follow_redirects=True,
+    )
     assert "已被本方案的其他项目使用" in response.get_data(as_text=True)
     assert count(app, Item) == 1
 
 
 def test_items_cannot_be_edited_once_voting_opens(app, factory):
     client, cid = worker_client(app, factory)
-    post_form(client, f"/c/{cid}/plans/import", {"file": (io.BytesIO(example_plan()), "p.json")},
-              content_type="multipart/form-data")
+    post_form(
+        client,
+        f"/c/{cid}/plans/import",
+        {"file": (io.BytesIO(example_plan()), "p.json")},
+        content_type="multipart/form-data",
+    )
     with app.app_context():
         pid = db.session.scalar(select(Plan.id))
     detail = f"/c/{cid}/plans/{pid}"
     post_form(client, f"{detail}/phase", {"phase": "voting"}, form_page=detail)
     with app.app_context():
         assert db.session.get(Plan, pid).phase == "voting"
-    response = post_form(client, f"{detail}/items/new", {
-        "key": "Z9", "title": "新项目", "category": "basic", "rule": "cc278_major",
-        "custom_base": "participating", "custom_dimensions": "both"},
-        form_page=f"{detail}/items/new", follow_redirects=True)
+    response = post_form(
+        client,
+        f"{detail}/items/new",
+        {
+            "key": "Z9",
+            "title": "新项目",
+            "category": "basic",
+            "rule": "cc278_major",
+            "custom_base": "participating",
+            "custom_dimensions": "both",
+        },
+        form_page=f"{detail}/items/new",
+        follow_redirects=True,
+    )
     assert "表决已开始" in response.get_data(as_text=True)
     assert count(app, Item) == 5
 
 
 def test_voting_needs_items(app, factory):
     client, cid = worker_client(app, factory)
-    post_form(client, f"/c/{cid}/plans/new", {"title": "空方案", "objection_days": "7",
-                                               "conflict_policy": "paper_prevails",
-                                               "non_voter_policy": "none"})
+    post_form(
+        client,
+        f"/c/{cid}/plans/new",
+        {
+            "title": "空方案",
+            "objection_days": "7",
+            "conflict_policy": "paper_prevails",
+            "non_voter_policy": "none",
+        },
+    )
     with app.app_context():
         pid = db.session.scalar(select(Plan.id))
     detail = f"/c/{cid}/plans/{pid}"
-    response = post_form(client, f"{detail}/phase", {"phase": "voting"}, form_page=detail,
-                         follow_redirects=True)
+    response = post_form(
+        client, f"{detail}/phase", {"phase": "voting"}, form_page=detail, follow_redirects=True
+    )
     assert "还没有项目" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Plan, pid).phase == "proposals"
 
 
 def test_committee_reads_plans_but_cannot_manage(app, factory):
-    client, cid = worker_client(app, factory)
+    _client, cid = worker_client(app, factory)
     factory.user("c1", "committee", communities=[cid])
     committee = app.test_client()
     sign_in_staff(committee, "c1")

@@ -25,12 +25,14 @@ def signed_in(app, factory, cid, address):
 
 def item_ids(app, plan_id):
     with app.app_context():
-        return dict(db.session.execute(select(Item.key, Item.id).where(Item.plan_id == plan_id)).all())
+        query = select(Item.key, Item.id).where(Item.plan_id == plan_id)
+        return dict(db.session.execute(query).all())
 
 
 def token(client, url="/vote"):
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
-                     client.get(url).get_data(as_text=True)).group(1)
+    return re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', client.get(url).get_data(as_text=True)
+    ).group(1)
 
 
 def choose(client, picks, pledges=()):
@@ -44,8 +46,8 @@ def choose(client, picks, pledges=()):
 def confirmation_data(confirmation) -> dict:
     """The fields of the confirmation form as the page renders them."""
     html = confirmation.get_data(as_text=True)
-    form = html[html.index('action="/vote/confirm"'):]
-    form = form[:form.index("</form>")]
+    form = html[html.index('action="/vote/confirm"') :]
+    form = form[: form.index("</form>")]
     return dict(re.findall(r'name="([^"]+)"(?: type="hidden")? value="([^"]*)"', form))
 
 
@@ -57,12 +59,13 @@ def confirm(client, confirmation):
 
 def ballots(app, plan_id):
     with app.app_context():
-        return db.session.scalars(select(Ballot).where(Ballot.plan_id == plan_id)
-                                  .order_by(Ballot.id)).all()
+        return db.session.scalars(
+            select(Ballot).where(Ballot.plan_id == plan_id).order_by(Ballot.id)
+        ).all()
 
 
 def test_ballot_shows_only_items_in_scope_with_shares(app, factory, example):  # noqa: F811
-    cid, pid = example()
+    cid, _pid = example()
     html = signed_in(app, factory, cid, ELEVATOR_UNIT).get("/vote").get_data(as_text=True)
     for key in ("A1", "B1", "B2", "C1"):
         assert f'<span class="key">{key}</span>' in html
@@ -87,8 +90,12 @@ def test_choose_confirm_receipt_and_change(app, factory, example):  # noqa: F811
     first = ballots(app, pid)
     assert len(first) == 1
     with app.app_context():
-        stored = {c.item_id: (c.choice, c.pledge) for c in db.session.scalars(
-            select(BallotChoice).where(BallotChoice.ballot_id == first[0].id))}
+        stored = {
+            c.item_id: (c.choice, c.pledge)
+            for c in db.session.scalars(
+                select(BallotChoice).where(BallotChoice.ballot_id == first[0].id)
+            )
+        }
     assert stored[ids["A1"]] == ("agree", True) and stored[ids["A2"]] == ("oppose", False)
 
     # The ballot page shows the current choices; a change adds a version, the latest counts.
@@ -195,16 +202,17 @@ def test_paused_voting_and_revised_item_voids_its_choices(app, factory, example)
         db.session.commit()
     html = client.get("/vote").get_data(as_text=True)
     assert "此项已修改：更换管材" in html
-    a2 = html[html.index(f'id="i{ids["A2"]}"'):]
-    assert "checked" not in a2[:a2.index("</fieldset>")]  # the old choice no longer counts
+    a2 = html[html.index(f'id="i{ids["A2"]}"') :]
+    assert "checked" not in a2[: a2.index("</fieldset>")]  # the old choice no longer counts
 
 
 def test_receipt_check_reveals_no_choices(app, factory, example):  # noqa: F811
     cid, pid = example()
     ids = item_ids(app, pid)
     client = signed_in(app, factory, cid, OTHER)
-    response, _ = confirm(client, choose(client, {ids[k]: "oppose" for k in ("A1", "A2", "B2",
-                                                                              "C1")}))
+    response, _ = confirm(
+        client, choose(client, {ids[k]: "oppose" for k in ("A1", "A2", "B2", "C1")})
+    )
     receipt = response.headers["Location"].rsplit("/", 1)[1]
     anyone = app.test_client()
     page = anyone.get(f"/receipt?code={receipt[:5]}-{receipt[5:].lower()}")
@@ -228,7 +236,7 @@ def test_superseded_receipt_says_so(app, factory, example):  # noqa: F811
 
 
 def test_household_home_calls_to_vote(app, factory, example):  # noqa: F811
-    cid, pid = example()
+    cid, _pid = example()
     client = signed_in(app, factory, cid, OTHER)
     assert "去表决" in client.get("/home").get_data(as_text=True)
 
@@ -238,7 +246,7 @@ def test_draft_page_shows_scope_and_share(app, factory, example):  # noqa: F811
 
     with app.app_context():
         opens = local_today() + timedelta(days=5)
-    cid, pid = example(phase="drafting", opens=opens, closes=opens + timedelta(days=10))
+    cid, _pid = example(phase="drafting", opens=opens, closes=opens + timedelta(days=10))
     client = signed_in(app, factory, cid, ELEVATOR_UNIT)
     html = client.get("/plan").get_data(as_text=True)
     assert "3号楼2单元加装电梯" in html and "您家需出资" in html
@@ -249,7 +257,7 @@ def test_ballot_page_weight(app, factory, example):  # noqa: F811
     """The ballot page's HTML and CSS fit in 14 KB gzipped; the whole page under 50 KB."""
     import gzip
 
-    cid, pid = example()
+    cid, _pid = example()
     client = signed_in(app, factory, cid, ELEVATOR_UNIT)
     html = client.get("/vote").get_data()
     css = client.get("/static/css/app.css").get_data()
