@@ -38,3 +38,15 @@ def parse_ballot_fields(form) -> tuple[dict[int, str | None], set[int]]:
         elif value == "yes":
             pledges.add(int(raw_id))
     return choices, pledges
+
+
+class AssistedForm(FlaskForm):
+    """Who authorised a ballot recorded at the door, and who witnessed it."""
+
+    authorised_by = StringField(
+        _l("授权人（本人、代理人或家属姓名）"),
+        validators=[DataRequired(_l("请填写授权人。")), Length(max=80)],
+    )
+    witness = StringField(
+        _l("见证人"), validators=[DataRequired(_l("请填写见证人。")), Length(max=80)]
+    )

@@ -2,23 +2,27 @@
 
 import secrets
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
+from app.communities.models import Household
+from app.communities.queries import household_list
 from app.core.errors import DomainError
-from app.core.permissions import household_required
+from app.core.permissions import household_required, staff_required
+from app.core.tenancy import get_in_community_or_404
 from app.extensions import db, limiter
 from app.funding.queries import household_shares
 from app.plans.forms import CATEGORY_LABELS
-from app.plans.models import ItemProposal
+from app.plans.models import ItemProposal, Plan
 from app.plans.operations import sync_phase
 from app.plans.phases import phase_allows
 from app.plans.queries import current_plan, is_voting_open, items_for_household
 from app.proposals.models import Proposal
-from app.voting.forms import BallotForm, ReceiptForm, parse_ballot_fields
+from app.voting.forms import AssistedForm, BallotForm, ReceiptForm, parse_ballot_fields
 from app.voting.models import Ballot
-from app.voting.operations import cast_online_ballot
+from app.voting.operations import cast_online_ballot, record_assisted_ballot
 from app.voting.queries import effective_ballot, latest_online_ballot, receipt_status
 
 bp = Blueprint("voting", __name__)
@@ -171,3 +175,60 @@ def check_receipt():
     return render_template(
         "voting/check_receipt.html", form=form, status=status, searched=searched
     ), (404 if searched and status is None else 200)
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/assisted", methods=["GET", "POST"])
+@staff_required("ballot.enter")
+def assisted(community_id: int, plan_id: int):
+    """A worker records a ballot at the door for a resident who cannot vote alone."""
+    plan = get_in_community_or_404(Plan, plan_id)
+    sync_phase(plan)
+    query = request.values.get("q", "").strip()
+    household = None
+    matches = []
+    if request.values.get("household", "").isdigit():
+        household = get_in_community_or_404(Household, int(request.values["household"]))
+    elif query:
+        matches = household_list(g.community, query, 1, 20).items
+        if len(matches) == 1:
+            household = matches[0]
+    form = AssistedForm()
+    items = items_for_household(plan, household) if household else []
+    if household is not None and form.validate_on_submit():
+        try:
+            choices, pledges = parse_ballot_fields(request.form)
+            ballot = record_assisted_ballot(
+                plan,
+                household,
+                choices,
+                pledges,
+                user=current_user,
+                authorised_by=form.authorised_by.data,
+                witness=form.witness.data,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            for reason in exc.reasons:
+                flash(reason, "error")
+        else:
+            flash(
+                _(
+                    "已记录 %(h)s 的代填表决，回执码 %(r)s。",
+                    h=household.address_label,
+                    r=ballot.receipt,
+                ),
+                "success",
+            )
+            return redirect(url_for("voting.assisted", community_id=community_id, plan_id=plan_id))
+    return render_template(
+        "voting/assisted.html",
+        plan=plan,
+        household=household,
+        matches=matches,
+        q=query,
+        items=items,
+        form=form,
+        voting_open=is_voting_open(plan),
+        shares=household_shares(items, household.id) if household else {},
+        category_labels=CATEGORY_LABELS,
+    )
