@@ -48,15 +48,34 @@ def transactional(fn):
     return wrapper
 
 
+def _is_sqlite(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """WAL journal, enforced foreign keys and a busy timeout for SQLite connections."""
-    module = type(dbapi_connection).__module__
-    if not module.startswith("sqlite3"):
+    if not _is_sqlite(dbapi_connection):
         return
+    # We emit BEGIN ourselves (below); the driver's implicit transactions would defer it.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin_immediate(conn):
+    """SQLite: take the write lock when a transaction starts.
+
+    A deferred transaction that has read and then writes fails at once (SQLITE_BUSY_SNAPSHOT)
+    when another worker committed in between — the busy timeout cannot help it. Starting every
+    transaction IMMEDIATE makes writers queue for the lock instead, so concurrent requests
+    (and the audit chain) serialise cleanly; readers are never blocked in WAL mode.
+    PostgreSQL, the production database, is unaffected.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -21,14 +21,13 @@ def local_today() -> date:
 
 def schedule_of(plan: Plan) -> Schedule:
     """The plain schedule the phase rules read."""
-    has_items = db.session.scalar(select(Item.id).where(Item.plan_id == plan.id).limit(1))
     return Schedule(
         phase=plan.phase,
         drafting_opens=plan.drafting_opens,
         voting_opens=plan.voting_opens,
         voting_closes=plan.voting_closes,
         voting_closed_early=plan.voting_closed_at is not None,
-        has_items=has_items is not None,
+        has_items=bool(plan.items),  # loaded once per request, reused by the ballot
     )
 
 

@@ -8,6 +8,7 @@ import secrets
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.accounts.codes import ALPHABET
 from app.communities.models import Household
@@ -27,11 +28,15 @@ def new_receipt() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(RECEIPT_LENGTH))
 
 
-def lock_household(household_id: int) -> Household:
-    """Lock the household row for this transaction (PostgreSQL); SQLite serialises writers."""
-    return db.session.scalar(
-        select(Household).where(Household.id == household_id).with_for_update()
-    )
+def lock_household(household_id: int) -> None:
+    """Serialise ballot writes per household: a row lock on PostgreSQL.
+
+    SQLite needs none: every transaction there starts IMMEDIATE (app.core.db), one writer at a time.
+    """
+    if db.engine.dialect.name != "sqlite":
+        db.session.execute(
+            select(Household.id).where(Household.id == household_id).with_for_update()
+        )
 
 
 def _ballot_ref(ballot: Ballot, items: dict[int, Item]) -> BallotRef:
@@ -44,18 +49,39 @@ def _ballot_ref(ballot: Ballot, items: dict[int, Item]) -> BallotRef:
     return BallotRef(ballot.id, ballot.channel, ballot.recorded_at, choices)
 
 
-def refresh_effective_ballot(plan: Plan, household_id: int) -> EffectiveBallot | None:
-    """Recompute which of the household's ballots counts, by the plan's conflict policy."""
-    ballots = db.session.scalars(
-        select(Ballot)
-        .where(Ballot.plan_id == plan.id, Ballot.household_id == household_id)
-        .order_by(Ballot.recorded_at, Ballot.id)
-    ).all()
+def refresh_effective_ballot(
+    plan: Plan, household_id: int, latest_online: Ballot | None = None
+) -> EffectiveBallot | None:
+    """Recompute which of the household's ballots counts, by the plan's conflict policy.
+
+    `latest_online` may be given when the caller has just recorded it (saves a query).
+    """
+
+    def household_ballots(*channels):
+        return (
+            select(Ballot)
+            .options(selectinload(Ballot.choices))
+            .where(
+                Ballot.plan_id == plan.id,
+                Ballot.household_id == household_id,
+                Ballot.channel.in_(channels),
+            )
+        )
+
     items = {i.id: i for i in plan.items}
-    online = [b for b in ballots if b.channel == "online"]
-    paper = [_ballot_ref(b, items) for b in ballots if b.channel in ("paper", "assisted")]
+    paper = db.session.scalars(
+        household_ballots("paper", "assisted").order_by(Ballot.recorded_at, Ballot.id)
+    ).all()
+    if latest_online is None:
+        latest_online = db.session.scalar(
+            household_ballots("online")
+            .order_by(Ballot.recorded_at.desc(), Ballot.id.desc())
+            .limit(1)
+        )
     decision = choose_effective_ballot(
-        _ballot_ref(online[-1], items) if online else None, paper, plan.conflict_policy
+        _ballot_ref(latest_online, items) if latest_online else None,
+        [_ballot_ref(b, items) for b in paper],
+        plan.conflict_policy,
     )
     current = db.session.scalar(
         select(EffectiveBallot).where(
@@ -130,7 +156,9 @@ def _record(
             )
         )
     db.session.flush()
-    effective = refresh_effective_ballot(plan, household.id)
+    effective = refresh_effective_ballot(
+        plan, household.id, latest_online=ballot if channel == "online" else None
+    )
     log_event(
         f"ballot.{channel}",
         "ballot",
