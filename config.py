@@ -5,7 +5,7 @@ import secrets
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
-INSTANCE_DIR = Path(os.environ.get("COPLAN_INSTANCE", BASE_DIR / "instance"))
+INSTANCE_DIR = Path(os.environ.get("COPLAN_INSTANCE") or BASE_DIR / "instance")
 
 
 def _persistent_secret(name: str) -> str:
