@@ -1,5 +1,180 @@
-"""Pages of the tally module."""
+"""Workers' results pages: the live dashboard, the tally JSON, an item's arithmetic explained, the
+households that have not voted (printable) with their ballot delivery.
 
-from flask import Blueprint
+Publication (二下) and the residents' results page live in publication_views.py on this blueprint.
+"""
+
+import json
+from fractions import Fraction
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.communities.models import Household
+from app.core.errors import DomainError
+from app.core.permissions import has_permission, staff_required
+from app.core.tenancy import get_in_community_or_404
+from app.plans.models import Item, Plan
+from app.plans.operations import sync_phase
+from app.plans.queries import scope_label
+from app.tally.document import tally_document
+from app.tally.explain import (
+    RULE_NAMES,
+    amount_text,
+    area_text,
+    explain_item,
+    failure_reasons,
+    owners_text,
+    percent_text,
+)
+from app.tally.forms import DELIVERY_CHOICES, DeliveryForm
+from app.tally.listings import conflicts, latest_plan_with_results, non_voters, place_names
+from app.tally.operations import record_delivery
+from app.tally.queries import tally_plan
 
 bp = Blueprint("tally", __name__)
+
+bp.add_app_template_filter(owners_text, "owners")
+bp.add_app_template_filter(area_text, "m2")
+
+
+@bp.app_template_filter("share")
+def share_filter(part, whole):
+    """part / whole on one dimension as a percentage ("—" when whole is 0)."""
+    return percent_text(Fraction(part) / Fraction(whole) if whole else None)
+
+
+@bp.app_template_filter("meter")
+def meter_filter(part, whole):
+    """part / whole for a <meter> value attribute (display only; counting never uses floats)."""
+    return f"{float(Fraction(part) / Fraction(whole)):.4f}" if whole else "0"
+
+
+@bp.context_processor
+def tally_words():
+    """Rule names, amounts and permissions for every tally template."""
+    return {
+        "rule_names": RULE_NAMES,
+        "amount_text": amount_text,
+        "delivery_labels": dict(DELIVERY_CHOICES),
+        "can": lambda permission: has_permission(current_user, permission),
+    }
+
+
+def plan_or_404(plan_id: int) -> Plan:
+    """The current community's plan, its phase brought up to date with its dates."""
+    plan = get_in_community_or_404(Plan, plan_id)
+    sync_phase(plan)
+    return plan
+
+
+def turnout_rows(result, community_id: int) -> list[dict]:
+    """Buildings in natural order, each followed by its units: names and turnout."""
+    from app.communities.operations import natural_key
+
+    buildings, units = place_names(community_id)
+    rows = []
+    by_building = [p for p in result.places if p.unit_id is None]
+    for b in sorted(by_building, key=lambda p: natural_key(buildings.get(p.building_id, ""))):
+        rows.append({"name": buildings.get(b.building_id, "?"), "place": b, "unit": False})
+        own = [p for p in result.places if p.building_id == b.building_id and p.unit_id]
+        for u in sorted(own, key=lambda p: natural_key(units.get(p.unit_id, ""))):
+            name = units.get(u.unit_id) or _("（无单元）")
+            rows.append({"name": name, "place": u, "unit": True})
+    return rows
+
+
+@bp.route("/c/<int:community_id>/results")
+@staff_required("tally.view")
+def community_results(community_id: int):
+    """The results of the community's newest plan that has reached voting."""
+    plan = latest_plan_with_results(community_id)
+    if plan is None:
+        return render_template("tally/no_results.html")
+    return redirect(url_for("tally.dashboard", community_id=community_id, plan_id=plan.id))
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/results")
+@staff_required("tally.view")
+def dashboard(community_id: int, plan_id: int):
+    """Live turnout toward quorum, each item's standing and why, conflicts."""
+    plan = plan_or_404(plan_id)
+    result = tally_plan(plan)
+    return render_template(
+        "tally/dashboard.html",
+        plan=plan,
+        result=result,
+        turnout=turnout_rows(result, community_id),
+        reasons={r.item.id: failure_reasons(r.tally) for r in result.items},
+        conflict_rows=conflicts(plan),
+    )
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/tally.json")
+@staff_required("tally.view")
+def tally_json(community_id: int, plan_id: int):
+    """The tally document of design.md §6, as `flask tally PLAN --json` prints it."""
+    plan = plan_or_404(plan_id)
+    body = json.dumps(tally_document(tally_plan(plan)), ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json")
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/items/<int:item_id>/explain")
+@staff_required("tally.view")
+def explain(community_id: int, plan_id: int, item_id: int):
+    """One item's arithmetic in words a committee member can read aloud."""
+    plan = plan_or_404(plan_id)
+    item = get_in_community_or_404(Item, item_id)
+    if item.plan_id != plan.id:
+        abort(404)
+    result = tally_plan(plan)
+    item_result = next(r for r in result.items if r.item.id == item.id)
+    return render_template(
+        "tally/explain.html",
+        plan=plan,
+        item=item,
+        result=item_result,
+        provisional=result.provisional,
+        text=explain_item(item_result, scope_label(item), result.provisional),
+    )
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/non-voters")
+@staff_required("household.view")
+def non_voter_list(community_id: int, plan_id: int):
+    """Households that have not voted, by building and unit, for door-to-door visits (printable)."""
+    plan = plan_or_404(plan_id)
+    groups = non_voters(plan)
+    can_deliver = plan.phase == "voting" and has_permission(current_user, "ballot.enter")
+    return render_template(
+        "tally/non_voters.html",
+        plan=plan,
+        groups=groups,
+        total=sum(len(members) for _b, _u, members in groups),
+        form=DeliveryForm() if can_deliver else None,
+    )
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/deliveries", methods=["POST"])
+@staff_required("ballot.enter")
+def record_delivery_view(community_id: int, plan_id: int):
+    """Record that one household's ballot or letter was delivered."""
+    plan = plan_or_404(plan_id)
+    form = DeliveryForm()
+    target = url_for("tally.non_voter_list", community_id=community_id, plan_id=plan.id)
+    if not form.validate_on_submit():
+        flash(_("没有登记：请选择送达方式后再提交。"), "error")
+        return redirect(target)
+    household = get_in_community_or_404(Household, form.household_id.data)
+    try:
+        record_delivery(plan, household, form.method.data, current_user)
+    except DomainError as exc:
+        flash(str(exc), "error")
+        return redirect(target)
+    flash(_("已登记 %(a)s 的送达。", a=household.address_label), "success")
+    anchor = request.form.get("next", "")
+    return redirect(target + (f"#u{anchor}" if anchor.isdigit() else ""))
+
+
+from app.tally import publication_views  # noqa: E402, F401  (routes on the same blueprint)

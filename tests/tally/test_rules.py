@@ -7,24 +7,26 @@ from pathlib import Path
 
 import pytest
 
+from app.tally.households import (
+    HouseholdRecord,
+    ItemSpec,
+    Scope,
+    count_households,
+    tally_households,
+)
 from app.tally.rules import (
     CC278_MAJOR,
     CC278_ORDINARY,
     CustomRule,
-    HouseholdRecord,
-    ItemSpec,
     Measure,
     OwnerGroup,
     Rule,
-    Scope,
     Stratum,
     compare_policies,
-    count_households,
     count_owner_groups,
     count_strata,
     parse_rule,
     tally_counts,
-    tally_households,
     tally_item,
 )
 

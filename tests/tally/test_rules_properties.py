@@ -8,20 +8,22 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.tally.households import (
+    HouseholdRecord,
+    ItemSpec,
+    Scope,
+    count_households,
+    tally_households,
+)
 from app.tally.rules import (
     CC278_MAJOR,
     CC278_ORDINARY,
     CustomRule,
-    HouseholdRecord,
-    ItemSpec,
     OwnerGroup,
     Rule,
-    Scope,
-    count_households,
     count_owner_groups,
     count_strata,
     tally_counts,
-    tally_households,
 )
 
 BUILDINGS = ["1号楼", "2号楼", "3号楼"]

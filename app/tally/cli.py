@@ -1,0 +1,48 @@
+"""`flask tally PLAN [--json]`: the same count as the results pages, for scripts and checks."""
+
+import json
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from app.extensions import db
+from app.plans.models import Plan
+from app.tally.document import exact, tally_document
+from app.tally.queries import tally_plan
+
+
+@click.command("tally")
+@click.argument("plan_id", metavar="PLAN", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the tally document (design.md §6).")
+@with_appcontext
+def tally_command(plan_id: int, as_json: bool):
+    """Tally plan PLAN (its id) by Civil Code art. 278 and print the result."""
+    plan = db.session.get(Plan, plan_id)
+    if plan is None:
+        click.echo(f"error: no plan with id {plan_id}", err=True)
+        sys.exit(1)
+    result = tally_plan(plan)
+    if as_json:
+        click.echo(json.dumps(tally_document(result), ensure_ascii=False, indent=2))
+        return
+    state = "provisional (voting open)" if result.provisional else "voting over"
+    b = result.ballots
+    click.echo(f"plan {plan.id}: {plan.title} [{plan.phase}, {state}]")
+    channels = ", ".join(f"{k} {v}" for k, v in b.by_channel.items())
+    click.echo(
+        f"ballots: {b.effective} effective ({channels}), {b.conflicts} conflicts, "
+        f"{b.awaiting_entry} awaiting entry"
+    )
+    for r in result.items:
+        t = r.tally
+        took_part = exact(t.participating.owners)
+        click.echo(
+            f"{r.item.key:6} {'PASSED' if t.passed else 'not passed':10} "
+            f"participating {took_part} of {exact(t.electorate.owners)} owners, "
+            f"{t.participating.area} of {t.electorate.area} m²; "
+            f"agree {exact(t.agree.owners)} owners, {t.agree.area} m²  {r.item.title}"
+        )
+
+
+commands = [tally_command]

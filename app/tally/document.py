@@ -1,0 +1,126 @@
+"""The tally document (design.md §6 "Tally JSON"): what `flask tally PLAN --json` prints and the
+staff URL serves.
+
+Numbers stay exact. ``owners`` is a JSON integer when the headcount is whole; otherwise a float
+for convenience plus ``owners_exact``, the exact fraction as text ("7/2"): an owner with two
+households voting differently is half a head on each side (SPC interpretation art. 9).
+``area`` is in m² with at most two decimals, a JSON number that reads back exactly; thresholds,
+values and margins of ``checks`` are exact fractions as text.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+from app.communities.models import Community
+from app.core.db import utcnow
+from app.extensions import db
+from app.tally.queries import ItemResult, PlanTally
+from app.tally.rules import Check, ItemTally, Measure
+
+MEASURES = ("electorate", "participating", "agree", "oppose", "abstain")
+
+
+def exact(value: Fraction | Decimal | int) -> str:
+    """An exact number as text: "2", "7/2", "-1/3"."""
+    return str(Fraction(value))
+
+
+def owners_json(owners: Fraction) -> dict:
+    """Headcount as a JSON integer when whole, else a float plus the exact fraction."""
+    if owners.denominator == 1:
+        return {"owners": owners.numerator}
+    return {"owners": float(owners), "owners_exact": exact(owners)}
+
+
+def area_json(area: Decimal) -> int | float:
+    """Area in m²: an integer when whole, else a number with its (at most two) decimals."""
+    return int(area) if area == area.to_integral_value() else float(area)
+
+
+def measure_json(measure: Measure) -> dict:
+    """{"owners", ["owners_exact"], "area", "households"} of one total (design.md §6)."""
+    return {
+        **owners_json(measure.owners),
+        "area": area_json(measure.area),
+        "households": measure.households,
+    }
+
+
+def check_json(check: Check) -> dict:
+    """One threshold test, exactly: value op required × base, met, margin."""
+    return {
+        "name": check.name,
+        "dimension": check.dimension,
+        "op": check.op,
+        "required": exact(check.required),
+        "value": exact(check.value),
+        "base": exact(check.base),
+        "met": check.met,
+        "margin": exact(check.margin),
+    }
+
+
+def outcome_json(tally: ItemTally) -> dict:
+    """Totals, flags and checks of one item under one non-voter policy."""
+    return {
+        **{name: measure_json(getattr(tally, name)) for name in MEASURES},
+        "quorum_met": tally.quorum_met,
+        "approved": tally.approved,
+        "passed": tally.passed,
+        "checks": [check_json(c) for c in tally.checks],
+    }
+
+
+def item_json(result: ItemResult) -> dict:
+    """One item: key, title, rule, totals and outcome; with follow_majority, both outcomes."""
+    item = result.item
+    doc = {"key": item.key, "title": item.title, "rule": item.rule_kind}
+    if item.rule_params:
+        doc["custom"] = item.rule_params
+    doc["scoped"] = item.scoped
+    doc.update(outcome_json(result.tally))
+    doc["non_voter_policy"] = result.tally.non_voter_policy
+    if result.without_policy is not None:
+        doc["deemed"] = measure_json(result.tally.deemed)
+        doc["without_non_voter_policy"] = outcome_json(result.without_policy)
+    return doc
+
+
+def tally_document(result: PlanTally) -> dict:
+    """The whole document: plan, ballot counts, turnout, items (design.md §6)."""
+    plan = result.plan
+    community = db.session.get(Community, plan.community_id)
+    return {
+        "plan": {
+            "id": plan.id,
+            "title": plan.title,
+            "community": {"id": community.id, "name": community.name},
+            "phase": plan.phase,
+            "result_stage": plan.result_stage,
+            "voting_opens": plan.voting_opens.isoformat() if plan.voting_opens else None,
+            "voting_closes": plan.voting_closes.isoformat() if plan.voting_closes else None,
+            "objections_close": (
+                plan.objections_close.isoformat() if plan.objections_close else None
+            ),
+            "policies": {
+                "conflict_policy": plan.conflict_policy,
+                "paper_double_entry": plan.paper_double_entry,
+                "non_voter_policy": plan.non_voter_policy,
+            },
+        },
+        "provisional": result.provisional,
+        "generated_at": utcnow().isoformat(timespec="seconds") + "Z",
+        "ballots": {
+            "effective": result.ballots.effective,
+            "by_channel": result.ballots.by_channel,
+            "conflicts": result.ballots.conflicts,
+            "awaiting_entry": result.ballots.awaiting_entry,
+        },
+        "turnout": {
+            "electorate": measure_json(result.community.electorate),
+            "participating": measure_json(result.community.participating),
+        },
+        "items": [item_json(r) for r in result.items],
+    }

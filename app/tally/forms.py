@@ -1,0 +1,43 @@
+"""Forms of the results pages: delivery, publication, objections."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+DELIVERY_CHOICES = [
+    ("in_person", _l("当面送达")),
+    ("mailbox", _l("投入信箱")),
+    ("family", _l("家人代收")),
+]
+
+
+class DeliveryForm(FlaskForm):
+    """Record that one household received its ballot or letter."""
+
+    household_id = IntegerField(validators=[DataRequired()])
+    method = SelectField(_l("送达方式"), choices=DELIVERY_CHOICES, default="in_person")
+    next = HiddenField()
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmation button (CSRF only)."""
+
+
+class ObjectionForm(FlaskForm):
+    """An objection received during the objection period."""
+
+    item_id = SelectField(_l("针对的项目"), coerce=int, default=0)
+    address = StringField(
+        _l("提出异议的住户（可不填）"),
+        validators=[Optional(), Length(max=80)],
+        description=_l("楼栋、单元和房号连写，如 3号楼2单元301"),
+    )
+    text = TextAreaField(_l("异议内容"), validators=[DataRequired(), Length(max=4000)])
+
+
+class ResolveForm(FlaskForm):
+    """How an objection was resolved."""
+
+    objection_id = IntegerField(validators=[DataRequired()])
+    resolution = TextAreaField(_l("处理结果"), validators=[DataRequired(), Length(max=4000)])

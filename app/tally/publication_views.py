@@ -1,0 +1,157 @@
+"""Publication (二下) on the tally blueprint: the preliminary result, objections and their
+resolution, the final result; and the residents' results page."""
+
+from flask import abort, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.communities.models import Community
+from app.core.errors import DomainError
+from app.core.permissions import has_permission, household_required, staff_required
+from app.core.tenancy import get_in_community_or_404
+from app.extensions import db
+from app.plans.queries import items_for_household, local_today
+from app.tally.forms import ConfirmForm, ObjectionForm, ResolveForm
+from app.tally.listings import household_by_address, objections, published_plan
+from app.tally.operations import (
+    publish_final,
+    publish_preliminary,
+    record_objection,
+    resolve_objection,
+    unresolved_objections,
+)
+from app.tally.queries import tally_plan, voting_over
+from app.tally.views import bp, plan_or_404
+from app.voting.models import Objection
+
+
+def _publication_url(plan) -> str:
+    """The plan's publication page."""
+    return url_for("tally.publication", community_id=plan.community_id, plan_id=plan.id)
+
+
+def _objection_form(plan) -> ObjectionForm:
+    """The objection form, its item choices filled from the plan."""
+    form = ObjectionForm()
+    form.item_id.choices = [(0, _("整个方案"))] + [(i.id, f"{i.key} {i.title}") for i in plan.items]
+    return form
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/publication")
+@staff_required("tally.view")
+def publication(community_id: int, plan_id: int):
+    """Where the result stands: publish, the objection period, objections, the final result."""
+    plan = plan_or_404(plan_id)
+    today = local_today()
+    preliminary = plan.phase == "published" and plan.result_stage == "preliminary"
+    return render_template(
+        "tally/publication.html",
+        plan=plan,
+        result=tally_plan(plan, today),
+        voting_over=voting_over(plan, today),
+        today=today,
+        objection_rows=objections(plan),
+        unresolved=unresolved_objections(plan),
+        objection_form=(
+            _objection_form(plan)
+            if preliminary and has_permission(current_user, "objection.manage")
+            else None
+        ),
+        resolve_form=ResolveForm() if preliminary else None,
+    )
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/publish/preliminary", methods=["POST"])
+@staff_required("result.publish")
+def publish_preliminary_view(community_id: int, plan_id: int):
+    """Publish the preliminary result; the objection period starts today."""
+    plan = plan_or_404(plan_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            publish_preliminary(plan)
+            flash(_("结果已公示，公示期至 %(d)s。", d=plan.objections_close.isoformat()), "success")
+        except DomainError as exc:
+            flash(str(exc), "error")
+    return redirect(_publication_url(plan))
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/publish/final", methods=["POST"])
+@staff_required("result.publish")
+def publish_final_view(community_id: int, plan_id: int):
+    """Publish the final result once the objection period is over and objections resolved."""
+    plan = plan_or_404(plan_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            publish_final(plan)
+            flash(_("最终结果已公布。"), "success")
+        except DomainError as exc:
+            flash(str(exc), "error")
+    return redirect(_publication_url(plan))
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/objections", methods=["POST"])
+@staff_required("objection.manage")
+def record_objection_view(community_id: int, plan_id: int):
+    """Record an objection received during the objection period."""
+    plan = plan_or_404(plan_id)
+    form = _objection_form(plan)
+    if not form.validate_on_submit():
+        flash(_("没有登记：请填写异议内容。"), "error")
+        return redirect(_publication_url(plan))
+    item = next((i for i in plan.items if i.id == form.item_id.data), None)
+    household = None
+    if form.address.data:
+        household = household_by_address(community_id, form.address.data)
+        if household is None:
+            message = _(
+                "没有登记：找不到住户“%(a)s”，请按“3号楼2单元301”的格式填写。",
+                a=form.address.data,
+            )
+            flash(message, "error")
+            return redirect(_publication_url(plan))
+    try:
+        record_objection(plan, form.text.data, item=item, household=household, user=current_user)
+        flash(_("异议已登记。"), "success")
+    except DomainError as exc:
+        flash(str(exc), "error")
+    return redirect(_publication_url(plan))
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/objections/resolve", methods=["POST"])
+@staff_required("objection.manage")
+def resolve_objection_view(community_id: int, plan_id: int):
+    """Record how an objection (its id in the form) was resolved."""
+    plan = plan_or_404(plan_id)
+    form = ResolveForm()
+    if not form.validate_on_submit():
+        flash(_("没有保存：请填写处理结果。"), "error")
+        return redirect(_publication_url(plan))
+    objection = get_in_community_or_404(Objection, form.objection_id.data)
+    if objection.plan_id != plan.id:
+        abort(404)
+    try:
+        resolve_objection(objection, form.resolution.data, current_user)
+        flash(_("处理结果已保存。"), "success")
+    except DomainError as exc:
+        flash(str(exc), "error")
+    return redirect(_publication_url(plan))
+
+
+@bp.route("/results")
+@household_required
+def resident_results():
+    """The published result of the household's items: passed or not, turnout and agreement."""
+    household = g.household
+    community = db.session.get(Community, household.community_id)
+    plan = published_plan(household.community_id)
+    if plan is None:
+        return render_template("tally/resident_results.html", plan=None, community=community)
+    in_scope = {item.id for item in items_for_household(plan, household)}
+    result = tally_plan(plan)
+    return render_template(
+        "tally/resident_results.html",
+        plan=plan,
+        community=community,
+        household=household,
+        results=[r for r in result.items if r.item.id in in_scope],
+    )

@@ -1,0 +1,388 @@
+"""Tally a plan from the database: four statements feed the pure rules (§3), whatever the size.
+
+1. the plan's items with their scope rows;
+2. households by (building, unit, owner, participation): an effective ballot, delivered without
+   one, or neither. The owner column is NULL for owners with one household in the community
+   (k is 1 in every electorate) and the owner key otherwise, so rows stay few;
+3. effective ballots' agree/oppose marks by (item, item revision, unit, choice) — the raw
+   GROUP BY plus each household's area, the unit only for scoped items — united with the same
+   count for owners with several households, by owner. A participant's in-scope item without a
+   counting agree/oppose (blank, abstain, or a mark on an older item revision) is an abstention
+   (§3), so abstain is participating − agree − oppose and needs no rows of its own;
+4. effective ballots by channel and conflict, and paper ballots awaiting entry.
+
+Scopes are buildings and units, so an item's electorate is a set of units: Python sums the
+unit rows in scope, derives k per owner inside that electorate (SPC interpretation art. 9),
+and hands ``(k, status, households, area)`` strata to ``rules.count_strata``. Profiled on 5,000
+households × 40 items (bench/tally.py): almost all the time is statement 3, the raw count.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+
+from sqlalchemy import case, func, literal, null, select, union_all
+
+from app.communities.models import Household, centi_to_area
+from app.extensions import db
+from app.plans.models import Item, ItemScope, Plan
+from app.tally.rules import (
+    ItemCounts,
+    ItemTally,
+    Measure,
+    Rule,
+    count_strata,
+    parse_rule,
+    tally_counts,
+)
+from app.voting.models import Ballot, BallotChoice, Delivery, EffectiveBallot, PaperEntry
+
+PARTICIPATING, DELIVERED, NO_BALLOT = "participating", "delivered_no_ballot", "no_ballot"
+AWAITING_ENTRY = ("pending", "mismatch")
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    """An item as the tally needs it."""
+
+    id: int
+    key: str
+    title: str
+    rule: Rule
+    rule_kind: str
+    rule_params: dict | None
+    revision: int
+    scoped: bool
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """One item: its counts and its outcome under the plan's policy (and under 'none')."""
+
+    item: ItemInfo
+    counts: ItemCounts
+    tally: ItemTally
+    without_policy: ItemTally | None = None  # set when the plan uses follow_majority (§3)
+
+    @property
+    def status(self) -> str:
+        """'passed' or 'not_passed' (the caller decides whether the result is provisional)."""
+        return "passed" if self.tally.passed else "not_passed"
+
+
+@dataclass(frozen=True)
+class BallotCounts:
+    """Effective ballots, by channel, conflicts, and paper ballots awaiting entry."""
+
+    effective: int
+    by_channel: dict[str, int]
+    conflicts: int
+    awaiting_entry: int
+
+
+@dataclass(frozen=True)
+class PlaceTurnout:
+    """Turnout of one building (unit None) or unit; heads weigh 1/k with k in the community."""
+
+    building_id: int
+    unit_id: int | None
+    electorate: Measure
+    participating: Measure
+
+
+@dataclass(frozen=True)
+class PlanTally:
+    """A plan's tally: ballot counts, turnout by place, and one result per item."""
+
+    plan: Plan
+    provisional: bool
+    ballots: BallotCounts
+    community: PlaceTurnout
+    places: list[PlaceTurnout]
+    items: list[ItemResult] = field(default_factory=list)
+
+    def item(self, key: str) -> ItemResult:
+        """The result of the item with this key."""
+        return next(r for r in self.items if r.item.key == key)
+
+
+def voting_over(plan: Plan, today: date) -> bool:
+    """Ballots can no longer change: closed early, past the last day, or published."""
+    if plan.phase in ("published", "closed"):
+        return True
+    if plan.phase != "voting":
+        return False
+    return plan.voting_closed_at is not None or bool(
+        plan.voting_closes and today > plan.voting_closes
+    )
+
+
+def _items_and_scopes(plan: Plan) -> tuple[list[ItemInfo], list[tuple[int, int, int | None]]]:
+    """The plan's items in order with parsed rules, and (item, building, unit or None) of every
+    scope row (one query)."""
+    rows = db.session.execute(
+        select(
+            Item.id,
+            Item.key,
+            Item.title,
+            Item.rule,
+            Item.rule_params,
+            Item.revision,
+            ItemScope.building_id,
+            ItemScope.unit_id,
+        )
+        .outerjoin(ItemScope, ItemScope.item_id == Item.id)
+        .where(Item.plan_id == plan.id)
+        .order_by(Item.position, Item.id)
+    ).all()
+    pairs = [(r[0], r[6], r[7]) for r in rows if r[6] is not None]
+    scoped = {item_id for item_id, _b, _u in pairs}
+    items: dict[int, ItemInfo] = {}
+    for item_id, key, title, kind, params, revision, *_scope in rows:
+        if item_id not in items:
+            decoded = json.loads(params) if params else None
+            rule = parse_rule(kind, decoded if kind == "custom" else None)
+            info = ItemInfo(item_id, key, title, rule, kind, decoded, revision, item_id in scoped)
+            items[item_id] = info
+    return list(items.values()), pairs
+
+
+def plan_items(plan: Plan) -> list[ItemInfo]:
+    """The plan's items in order, with parsed rules and whether each has a scope."""
+    return _items_and_scopes(plan)[0]
+
+
+def _several_owners(community_id: int):
+    """Owner keys with several households in the community: the only owners whose k can be > 1."""
+    return (
+        select(Household.owner_key)
+        .where(Household.community_id == community_id, Household.owner_key.is_not(None))
+        .group_by(Household.owner_key)
+        .having(func.count() > 1)
+    )
+
+
+def _owner_column(community_id: int):
+    """Owner key when the owner has several households in the community; NULL (k = 1) else."""
+    several = _several_owners(community_id)
+    return case((Household.owner_key.in_(several), Household.owner_key), else_=null())
+
+
+def _household_rows(plan: Plan, owner):
+    """(building, unit, owner, participation, households, area centi) for the community."""
+    status = case(
+        (EffectiveBallot.id.is_not(None), PARTICIPATING),
+        (Delivery.id.is_not(None), DELIVERED),
+        else_=NO_BALLOT,
+    )
+    return db.session.execute(
+        select(
+            Household.building_id,
+            Household.unit_id,
+            owner.label("owner"),
+            status.label("status"),
+            func.count(),
+            func.sum(Household.area_centi),
+        )
+        .outerjoin(
+            EffectiveBallot,
+            (EffectiveBallot.household_id == Household.id) & (EffectiveBallot.plan_id == plan.id),
+        )
+        .outerjoin(
+            Delivery, (Delivery.household_id == Household.id) & (Delivery.plan_id == plan.id)
+        )
+        .where(Household.community_id == plan.community_id)
+        .group_by(Household.building_id, Household.unit_id, "owner", "status")
+    ).all()
+
+
+def _vote_query(plan: Plan, scoped: list[int], sign: int):
+    """(sign, item, revision, unit, owner key, choice, households, area centi) of agree/oppose.
+
+    The unit only for scoped items (NULL else). Sign 1: all effective ballots, owner NULL;
+    sign -1: those of owners with several households, by owner. Two selects keep the big one a
+    plain join and GROUP BY, close to the raw count.
+    """
+    unit = case((BallotChoice.item_id.in_(scoped), Household.unit_id)) if scoped else null()
+    owner = Household.owner_key if sign < 0 else null()
+    query = (
+        select(
+            literal(sign),
+            BallotChoice.item_id,
+            BallotChoice.item_revision,
+            unit,
+            owner,
+            BallotChoice.choice,
+            func.count(),
+            func.sum(Household.area_centi),
+        )
+        .select_from(EffectiveBallot)
+        .join(BallotChoice, BallotChoice.ballot_id == EffectiveBallot.ballot_id)
+        .join(Household, Household.id == EffectiveBallot.household_id)
+        .where(
+            EffectiveBallot.plan_id == plan.id,
+            Household.community_id == plan.community_id,
+            BallotChoice.choice.in_(("agree", "oppose")),
+        )
+    )
+    keys = [BallotChoice.item_id, BallotChoice.item_revision, BallotChoice.choice]
+    if scoped:
+        keys.append(unit)  # PostgreSQL refuses a constant NULL in GROUP BY
+    if sign < 0:
+        query = query.where(Household.owner_key.in_(_several_owners(plan.community_id)))
+        keys.append(Household.owner_key)
+    return query.group_by(*keys)
+
+
+def _votes(plan: Plan, items: list[ItemInfo], scope_units: dict, several: bool) -> dict:
+    """Per item, (owner or None, choice) → (households, area centi) of counting marks in scope.
+
+    Marks of owners with several households move from the k = 1 total to their owner's cell.
+    """
+    revision = {i.id: i.revision for i in items}
+    scoped = sorted(scope_units)
+    query = _vote_query(plan, scoped, 1)
+    if several:
+        query = union_all(query, _vote_query(plan, scoped, -1))
+    votes: dict = defaultdict(dict)
+    for sign, item_id, item_rev, unit, owner, choice, n, centi in db.session.execute(query):
+        if revision.get(item_id) != item_rev:
+            continue  # another plan's item, or a mark on an older revision: abstain (§3)
+        if unit is not None and unit not in scope_units[item_id]:
+            continue  # a mark outside the item's scope is not a vote
+        cells = votes[item_id]
+        if owner is not None:
+            _add(cells, (owner, choice), n, centi)
+        _add(cells, (None, choice), sign * n, sign * centi)
+    return votes
+
+
+def _scope_units(pairs, units: dict[int, int]) -> dict[int, frozenset[int]]:
+    """In-scope unit ids of each scoped item (a scope row without a unit takes the building)."""
+    buildings, listed = defaultdict(set), defaultdict(set)
+    for item_id, building_id, unit_id in pairs:
+        (listed[item_id].add(unit_id) if unit_id else buildings[item_id].add(building_id))
+    return {
+        item_id: frozenset(
+            u for u, b in units.items() if b in buildings[item_id] or u in listed[item_id]
+        )
+        for item_id in set(buildings) | set(listed)
+    }
+
+
+def _add(cells: dict, key, households: int, centi: int) -> None:
+    """Add households and area (centi-m²) to a cell."""
+    n, area = cells.get(key, (0, 0))
+    cells[key] = (n + households, area + centi)
+
+
+def _electorate(hh_rows, in_scope: frozenset[int] | None) -> tuple[dict, dict]:
+    """The strata of an electorate before any vote — every participant an abstention — and k
+    per owner with several households in it. Shared by all items with the same scope."""
+    cells: dict = {}
+    for _building, unit, owner, status, n, centi in hh_rows:
+        if in_scope is None or unit in in_scope:
+            _add(cells, (owner, status), n, centi)
+    k_of: dict = defaultdict(int)
+    for (owner, _status), (n, _area) in cells.items():
+        if owner is not None:
+            k_of[owner] += n
+    strata: dict = {}
+    for (owner, status), (n, centi) in cells.items():
+        k = k_of[owner] if owner is not None else 1
+        _add(strata, (k, "abstain" if status == PARTICIPATING else status), n, centi)
+    return strata, k_of
+
+
+def _item_counts(electorate: tuple[dict, dict], votes: dict) -> ItemCounts:
+    """Strata (k, status, households, area) of one item: its electorate, then its votes."""
+    strata, k_of = dict(electorate[0]), electorate[1]
+    for (owner, choice), (n, centi) in votes.items():
+        k = k_of[owner] if owner is not None else 1
+        _add(strata, (k, choice), n, centi)
+        _add(strata, (k, "abstain"), -n, -centi)  # participants not agreeing nor opposing
+    return count_strata(
+        (k, status, n, centi_to_area(centi)) for (k, status), (n, centi) in strata.items()
+    )
+
+
+def _place_turnout(hh_rows) -> tuple[PlaceTurnout, list[PlaceTurnout]]:
+    """Turnout for the community, each building and each unit (k counted community-wide)."""
+    k_of: dict = defaultdict(int)
+    for _b, _u, owner, _s, n, _c in hh_rows:
+        if owner is not None:
+            k_of[owner] += n
+    # Per place, electorate and participating: households by k, and centi-m². Heads are
+    # Σ households/k, computed once per place (fractions only for owners with several).
+    sums: dict = defaultdict(lambda: ((defaultdict(int), [0]), (defaultdict(int), [0])))
+    for building, unit, owner, status, n, centi in hh_rows:
+        k = k_of[owner] if owner is not None else 1
+        for place in ((None, None), (building, None), (building, unit)):
+            for by_k, area in sums[place][: 2 if status == PARTICIPATING else 1]:
+                by_k[k] += n
+                area[0] += centi
+
+    def measure(by_k, area) -> Measure:
+        heads = sum((Fraction(n, k) for k, n in by_k.items()), Fraction(0))
+        return Measure(heads, centi_to_area(area[0]), sum(by_k.values()))
+
+    def turnout(place) -> PlaceTurnout:
+        electorate, participating = sums[place]
+        return PlaceTurnout(place[0], place[1], measure(*electorate), measure(*participating))
+
+    return turnout((None, None)), [turnout(p) for p in sums if p != (None, None)]
+
+
+def ballot_counts(plan: Plan) -> BallotCounts:
+    """Effective ballots by channel and conflict; households with paper awaiting entry."""
+    effective = (
+        select(Ballot.channel, EffectiveBallot.conflict, func.count())
+        .join(Ballot, Ballot.id == EffectiveBallot.ballot_id)
+        .where(EffectiveBallot.plan_id == plan.id)
+        .group_by(Ballot.channel, EffectiveBallot.conflict)
+    )
+    awaiting = select(
+        literal(None), literal(None), func.count(func.distinct(PaperEntry.household_id))
+    ).where(PaperEntry.plan_id == plan.id, PaperEntry.status.in_(AWAITING_ENTRY))
+    by_channel = dict.fromkeys(("online", "paper", "assisted"), 0)
+    conflicts = waiting = 0
+    for channel, conflict, n in db.session.execute(union_all(effective, awaiting)):
+        if channel is None:
+            waiting = n
+            continue
+        by_channel[channel] = by_channel.get(channel, 0) + n
+        conflicts += n if conflict else 0
+    return BallotCounts(sum(by_channel.values()), by_channel, conflicts, waiting)
+
+
+def tally_plan(plan: Plan, today: date | None = None) -> PlanTally:
+    """Count every item of the plan (4 queries, whatever its size) and apply its rules (§3)."""
+    if today is None:
+        from app.plans.queries import local_today
+
+        today = local_today()
+    items, pairs = _items_and_scopes(plan)
+    hh_rows = _household_rows(plan, _owner_column(plan.community_id))
+    units = {unit: building for building, unit, *_ in hh_rows}
+    scope_units = _scope_units(pairs, units)
+    several = any(owner is not None for _b, _u, owner, *_ in hh_rows)
+    votes = _votes(plan, items, scope_units, several)
+    electorates: dict = {}
+    results = []
+    policy = plan.non_voter_policy
+    for item in items:
+        scope = scope_units.get(item.id) if item.scoped else None
+        if scope not in electorates:
+            electorates[scope] = _electorate(hh_rows, scope)
+        counts = _item_counts(electorates[scope], votes.get(item.id, {}))
+        tally = tally_counts(counts, item.rule, policy)
+        without = tally_counts(counts, item.rule, "none") if policy != "none" else None
+        results.append(ItemResult(item, counts, tally, without))
+    community, places = _place_turnout(hh_rows)
+    return PlanTally(
+        plan, not voting_over(plan, today), ballot_counts(plan), community, places, results
+    )
