@@ -67,9 +67,9 @@ def find_community(name: str) -> Community:
     return community
 
 
-def _assign_code(household: Household) -> str:
+def _assign_code(household: Household, code: str | None = None) -> str:
     """Give a household a fresh code; the previous one stops working at once."""
-    code = generate_code()
+    code = code or generate_code()
     household.code_hash = hash_code(code, current_app.config["HASH_KEY"])
     household.code_generation += 1
     household.code_issued_at = utcnow()
@@ -110,3 +110,23 @@ def rotate_code(household: Household, reason: str = "") -> str:
         after={"generation": household.code_generation, "reason": reason},
     )
     return code
+
+
+def issue_codes_for(
+    households, *, codes: dict[int, str] | None = None, reason: str = "", actor: str | None = None
+) -> list[tuple[Household, str]]:
+    """Give these households fresh codes (or the ones `codes` generated for them beforehand,
+    e.g. already printed on their letters); their old codes stop working at once."""
+    codes = codes or {}
+    issued = [(h, _assign_code(h, codes.get(h.id))) for h in households]
+    db.session.flush()
+    if issued:
+        log_event(
+            "codes.issue",
+            "community",
+            issued[0][0].community_id,
+            community_id=issued[0][0].community_id,
+            after={"households": [h.id for h, _code in issued], "reason": reason},
+            actor=actor,
+        )
+    return issued

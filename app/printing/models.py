@@ -1,0 +1,37 @@
+"""Print jobs: a batch of letters or ballots rendered in the background, with its progress."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import TenantMixin, utcnow
+from app.extensions import db
+
+JOB_KINDS = ("letters", "ballots")
+JOB_STATES = ("queued", "running", "done", "failed")
+
+
+class PrintJob(TenantMixin, db.Model):
+    """One batch (community, building or unit) of letters or ballots and its PDF file."""
+
+    __tablename__ = "print_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    # The batch: the whole community, one building, or one unit.
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    pages: Mapped[int] = mapped_column(default=0)
+    # File name inside instance/prints/ (random, so it cannot be guessed); None until done.
+    filename: Mapped[str | None] = mapped_column(String(80))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]

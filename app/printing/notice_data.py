@@ -1,0 +1,101 @@
+"""What a result notice or tally sheet says, read from the tally (``app.tally.queries``)."""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app.communities.models import Community
+from app.extensions import db
+from app.plans.models import Item, Plan
+from app.plans.queries import local_today, scope_label
+from app.printing.notices import (
+    CHECK_CN,
+    ROWS,
+    Figures,
+    NoticeData,
+    NoticeItem,
+    percent_cn,
+    threshold_cn,
+)
+from app.tally.queries import tally_plan, voting_over
+from app.voting.models import Objection
+
+NOTICE_KINDS = ("preliminary", "final", "sheet")
+
+
+def notice_problem(plan: Plan, kind: str):
+    """Why this notice cannot be printed yet (a message), or None."""
+    if kind == "preliminary" and plan.result_stage not in ("preliminary", "final"):
+        return _l("初步结果公布后才能打印公示。")
+    if kind == "final" and plan.result_stage != "final":
+        return _l("最终结果公布后才能打印公告。")
+    if kind == "sheet" and not voting_over(plan, local_today()):
+        return _l("表决结束后才能打印计票表。")
+    return None
+
+
+def _figures(measure) -> Figures:
+    """A tally Measure as plain figures."""
+    return Figures(measure.owners, measure.area, measure.households)
+
+
+def _failed_checks(tally) -> tuple[str, ...]:
+    """Chinese descriptions of the thresholds an item missed."""
+    lines = []
+    for check in tally.checks:
+        if check.met:
+            continue
+        name = CHECK_CN.get(check.name, check.name)
+        if check.name in ("electorate_nonempty", "participants_present"):
+            lines.append(f"{name}：否")
+            continue
+        verb = "超过" if check.op == ">" else "达到"
+        actual = percent_cn(check.value, check.base)
+        lines.append(f"{name}未{verb}{threshold_cn(check.required)}（实际 {actual}）")
+    return tuple(lines)
+
+
+def notice_data(plan: Plan, kind: str, contact: str = "") -> NoticeData:
+    """The notice or tally sheet of a plan, from its tally."""
+    result = tally_plan(plan)
+    items = {i.id: i for i in db.session.scalars(select(Item).where(Item.plan_id == plan.id))}
+    notice_items = []
+    for r in result.items:
+        tally = r.tally
+        notice_items.append(
+            NoticeItem(
+                key=r.item.key,
+                title=r.item.title,
+                rule=r.item.rule_kind,
+                scope=scope_label(items[r.item.id]) if r.item.scoped else "",
+                figures={name: _figures(getattr(tally, name)) for name, _label in ROWS},
+                passed=tally.passed,
+                failed_checks=_failed_checks(tally),
+                without_policy_passed=r.without_policy.passed if r.without_policy else None,
+            )
+        )
+    received, resolved = db.session.execute(
+        select(func.count(Objection.id), func.count(Objection.resolved_at)).where(
+            Objection.plan_id == plan.id
+        )
+    ).one()
+    published = plan.final_published_at if kind == "final" else plan.preliminary_published_at
+    b = result.ballots
+    return NoticeData(
+        kind=kind,
+        community=db.session.get(Community, plan.community_id).name,
+        plan_title=plan.title,
+        voting_opens=plan.voting_opens,
+        voting_closes=plan.voting_closes,
+        published_on=published.date() if published else None,
+        objections_close=plan.objections_close,
+        contact=contact.strip(),
+        ballots={
+            "effective": b.effective,
+            "conflicts": b.conflicts,
+            "awaiting": b.awaiting_entry,
+            **{c: b.by_channel.get(c, 0) for c in ("online", "paper", "assisted")},
+        },
+        turnout=(_figures(result.community.electorate), _figures(result.community.participating)),
+        items=tuple(notice_items),
+        objections=(received, resolved),
+    )

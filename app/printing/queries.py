@@ -1,0 +1,195 @@
+"""Reads for printing: the households of a batch in household order, and what their pages say.
+
+A batch of a thousand ballots reads the plan's items, scopes and shares once, not once per
+household: the per-household helpers (``items_for_household``, ``household_shares``) are
+reproduced here in bulk with the same meaning.
+"""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.communities.models import Building, Community, Household, Unit
+from app.core.errors import DomainError
+from app.extensions import db
+from app.funding.queries import compute_item_shares
+from app.funding.shares import ShareError, household_order
+from app.plans.models import HouseholdShare, Item, ItemScope, Plan
+from app.plans.queries import local_today
+from app.printing.ballots import BallotData, BallotItem
+from app.printing.models import PrintJob
+from app.voting.models import PaperSerial
+
+
+def batch_households(plan: Plan, building_id=None, unit_id=None) -> list[Household]:
+    """The community's households (or one building's, or one unit's), in household order."""
+    query = (
+        select(Household)
+        .options(joinedload(Household.building), joinedload(Household.unit))
+        .where(Household.community_id == plan.community_id)
+    )
+    if unit_id is not None:
+        query = query.where(Household.unit_id == unit_id)
+    elif building_id is not None:
+        query = query.where(Household.building_id == building_id)
+    households = db.session.scalars(query).all()
+    return sorted(households, key=lambda h: household_order(h.building.name, h.unit.name, h.room))
+
+
+def batch_label(building: Building | None, unit: Unit | None) -> str:
+    """The batch in words: 全小区, 3号楼, 3号楼2单元."""
+    if unit is not None:
+        return unit.building.name + (unit.name or "")
+    if building is not None:
+        return building.name
+    return "全小区"
+
+
+class PlanBook:
+    """A plan's items, scopes and shares, read once, answering per household."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.items = db.session.scalars(
+            select(Item).where(Item.plan_id == plan.id).order_by(Item.position, Item.id)
+        ).all()
+        self.scopes: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
+        for item_id, building_id, unit_id in db.session.execute(
+            select(ItemScope.item_id, ItemScope.building_id, ItemScope.unit_id)
+            .join(Item, Item.id == ItemScope.item_id)
+            .where(Item.plan_id == plan.id)
+        ):
+            self.scopes[item_id].append((building_id, unit_id))
+        self.fixed: dict[tuple[int, int], int] = {
+            (item_id, household_id): fen
+            for item_id, household_id, fen in db.session.execute(
+                select(
+                    HouseholdShare.item_id, HouseholdShare.household_id, HouseholdShare.amount_fen
+                )
+                .join(Item, Item.id == HouseholdShare.item_id)
+                .where(Item.plan_id == plan.id, HouseholdShare.custom.is_(False))
+            )
+        }
+        self._computed: dict[int, dict[int, int]] = {}
+        self._paying: dict[int, bool] = {}
+
+    def items_for(self, household: Household) -> list[Item]:
+        """The items whose scope includes the household (as items_for_household)."""
+        return [
+            item
+            for item in self.items
+            if item.id not in self.scopes
+            or any(
+                b == household.building_id and (u is None or u == household.unit_id)
+                for b, u in self.scopes[item.id]
+            )
+        ]
+
+    def share(self, item: Item, household_id: int) -> int:
+        """The household's share in fen (as household_shares): fixed once stored, else computed."""
+        fixed = self.fixed.get((item.id, household_id))
+        if fixed is not None:
+            return fixed
+        if not item.cost_fen:
+            return 0
+        if item.id not in self._computed:
+            try:
+                self._computed[item.id] = compute_item_shares(item)
+            except ShareError as exc:
+                raise DomainError(
+                    _l(
+                        "项目 %(key)s 的分摊费用无法计算：%(reason)s 请先修正资金安排再打印。",
+                        key=item.key,
+                        reason=str(exc),
+                    )
+                ) from None
+        return self._computed[item.id].get(household_id, 0)
+
+    def residents_pay(self, item: Item) -> bool:
+        """Whether residents pay anything toward the item (else the ballot prints no share)."""
+        if item.id not in self._paying:
+            self._paying[item.id] = bool(item.cost_fen) and (
+                item.cost_fen > sum(f.amount_fen for f in item.funding)
+                or any(fen for (i, _h), fen in self.fixed.items() if i == item.id)
+            )
+        return self._paying[item.id]
+
+    def ballot(self, household: Household, serial: str, community: Community) -> BallotData:
+        """The ballot of one household with its serial."""
+        items = tuple(
+            BallotItem(
+                key=item.key,
+                title=item.title,
+                summary=item.summary or "",
+                category=item.category,
+                share_fen=self.share(item, household.id) if self.residents_pay(item) else None,
+            )
+            for item in self.items_for(household)
+        )
+        return BallotData(
+            community=community.name,
+            plan_title=self.plan.title,
+            building=household.building.name,
+            unit=household.unit.name,
+            room=household.room,
+            area=Decimal(household.area),
+            owner_name=household.owner_name,
+            serial=serial,
+            items=items,
+            voting_closes=self.plan.voting_closes,
+            conflict_policy=self.plan.conflict_policy,
+        )
+
+
+def issued_serials(plan: Plan, household_ids) -> dict[int, PaperSerial]:
+    """The households' current (issued, not void) serials on the plan."""
+    ids = list(household_ids)
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        select(PaperSerial).where(
+            PaperSerial.plan_id == plan.id,
+            PaperSerial.status == "issued",
+            PaperSerial.household_id.in_(ids),
+        )
+    ).all()
+    return {s.household_id: s for s in rows}
+
+
+def plan_jobs(plan: Plan, limit: int = 20) -> list[PrintJob]:
+    """The plan's recent print jobs, newest first."""
+    return db.session.scalars(
+        select(PrintJob)
+        .where(PrintJob.plan_id == plan.id)
+        .order_by(PrintJob.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def plan_places(plan: Plan) -> tuple[list[Building], list[Unit]]:
+    """The community's buildings and units in natural order, for choosing a batch."""
+    buildings = db.session.scalars(
+        select(Building).where(Building.community_id == plan.community_id)
+    ).all()
+    units = db.session.scalars(
+        select(Unit)
+        .options(joinedload(Unit.building))
+        .where(Unit.community_id == plan.community_id)
+    ).all()
+    buildings = sorted(buildings, key=lambda b: household_order(b.name))
+    units = sorted(units, key=lambda u: household_order(u.building.name, u.name))
+    return buildings, [u for u in units if u.name]
+
+
+def ballots_printable(plan: Plan):
+    """Why ballots cannot be printed now (a message), or None: drafting, or voting not over."""
+    if plan.phase == "drafting":
+        return None
+    if plan.phase == "voting":
+        if plan.voting_closes and local_today() > plan.voting_closes:
+            return _l("表决已经截止，不能再打印表决票。")
+        return None
+    return _l("只有在方案公示（一下）或表决（二上）阶段才能打印表决票。")

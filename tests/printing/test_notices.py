@@ -1,0 +1,97 @@
+"""Result notices and the tally sheet: figures per item, dates, contact, and never a name."""
+
+import os
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from tests.conftest import DATA, sign_in_staff
+from tests.printing.conftest import pdf_fonts, pdf_pages
+
+
+@pytest.fixture
+def published(app, factory, example):
+    """The example plan with the 20 example paper ballots keyed twice, voting over, and the
+    preliminary result published."""
+    from app.plans.models import Plan
+    from app.plans.queries import local_today
+    from app.tally.operations import publish_preliminary
+
+    cid, pid = example(phase="voting")
+    factory.user("w1", "worker", communities=[cid])
+    factory.user("w2", "worker", communities=[cid])
+    path = os.path.join(DATA, "paper-ballots-example.csv")
+    for user in ("w1", "w2"):
+        result = app.test_cli_runner().invoke(
+            args=["ballots", "import", str(pid), path, "--by", user]
+        )
+        assert result.exit_code == 0, result.output
+    with app.test_request_context():
+        plan = db.session.get(Plan, pid)
+        plan.voting_closes = local_today() - timedelta(days=1)
+        db.session.flush()
+        publish_preliminary(plan)
+        db.session.commit()
+    return cid, pid
+
+
+def _notice(app, pid, kind, tmp_path, *args):
+    out = tmp_path / f"{kind}.pdf"
+    result = app.test_cli_runner().invoke(
+        args=["print", "notice", str(pid), "--kind", kind, "--out", str(out), *args]
+    )
+    return result, (out.read_bytes() if out.exists() else None)
+
+
+def test_preliminary_notice_gives_figures_deadline_and_contact_but_no_names(
+    app, published, tmp_path
+):
+    from app.communities.models import Household
+    from app.plans.models import Plan
+
+    _cid, pid = published
+    result, pdf = _notice(app, pid, "preliminary", tmp_path, "--contact", "社区居委会 88886666")
+    assert result.exit_code == 0, result.output
+    text = "".join(pdf_pages(pdf))
+    flat = text.replace("\n", "").replace(" ", "")
+    assert "表决结果公示" in flat
+    for title in ("外墙保温及屋面防水", "楼道污水管线更换", "加装电梯", "充电棚", "老年食堂"):
+        assert title in flat
+    assert "参与表决20户" in flat and "纸质票20户" in flat
+    assert "未通过" in flat  # 20 of 84 households cannot meet the two-thirds quorum
+    assert "社区居委会88886666" in flat
+    with app.app_context():
+        plan = db.session.get(Plan, pid)
+        deadline = plan.objections_close
+        names = db.session.scalars(select(Household.owner_name)).all()
+    assert f"{deadline.year}年{deadline.month}月{deadline.day}日" in flat
+    assert not [n for n in names if n in flat]  # no owner's name
+    assert "101" not in flat.replace("2026", "")  # no room numbers either
+    assert all(f["embedded"] for f in pdf_fonts(pdf))
+
+
+def test_tally_sheet_has_signature_lines_and_final_notice_waits(app, published, tmp_path):
+    _cid, pid = published
+    result, pdf = _notice(app, pid, "sheet", tmp_path)
+    assert result.exit_code == 0, result.output
+    flat = "".join(pdf_pages(pdf)).replace("\n", "").replace(" ", "")
+    assert "表决计票表" in flat and "计票人（签名）" in flat and "监票人（签名）" in flat
+    assert "有效表决票20户" in flat
+    refused, pdf = _notice(app, pid, "final", tmp_path)
+    assert refused.exit_code == 1 and pdf is None and "最终结果公布后" in refused.output
+
+
+def test_notice_page_downloads_the_pdf(app, factory, published):
+    cid, pid = published
+    factory.user("c1", "committee", communities=[cid])
+    client = app.test_client()
+    sign_in_staff(client, "c1")
+    page = client.get(f"/c/{cid}/plans/{pid}/print").get_data(as_text=True)
+    assert "初步结果公示" in page and 'value="final" disabled' in page
+    response = client.get(f"/c/{cid}/plans/{pid}/print/notice?kind=preliminary&contact=居委会")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert "表决结果公示" in "".join(pdf_pages(response.data))
+    early = client.get(f"/c/{cid}/plans/{pid}/print/notice?kind=final", follow_redirects=True)
+    assert "最终结果公布后才能打印公告" in early.get_data(as_text=True)
