@@ -1,0 +1,276 @@
+"""Reads on pledges and payments: one ledger of (item, household) lines, summed many ways.
+
+A pledge (出资承诺) is not stored apart: it is an "agree" choice marked as pledged on the
+household's EFFECTIVE ballot, on the item's current revision, and its amount is the household's
+fixed share. Amounts owed follow the shares (a passed item binds every owner in its scope, Civil
+Code art. 278), so: gap = required − pledged, outstanding = required − paid.
+"""
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from sqlalchemy import func, select
+
+from app.communities.models import Building, Household, Unit
+from app.extensions import db
+from app.funding.models import Payment
+from app.funding.queries import PlanShares, item_residents_part, plan_shares
+from app.funding.shares import ShareError, household_order
+from app.plans.models import Item, Plan
+from app.voting.models import BallotChoice, EffectiveBallot
+
+
+@dataclass(frozen=True)
+class HouseholdInfo:
+    """What reports show of a household."""
+
+    id: int
+    building_id: int
+    building: str
+    unit: str
+    room: str
+    floor: int
+    area_centi: int
+    owner_name: str
+
+    @property
+    def label(self) -> str:
+        """Building, unit and room, e.g. 3号楼2单元301."""
+        return f"{self.building}{self.unit}{self.room}"
+
+    @property
+    def order(self) -> tuple:
+        """Natural building, unit, room order."""
+        return household_order(self.building, self.unit, self.room)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One household's share of one item, its pledge and what it has paid."""
+
+    item: Item
+    household: HouseholdInfo
+    share_fen: int
+    pledged: bool
+    paid_fen: int
+
+    @property
+    def balance_fen(self) -> int:
+        """Still to pay (negative: paid more than the share)."""
+        return self.share_fen - self.paid_fen
+
+
+def households_of(community_id: int, ids=None) -> dict[int, HouseholdInfo]:
+    """Households of the community (or only `ids`) with their building and unit names."""
+    query = (
+        select(
+            Household.id,
+            Household.building_id,
+            Building.name,
+            Unit.name,
+            Household.room,
+            Household.floor,
+            Household.area_centi,
+            Household.owner_name,
+        )
+        .join(Building, Household.building_id == Building.id)
+        .join(Unit, Household.unit_id == Unit.id)
+        .where(Household.community_id == community_id)
+    )
+    if ids is not None:
+        query = query.where(Household.id.in_(list(ids)))
+    return {row[0]: HouseholdInfo(*row) for row in db.session.execute(query)}
+
+
+def pledges(plan: Plan, household_id: int | None = None) -> set[tuple[int, int]]:
+    """(item id, household id) pairs pledged on effective ballots, current revisions only."""
+    query = (
+        select(BallotChoice.item_id, EffectiveBallot.household_id)
+        .join(BallotChoice, BallotChoice.ballot_id == EffectiveBallot.ballot_id)
+        .join(Item, Item.id == BallotChoice.item_id)
+        .where(
+            EffectiveBallot.plan_id == plan.id,
+            BallotChoice.choice == "agree",
+            BallotChoice.pledge.is_(True),
+            BallotChoice.item_revision == Item.revision,
+        )
+    )
+    if household_id is not None:
+        query = query.where(EffectiveBallot.household_id == household_id)
+    return {(item_id, hid) for item_id, hid in db.session.execute(query)}
+
+
+def paid_totals(plan: Plan, household_id: int | None = None) -> dict[tuple[int, int], int]:
+    """Net paid per (item id, household id), corrections included."""
+    query = (
+        select(Payment.item_id, Payment.household_id, func.sum(Payment.amount_fen))
+        .where(Payment.plan_id == plan.id)
+        .group_by(Payment.item_id, Payment.household_id)
+    )
+    if household_id is not None:
+        query = query.where(Payment.household_id == household_id)
+    return {(i, h): int(total) for i, h, total in db.session.execute(query)}
+
+
+def ledger(
+    plan: Plan, *, household_id: int | None = None, shares: PlanShares | None = None
+) -> list[Line]:
+    """The plan's lines in item, then building-unit-room order (one household if given)."""
+    shares = shares or plan_shares(plan)
+    pledged = pledges(plan, household_id)
+    paid = paid_totals(plan, household_id)
+    wanted = None if household_id is None else {household_id}
+    info = households_of(plan.community_id, wanted)
+    lines = []
+    for item in plan.items:
+        item_shares = shares.shares.get(item.id, {})
+        ids = [h for h in item_shares if h in info] if wanted is None else list(wanted)
+        for hid in sorted((h for h in ids if h in item_shares), key=lambda h: info[h].order):
+            lines.append(
+                Line(
+                    item,
+                    info[hid],
+                    item_shares[hid],
+                    (item.id, hid) in pledged,
+                    paid.get((item.id, hid), 0),
+                )
+            )
+    return lines
+
+
+def rate(part: int, whole: int) -> Fraction | None:
+    """part / whole exactly, or None when whole is 0."""
+    return Fraction(part, whole) if whole else None
+
+
+@dataclass
+class Figures:
+    """Sums over ledger lines: what the dashboard shows per item, building or in total."""
+
+    required_fen: int = 0
+    pledged_fen: int = 0
+    paid_fen: int = 0
+    payers: int = 0  # households with a share above zero
+    pledged_payers: int = 0
+    payer_area_centi: int = 0
+    pledged_area_centi: int = 0
+
+    def add(self, line: Line) -> None:
+        """Count one line."""
+        self.required_fen += line.share_fen
+        self.paid_fen += line.paid_fen
+        if line.share_fen > 0:
+            self.payers += 1
+            self.payer_area_centi += line.household.area_centi
+            if line.pledged:
+                self.pledged_payers += 1
+                self.pledged_area_centi += line.household.area_centi
+        if line.pledged:
+            self.pledged_fen += line.share_fen
+
+    @property
+    def gap_fen(self) -> int:
+        """Required from residents but not pledged."""
+        return self.required_fen - self.pledged_fen
+
+    @property
+    def outstanding_fen(self) -> int:
+        """Required from residents but not yet paid."""
+        return self.required_fen - self.paid_fen
+
+    @property
+    def household_rate(self) -> Fraction | None:
+        """Pledging households among those with a share."""
+        return rate(self.pledged_payers, self.payers)
+
+    @property
+    def area_rate(self) -> Fraction | None:
+        """Their area among the area of those with a share."""
+        return rate(self.pledged_area_centi, self.payer_area_centi)
+
+    @property
+    def money_rate(self) -> Fraction | None:
+        """Pledged among required, in fen."""
+        return rate(self.pledged_fen, self.required_fen)
+
+    @property
+    def paid_rate(self) -> Fraction | None:
+        """Paid among required, in fen."""
+        return rate(self.paid_fen, self.required_fen)
+
+
+@dataclass
+class ItemFunding:
+    """One row of the funding dashboard."""
+
+    item: Item
+    cost_fen: int
+    residents_fen: int | None
+    figures: Figures
+    fixed: bool
+    problem: str | None
+
+
+@dataclass
+class Dashboard:
+    """Per item and in total."""
+
+    items: list[ItemFunding]
+    total: Figures
+    cost_fen: int
+    lines: list[Line] = field(repr=False, default_factory=list)
+
+
+def funding_dashboard(plan: Plan) -> Dashboard:
+    """Required from residents, pledged, gap, pledge rates, paid and outstanding per item."""
+    shares = plan_shares(plan)
+    lines = ledger(plan, shares=shares)
+    per_item: dict[int, Figures] = {item.id: Figures() for item in plan.items}
+    total = Figures()
+    for line in lines:
+        per_item[line.item.id].add(line)
+        total.add(line)
+    rows = []
+    for item in plan.items:
+        try:
+            residents = item_residents_part(item)
+        except ShareError:
+            residents = None
+        rows.append(
+            ItemFunding(
+                item,
+                item.cost_fen,
+                residents,
+                per_item[item.id],
+                item.id in shares.fixed,
+                shares.problems.get(item.id),
+            )
+        )
+    return Dashboard(rows, total, sum(i.cost_fen for i in plan.items), lines)
+
+
+def by_building(lines: list[Line]) -> list[tuple[str, int, Item, Figures]]:
+    """(building name, building id, item, figures) for every building and item with lines."""
+    groups: dict[tuple[int, int], Figures] = {}
+    names: dict[int, str] = {}
+    items: dict[int, Item] = {}
+    for line in lines:
+        key = (line.household.building_id, line.item.id)
+        groups.setdefault(key, Figures()).add(line)
+        names[line.household.building_id] = line.household.building
+        items[line.item.id] = line.item
+    ordered = sorted(
+        groups,
+        key=lambda k: (household_order(names[k[0]]), items[k[1]].position, items[k[1]].id),
+    )
+    return [(names[b], b, items[i], groups[(b, i)]) for b, i in ordered]
+
+
+def payments_of(plan: Plan, *, household_id: int | None = None, limit: int | None = None):
+    """The plan's payments (newest first when limited), with who recorded them."""
+    query = select(Payment).where(Payment.plan_id == plan.id)
+    if household_id is not None:
+        query = query.where(Payment.household_id == household_id)
+    if limit:
+        return db.session.scalars(query.order_by(Payment.id.desc()).limit(limit)).all()
+    return db.session.scalars(query.order_by(Payment.paid_on, Payment.id)).all()
