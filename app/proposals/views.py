@@ -1,5 +1,224 @@
-"""Pages of the proposals module."""
+"""Residents' proposal pages (一上): the list with one-tap support, the form, photos.
 
-from flask import Blueprint
+Workers' pages live in staff_views.py on the same blueprint.
+"""
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from app.core.errors import DomainError
+from app.core.permissions import household_required
+from app.extensions import db
+from app.plans.models import Plan
+from app.plans.operations import sync_phase
+from app.plans.phases import phase_allows
+from app.plans.queries import current_plan
+from app.proposals.forms import (
+    CATEGORY_HINTS,
+    CATEGORY_LABELS,
+    SOURCE_LABELS,
+    STATUS_LABELS,
+    ProposalForm,
+    SupportForm,
+)
+from app.proposals.models import Proposal, ProposalPhoto
+from app.proposals.operations import create_proposal, support_proposal, withdraw_support
+from app.proposals.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
+from app.proposals.queries import photo_ids, proposal_card, resident_sections
 
 bp = Blueprint("proposals", __name__)
+
+# Endpoints that take photos: room for one photo too many, so the 4th gets a clear message
+# instead of a bare "too large" page.
+UPLOAD_ENDPOINTS = ("proposals.new", "proposals.staff_new")
+UPLOAD_LIMIT = (MAX_PHOTOS + 1) * MAX_PHOTO_BYTES + 1024 * 1024
+
+
+@bp.url_value_preprocessor
+def allow_photo_uploads(endpoint, values):
+    """Raise the body limit for the photo forms; runs before CSRF reads the body."""
+    if endpoint in UPLOAD_ENDPOINTS:
+        configured = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        request.max_content_length = max(configured, UPLOAD_LIMIT)
+
+
+@bp.context_processor
+def proposal_labels():
+    """Words for categories, statuses and sources, for every proposals template."""
+    return {
+        "category_labels": CATEGORY_LABELS,
+        "category_hints": CATEGORY_HINTS,
+        "status_labels": STATUS_LABELS,
+        "source_labels": SOURCE_LABELS,
+    }
+
+
+def uploaded_photos(files) -> list[tuple[str, bytes]]:
+    """(file name, bytes) of the chosen files; reads at most one byte past the size limit."""
+    photos = []
+    for storage in files or []:
+        if storage is None or not getattr(storage, "filename", ""):
+            continue
+        photos.append((storage.filename, storage.stream.read(MAX_PHOTO_BYTES + 1)))
+    return photos
+
+
+def photo_response(photo: ProposalPhoto, *, private_cache: bool) -> Response:
+    """The stored (re-encoded) image bytes."""
+    response = Response(photo.data, mimetype=photo.content_type)
+    response.headers["Content-Disposition"] = "inline"
+    if private_cache:
+        response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+def _household_plan() -> Plan | None:
+    """The household's community's current plan, its phase brought up to date."""
+    plan = current_plan(g.household.community_id)
+    if plan is not None:
+        sync_phase(plan)
+    return plan
+
+
+def _household_proposal(proposal_id: int) -> Proposal:
+    """A proposal of the household's community; any other answers 404."""
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or proposal.community_id != g.household.community_id:
+        abort(404)
+    return proposal
+
+
+def _back(proposal: Proposal) -> str:
+    """Where a support button returns: the page it was on, at this proposal."""
+    if request.form.get("back") == "detail":
+        return url_for("proposals.detail", proposal_id=proposal.id)
+    return url_for("proposals.index", _anchor=f"p{proposal.id}")
+
+
+@bp.route("/proposals")
+@household_required
+def index():
+    """Every proposal of the plan by status, the household's own first, with support counts."""
+    plan = _household_plan()
+    if plan is None:
+        return render_template("proposals/index.html", plan=None)
+    return render_template(
+        "proposals/index.html",
+        plan=plan,
+        sections=resident_sections(plan, g.household),
+        household=g.household,
+        can_propose=phase_allows("household", "propose", plan.phase),
+        can_support=phase_allows("household", "support", plan.phase),
+        can_view=phase_allows("household", "view_proposals", plan.phase),
+        form=SupportForm(),
+    )
+
+
+@bp.route("/proposals/new", methods=["GET", "POST"])
+@household_required
+def new():
+    """Propose an item: one sentence, optional details, a category, up to three photos."""
+    plan = _household_plan()
+    form = ProposalForm()
+    errors = []
+    if plan is not None and form.validate_on_submit():
+        try:
+            create_proposal(
+                plan,
+                household=g.household,
+                title=form.title.data,
+                body=form.body.data or "",
+                category=form.category.data,
+                photos=uploaded_photos(form.photos.data),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            errors = exc.reasons
+        else:
+            flash(_("您的提议已提交。其他住户可以在“居民提议”中看到并支持它。"), "success")
+            return redirect(url_for("proposals.index", _anchor="mine"))
+    elif request.method == "POST":
+        errors = [e for field in form for e in field.errors] or [_("请检查填写的内容。")]
+    return render_template(
+        "proposals/new.html",
+        plan=plan,
+        form=form,
+        errors=errors,
+        can_propose=plan is not None and phase_allows("household", "propose", plan.phase),
+        max_photos=MAX_PHOTOS,
+    ), (422 if errors else 200)
+
+
+@bp.route("/proposals/<int:proposal_id>")
+@household_required
+def detail(proposal_id: int):
+    """One proposal in full, with its photos and what became of it."""
+    proposal = _household_proposal(proposal_id)
+    plan = db.session.get(Plan, proposal.plan_id)
+    sync_phase(plan)
+    return render_template(
+        "proposals/detail.html",
+        card=proposal_card(proposal, viewer=g.household),
+        household=g.household,
+        photos=photo_ids(proposal),
+        can_support=phase_allows("household", "support", plan.phase),
+        form=SupportForm(),
+    )
+
+
+@bp.route("/proposals/<int:proposal_id>/support", methods=["POST"])
+@household_required
+def support(proposal_id: int):
+    """Support a proposal (one support per household; a second tap changes nothing)."""
+    proposal = _household_proposal(proposal_id)
+    if not SupportForm().validate_on_submit():
+        abort(400)
+    try:
+        support_proposal(proposal, g.household)
+    except DomainError as exc:
+        db.session.rollback()
+        flash("；".join(exc.reasons), "error")
+    else:
+        flash(_("已支持“%(title)s”。", title=proposal.title), "success")
+    return redirect(_back(proposal))
+
+
+@bp.route("/proposals/<int:proposal_id>/withdraw", methods=["POST"])
+@household_required
+def withdraw(proposal_id: int):
+    """Withdraw the household's support while proposals are open."""
+    proposal = _household_proposal(proposal_id)
+    if not SupportForm().validate_on_submit():
+        abort(400)
+    try:
+        withdraw_support(proposal, g.household)
+    except DomainError as exc:
+        db.session.rollback()
+        flash("；".join(exc.reasons), "error")
+    else:
+        flash(_("已取消对“%(title)s”的支持。", title=proposal.title), "success")
+    return redirect(_back(proposal))
+
+
+@bp.route("/proposals/photos/<int:photo_id>")
+@household_required
+def photo(photo_id: int):
+    """A proposal photo, for households of the same community only."""
+    record = db.session.get(ProposalPhoto, photo_id)
+    if record is None or record.community_id != g.household.community_id:
+        abort(404)
+    return photo_response(record, private_cache=True)
+
+
+from app.proposals import staff_views  # noqa: E402, F401  (workers' routes on this blueprint)

@@ -1,0 +1,296 @@
+"""Workers' proposal pages: list and filters, add from visits or surveys, merge, accept, decline."""
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from app.core.errors import DomainError
+from app.core.permissions import has_permission, staff_required
+from app.core.tenancy import get_in_community_or_404
+from app.extensions import db
+from app.plans.models import CATEGORIES, Item, Plan
+from app.plans.operations import sync_phase
+from app.plans.phases import phase_allows
+from app.plans.queries import current_plan
+from app.proposals.forms import (
+    AcceptForm,
+    DeclineForm,
+    LinkForm,
+    MergeForm,
+    StaffProposalForm,
+)
+from app.proposals.models import PROPOSAL_STATUSES, Proposal, ProposalPhoto
+from app.proposals.operations import (
+    accept_into_new_item,
+    create_proposal,
+    decline_proposal,
+    link_to_item,
+    merge_proposals,
+)
+from app.proposals.photos import MAX_PHOTOS
+from app.proposals.queries import (
+    household_by_address,
+    merge_targets,
+    merged_from,
+    photo_ids,
+    plan_items,
+    proposal_card,
+    proposal_cards,
+    suggested_key,
+)
+from app.proposals.views import bp, photo_response, uploaded_photos
+
+
+def _plan(plan_id: int) -> Plan:
+    """A plan of the current community (else 404), its phase brought up to date."""
+    plan = get_in_community_or_404(Plan, plan_id)
+    sync_phase(plan)
+    return plan
+
+
+def _proposal(plan: Plan, proposal_id: int) -> Proposal:
+    """A proposal of this plan in the current community; anything else answers 404."""
+    proposal = get_in_community_or_404(Proposal, proposal_id)
+    if proposal.plan_id != plan.id:
+        abort(404)
+    return proposal
+
+
+def _may(action: str, plan: Plan) -> bool:
+    """The signed-in worker may take a proposal action in the plan's phase."""
+    return has_permission(current_user, "proposal.manage") and phase_allows(
+        current_user.role, action, plan.phase
+    )
+
+
+@bp.route("/c/<int:community_id>/proposals")
+@staff_required("plan.view")
+def community_proposals(community_id: int):
+    """The proposals of the community's current plan."""
+    plan = current_plan(g.community.id)
+    if plan is None:
+        return render_template("proposals/staff_no_plan.html")
+    return redirect(url_for("proposals.staff_list", community_id=community_id, plan_id=plan.id))
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/proposals")
+@staff_required("plan.view")
+def staff_list(community_id: int, plan_id: int):
+    """The plan's proposals, most supported first, filtered by status, category and words."""
+    plan = _plan(plan_id)
+    status = request.args.get("status", "")
+    category = request.args.get("category", "")
+    q = request.args.get("q", "")
+    cards = proposal_cards(
+        plan,
+        status=status if status in PROPOSAL_STATUSES else "",
+        category=category if category in CATEGORIES else "",
+        search=q,
+        with_households=True,
+    )
+    return render_template(
+        "proposals/staff_list.html",
+        plan=plan,
+        cards=cards,
+        status=status,
+        category=category,
+        q=q,
+        statuses=PROPOSAL_STATUSES,
+        categories=CATEGORIES,
+        can_add=_may("add_proposal", plan),
+        show_households=has_permission(current_user, "household.view"),
+    )
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/proposals/new", methods=["GET", "POST"])
+@staff_required("proposal.manage")
+def staff_new(community_id: int, plan_id: int):
+    """Add a proposal gathered door to door or by survey, for a household or for nobody."""
+    plan = _plan(plan_id)
+    form = StaffProposalForm()
+    errors = []
+    if form.validate_on_submit():
+        household = None
+        if (form.household.data or "").strip():
+            household = household_by_address(g.community.id, form.household.data)
+            if household is None:
+                errors = [
+                    _(
+                        "找不到住户“%(text)s”。请按“3号楼2单元301”的样子填写，或留空。",
+                        text=form.household.data,
+                    )
+                ]
+        if not errors:
+            try:
+                proposal = create_proposal(
+                    plan,
+                    household=household,
+                    source=form.source.data,
+                    entered_by=current_user,
+                    title=form.title.data,
+                    body=form.body.data or "",
+                    category=form.category.data,
+                    photos=uploaded_photos(form.photos.data),
+                )
+            except DomainError as exc:
+                db.session.rollback()
+                errors = exc.reasons
+            else:
+                flash(_("已添加提议“%(title)s”。", title=proposal.title), "success")
+                return redirect(
+                    url_for("proposals.staff_list", community_id=community_id, plan_id=plan.id)
+                )
+    elif request.method == "POST":
+        errors = [e for field in form for e in field.errors] or [_("请检查填写的内容。")]
+    return render_template(
+        "proposals/staff_new.html",
+        plan=plan,
+        form=form,
+        errors=errors,
+        can_add=_may("add_proposal", plan),
+        max_photos=MAX_PHOTOS,
+    ), (422 if errors else 200)
+
+
+def _decision_forms(plan: Plan, proposal: Proposal) -> dict:
+    """The forms of the detail page, their choices filled from this plan."""
+    merge = MergeForm()
+    merge.target.choices = [
+        SelectChoice(p.id, f"#{p.id} {p.title}") for p in merge_targets(proposal)
+    ]
+    link = LinkForm()
+    link.item.choices = [SelectChoice(i.id, f"{i.key} {i.title}") for i in plan_items(plan)]
+    accept = AcceptForm()
+    if request.endpoint != "proposals.staff_accept":
+        accept.key.data = suggested_key(plan)
+        accept.title.data = proposal.title
+        accept.category.data = proposal.category
+    return {"merge": merge, "link": link, "accept": accept, "decline": DeclineForm()}
+
+
+def _render_detail(plan: Plan, proposal: Proposal, forms: dict, errors=(), status=200):
+    """The worker's page for one proposal."""
+    return render_template(
+        "proposals/staff_detail.html",
+        plan=plan,
+        card=proposal_card(proposal),
+        photos=photo_ids(proposal),
+        merged=merged_from(proposal),
+        forms=forms,
+        errors=list(errors),
+        can_decide=_may("decide_proposal", plan),
+        has_manage=has_permission(current_user, "proposal.manage"),
+        show_households=has_permission(current_user, "household.view"),
+    ), status
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/proposals/<int:proposal_id>")
+@staff_required("plan.view")
+def staff_detail(community_id: int, plan_id: int, proposal_id: int):
+    """One proposal: text, photos, supporters, and the decisions a worker can take."""
+    plan = _plan(plan_id)
+    proposal = _proposal(plan, proposal_id)
+    return _render_detail(plan, proposal, _decision_forms(plan, proposal))
+
+
+def _decide(plan_id: int, proposal_id: int, form_name: str, act):
+    """Validate one decision form and apply `act(form)`; show the reasons when refused."""
+    plan = _plan(plan_id)
+    proposal = _proposal(plan, proposal_id)
+    forms = _decision_forms(plan, proposal)
+    form = forms[form_name]
+    if form.validate_on_submit():
+        try:
+            message = act(proposal, form)
+        except DomainError as exc:
+            db.session.rollback()
+            return _render_detail(plan, proposal, forms, exc.reasons, 422)
+        flash(message, "success")
+        return redirect(
+            url_for(
+                "proposals.staff_detail",
+                community_id=plan.community_id,
+                plan_id=plan.id,
+                proposal_id=proposal.id,
+            )
+        )
+    errors = [e for field in form for e in field.errors] or [_("请检查填写的内容。")]
+    return _render_detail(plan, proposal, forms, errors, 422)
+
+
+@bp.route(
+    "/c/<int:community_id>/plans/<int:plan_id>/proposals/<int:proposal_id>/merge",
+    methods=["POST"],
+)
+@staff_required("proposal.manage")
+def staff_merge(community_id: int, plan_id: int, proposal_id: int):
+    """Merge this duplicate into another proposal; its supporters move over."""
+
+    def act(proposal, form):
+        keep = get_in_community_or_404(Proposal, form.target.data)
+        merge_proposals(proposal, keep)
+        return _("已将本提议并入“%(title)s”，支持者已合并计算。", title=keep.title)
+
+    return _decide(plan_id, proposal_id, "merge", act)
+
+
+@bp.route(
+    "/c/<int:community_id>/plans/<int:plan_id>/proposals/<int:proposal_id>/accept",
+    methods=["POST"],
+)
+@staff_required("proposal.manage")
+def staff_accept(community_id: int, plan_id: int, proposal_id: int):
+    """Accept the proposal as a new item of the draft plan."""
+
+    def act(proposal, form):
+        item = accept_into_new_item(
+            proposal, key=form.key.data, title=form.title.data, category=form.category.data
+        )
+        return _(
+            "已采纳为方案项目 %(key)s。请在方案中补全该项目的范围、表决规则和资金。", key=item.key
+        )
+
+    return _decide(plan_id, proposal_id, "accept", act)
+
+
+@bp.route(
+    "/c/<int:community_id>/plans/<int:plan_id>/proposals/<int:proposal_id>/link",
+    methods=["POST"],
+)
+@staff_required("proposal.manage")
+def staff_link(community_id: int, plan_id: int, proposal_id: int):
+    """Accept the proposal as answered by an item already in the draft."""
+
+    def act(proposal, form):
+        item = get_in_community_or_404(Item, form.item.data)
+        link_to_item(proposal, item)
+        return _("已采纳：本提议由方案项目 %(key)s 解决。", key=item.key)
+
+    return _decide(plan_id, proposal_id, "link", act)
+
+
+@bp.route(
+    "/c/<int:community_id>/plans/<int:plan_id>/proposals/<int:proposal_id>/decline",
+    methods=["POST"],
+)
+@staff_required("proposal.manage")
+def staff_decline(community_id: int, plan_id: int, proposal_id: int):
+    """Decline the proposal with a reason the proposer sees."""
+
+    def act(proposal, form):
+        decline_proposal(proposal, form.reason.data)
+        return _("已标记为不采纳，提议人会看到原因。")
+
+    return _decide(plan_id, proposal_id, "decline", act)
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/proposals/photos/<int:photo_id>")
+@staff_required("plan.view")
+def staff_photo(community_id: int, plan_id: int, photo_id: int):
+    """A proposal photo of this community's plan."""
+    plan = get_in_community_or_404(Plan, plan_id)
+    record = get_in_community_or_404(ProposalPhoto, photo_id)
+    if db.session.get(Proposal, record.proposal_id).plan_id != plan.id:
+        abort(404)
+    return photo_response(record, private_cache=False)

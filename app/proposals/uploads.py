@@ -1,0 +1,37 @@
+"""Uploaded proposal photos checked one by one, each refusal named in the user's words."""
+
+from flask_babel import lazy_gettext as _l
+
+from app.proposals.photos import MAX_PHOTOS, PhotoRejected, prepare_photo
+
+PHOTO_REFUSALS = {
+    "empty": lambda n, name: _l("第 %(n)d 张照片（%(name)s）是空文件。", n=n, name=name),
+    "too_big": lambda n, name: _l(
+        "第 %(n)d 张照片（%(name)s）超过 5 MB，请换一张或压缩后再传。", n=n, name=name
+    ),
+    "type": lambda n, name: _l(
+        "第 %(n)d 张照片（%(name)s）不是 JPEG、PNG 或 WebP 格式的图片。", n=n, name=name
+    ),
+    "broken": lambda n, name: _l(
+        "第 %(n)d 张照片（%(name)s）打不开，可能已损坏或不是图片。", n=n, name=name
+    ),
+    "too_many_pixels": lambda n, name: _l(
+        "第 %(n)d 张照片（%(name)s）的像素太多，请换一张。", n=n, name=name
+    ),
+}
+
+
+def prepare_photos(photos: list[tuple[str, bytes]], problems: list) -> list[tuple[str, bytes]]:
+    """Validated, re-encoded photos; every refusal goes to `problems`."""
+    if len(photos) > MAX_PHOTOS:
+        problems.append(
+            _l("最多只能上传 %(max)d 张照片，您选了 %(n)d 张。", max=MAX_PHOTOS, n=len(photos))
+        )
+        return []
+    prepared = []
+    for n, (name, data) in enumerate(photos, start=1):
+        try:
+            prepared.append(prepare_photo(data))
+        except PhotoRejected as exc:
+            problems.append(PHOTO_REFUSALS[exc.kind](n, name or "-"))
+    return prepared
