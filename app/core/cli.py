@@ -1,10 +1,11 @@
-"""`flask audit ...`, and the helper that turns domain errors into a clear exit."""
+"""`flask audit ...`, `flask backup`, and the helper that turns domain errors into a clear exit."""
 
 import functools
 import sys
+from pathlib import Path
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.core.audit import verify_chain
 from app.core.errors import DomainError
@@ -42,4 +43,25 @@ def audit_verify():
     sys.exit(1)
 
 
-commands = [audit_cli]
+@click.command("backup")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (SQLite: a database file; PostgreSQL: a pg_dump custom-format archive).",
+)
+@with_appcontext
+def backup_command(out: Path):
+    """Write a consistent copy of the database (SQLite online backup, or pg_dump)."""
+    from app.core.backup import BackupError, backup_database
+    from app.extensions import db
+
+    try:
+        result = backup_database(db.engine.url, out)
+    except BackupError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"backup written: {result.path} ({result.kind}, {result.size} bytes)")
+
+
+commands = [audit_cli, backup_command]
