@@ -6,7 +6,7 @@ export FLASK_APP := app:create_app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres lint bench translations system-deps clean
+.PHONY: run test test-sqlite test-postgres e2e lint bench bench-load translations system-deps clean
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -49,6 +49,10 @@ test-postgres:
 	@echo "== tests on PostgreSQL: $$COPLAN_TEST_DATABASE_URL =="
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
+# Only the browser tests (Debian's Chromium at a phone size); screenshots in artifacts/e2e/.
+e2e: translations system-deps
+	$(BIN)/pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -56,6 +60,14 @@ lint: $(VENV)/.installed
 
 bench: translations
 	$(BIN)/python bench/roster_import.py
+	$(BIN)/python bench/print_ballots.py
+	$(BIN)/python bench/tally.py
+	$(BIN)/python bench/vote_throughput.py
+
+# 200 households voting at once through gunicorn (SQLite, then PostgreSQL), then with a worker killed.
+bench-load: translations
+	$(BIN)/python bench/load_vote.py
+	$(BIN)/python bench/load_vote.py --kill-worker
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

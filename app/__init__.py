@@ -57,6 +57,7 @@ def register_models() -> None:
     from app.core import audit as _audit  # noqa: F401
     from app.funding import models as _funding  # noqa: F401
     from app.plans import models as _plans  # noqa: F401
+    from app.printing import models as _printing  # noqa: F401
     from app.proposals import models as _proposals  # noqa: F401
     from app.voting import models as _voting  # noqa: F401
 

@@ -8,8 +8,12 @@ import os
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert
 
 engine = create_engine(os.environ["DATABASE_URL"], pool_pre_ping=True)
-rows = Table("bench_bare_row", MetaData(), Column("id", Integer, primary_key=True),
-             Column("payload", String(40)))
+rows = Table(
+    "bench_bare_row",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("payload", String(40)),
+)
 
 
 def app(environ, start_response):

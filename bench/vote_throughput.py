@@ -63,14 +63,17 @@ def seed(url: str, households: int, env: dict) -> list[str]:
             community = create_community("滨城区示例小区")
             floors = max(1, households // (3 * 2 * 2))
             rows = make_rows(buildings=3, units=2, floors=floors, per_floor=2)[:households]
-            apply_roster_import(community, plan_roster_import(community, rows),
-                                filename="bench", sha256="-")
+            apply_roster_import(
+                community, plan_roster_import(community, rows), filename="bench", sha256="-"
+            )
             raw = json.loads((ROOT / "tests/data/plan-example.json").read_text(encoding="utf-8"))
             raw["items"] = [i for i in raw["items"] if i["key"] != "B1"]
             raw["items"][1]["scope"] = {"buildings": ["1号楼", "2号楼"]}
             today = local_today()
-            raw["phases"]["voting"] = {"opens": str(today - timedelta(days=1)),
-                                       "closes": str(today + timedelta(days=5))}
+            raw["phases"]["voting"] = {
+                "opens": str(today - timedelta(days=1)),
+                "closes": str(today + timedelta(days=5)),
+            }
             plan = import_plan(community, parse_plan_file(json.dumps(raw).encode()))
             set_phase(plan, "voting")
             codes = [code for _h, code in issue_codes(community)]
@@ -94,7 +97,8 @@ class Resident:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
         self.confirm_fields = None
         self.no_redirect = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.cookies), NoRedirect())
+            urllib.request.HTTPCookieProcessor(self.cookies), NoRedirect()
+        )
 
     def request(self, path, data=None):
         body = urllib.parse.urlencode(data).encode() if data is not None else None
@@ -108,10 +112,11 @@ class Resident:
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
         fields = {name: "agree" for name in set(re.findall(r'name="(item-\d+)"', html))}
         _status, page = self.request("/vote", {"csrf_token": token, **fields})
-        form = page[page.index('action="/vote/confirm"'):]
-        form = form[:form.index("</form>")]
-        self.confirm_fields = dict(re.findall(r'name="([^"]+)"(?: type="hidden")? value="([^"]*)"',
-                                              form))
+        form = page[page.index('action="/vote/confirm"') :]
+        form = form[: form.index("</form>")]
+        self.confirm_fields = dict(
+            re.findall(r'name="([^"]+)"(?: type="hidden")? value="([^"]*)"', form)
+        )
 
     def confirm(self) -> float:
         """The submission itself: one POST answered by a 303 to the receipt (not followed)."""
@@ -129,9 +134,19 @@ class Resident:
 
 def gunicorn(app_spec: str, port: int, env: dict, chdir: Path) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-w", "4", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         app_spec],
-        env={**os.environ, **env}, cwd=chdir)
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "-w",
+            "4",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app_spec,
+        ],
+        env={**os.environ, **env},
+        cwd=chdir,
+    )
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -158,9 +173,14 @@ def main() -> None:
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="coplan-bench-"))
     url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
-    env = {"COPLAN_INSTANCE": str(tmp), "SECRET_KEY": "bench", "COPLAN_HASH_KEY": "bench",
-           "DATABASE_URL": url, "COPLAN_SIGNIN_LIMIT": "1000000 per minute",
-           "COPLAN_HOUSEHOLD_LIMIT": "1000000 per hour"}
+    env = {
+        "COPLAN_INSTANCE": str(tmp),
+        "SECRET_KEY": "bench",
+        "COPLAN_HASH_KEY": "bench",
+        "DATABASE_URL": url,
+        "COPLAN_SIGNIN_LIMIT": "1000000 per minute",
+        "COPLAN_HOUSEHOLD_LIMIT": "1000000 per hour",
+    }
     codes = seed(url, args.households, env)
 
     port = free_port()
@@ -168,7 +188,9 @@ def main() -> None:
     try:
         residents = [Resident(f"http://127.0.0.1:{port}") for _ in codes]
         with ThreadPoolExecutor(args.clients) as pool:
-            list(pool.map(lambda pair: pair[0].prepare(pair[1]), zip(residents, codes)))
+            list(
+                pool.map(lambda pair: pair[0].prepare(pair[1]), zip(residents, codes, strict=True))
+            )
         vote_time, vote_lat = timed(lambda r: r.confirm(), residents, args.clients)
     finally:
         server.terminate()
@@ -199,10 +221,14 @@ def main() -> None:
     vote_rate, bare_rate = n / vote_time, n / bare_time
     kind = url.split(":")[0]
     print(f"{kind}: {n} ballot submissions, {args.clients} clients, gunicorn -w 4")
-    print(f"  ballots:  {vote_rate:7.1f}/s  p50 {statistics.median(vote_lat) * 1000:.0f} ms"
-          f"  p95 {statistics.quantiles(vote_lat, n=20)[18] * 1000:.0f} ms")
-    print(f"  bare insert: {bare_rate:7.1f}/s  p50 {statistics.median(bare_lat) * 1000:.0f} ms"
-          f"  p95 {statistics.quantiles(bare_lat, n=20)[18] * 1000:.0f} ms")
+    print(
+        f"  ballots:  {vote_rate:7.1f}/s  p50 {statistics.median(vote_lat) * 1000:.0f} ms"
+        f"  p95 {statistics.quantiles(vote_lat, n=20)[18] * 1000:.0f} ms"
+    )
+    print(
+        f"  bare insert: {bare_rate:7.1f}/s  p50 {statistics.median(bare_lat) * 1000:.0f} ms"
+        f"  p95 {statistics.quantiles(bare_lat, n=20)[18] * 1000:.0f} ms"
+    )
     print(f"  ratio ballots / bare insert: {vote_rate / bare_rate:.2f} (goal ≥ 0.5)")
 
 

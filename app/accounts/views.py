@@ -44,6 +44,14 @@ def load_principal(identity: str):
     return None
 
 
+def _fresh_session() -> None:
+    """Start a new session (no fixation across sign-in), keeping the chosen language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 def _client_limit():
     return current_app.config["SIGNIN_LIMIT_PER_CLIENT"]
 
@@ -63,7 +71,7 @@ def _sign_in_household(household: Household, via: str):
             form=HouseholdSigninForm(),
             error=_("这一户最近登录太频繁，请一小时后再试；如有疑问请联系社区工作人员。"),
         ), 429
-    session.clear()
+    _fresh_session()
     login_user(HouseholdPrincipal(household))
     log_event(
         "household.signin",
@@ -132,7 +140,7 @@ def signout():
     """End any session, household or staff."""
     was_staff = getattr(current_user, "is_staff", False)
     logout_user()
-    session.clear()
+    _fresh_session()
     return redirect(url_for("accounts.staff_signin" if was_staff else "accounts.household_signin"))
 
 
@@ -145,7 +153,7 @@ def staff_signin():
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
         if user and user.active and user.check_password(form.password.data):
-            session.clear()
+            _fresh_session()
             login_user(user)
             target = request.args.get("next", "")
             # Only local paths: never an open redirect.

@@ -73,9 +73,10 @@ def _sqlite_begin_immediate(conn):
 
     A deferred transaction that has read and then writes fails at once (SQLITE_BUSY_SNAPSHOT)
     when another worker committed in between — the busy timeout cannot help it. Starting every
-    transaction IMMEDIATE makes writers queue for the lock instead, so concurrent requests
-    (and the audit chain) serialise cleanly; readers are never blocked in WAL mode.
-    PostgreSQL, the production database, is unaffected.
+    transaction IMMEDIATE makes requests queue for the lock instead, so concurrent requests
+    (and the audit chain) serialise cleanly. The price: on SQLite, requests — reading pages
+    included, since a page load may move a plan's phase — run one at a time. That suits the
+    embedded default of one community; PostgreSQL, the production database, is unaffected.
     """
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -9,6 +9,10 @@ from app.core.permissions import has_permission
 COMMUNITY_MENU = [
     ("communities.overview", _l("概况"), "community.view"),
     ("plans.plan_list", _l("改造方案"), "plan.view"),
+    ("proposals.community_proposals", _l("居民提议"), "plan.view"),
+    ("funding.community_funding", _l("资金"), "funding.view"),
+    ("printing.hub", _l("打印与纸质票"), "print"),
+    ("tally.community_results", _l("表决结果"), "tally.view"),
     ("communities.households", _l("住户"), "household.view"),
     ("communities.roster_upload", _l("导入花名册"), "roster.import"),
     ("communities.codes", _l("登录码"), "codes.issue"),

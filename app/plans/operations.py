@@ -191,7 +191,14 @@ def set_phase(plan: Plan, phase: str, *, reason: str = "", actor: str | None = N
 
 def sync_phase(plan: Plan, today: date | None = None) -> bool:
     """Apply the phase the dates call for (no cron: checked when pages load); True if moved."""
-    target = scheduled_phase(schedule_of(plan), today or local_today())
+    today = today or local_today()
+    if scheduled_phase(schedule_of(plan), today) == plan.phase:
+        return False
+    # Many page loads may notice the date at once: lock the plan row and look again, so the
+    # move (its audit event, fixing shares) happens once. SQLite already holds the write lock.
+    if db.engine.dialect.name != "sqlite":
+        db.session.refresh(plan, with_for_update=True)
+    target = scheduled_phase(schedule_of(plan), today)
     if target == plan.phase:
         return False
     set_phase(plan, target, reason="schedule", actor="system:schedule")
@@ -341,10 +348,22 @@ def save_item(
 def delete_item(item: Item) -> None:
     """Remove an item from a plan that is still being drafted."""
     ensure_editable(item.plan)
+    from app.funding.models import Payment
+    from app.voting.models import BallotChoice
+
+    for model in (BallotChoice, Payment):
+        if db.session.scalar(select(model.id).where(model.item_id == item.id).limit(1)):
+            raise DomainError(_l("项目 %(key)s 已有表决或缴费记录，不能删除。", key=item.key))
     state = {"key": item.key, "title": item.title}
     # Proposals it answered go back to the proposals list; uploaded custom shares go with it.
+    answered = db.session.scalars(
+        select(ItemProposal.proposal_id).where(ItemProposal.item_id == item.id)
+    ).all()
     db.session.execute(delete(ItemProposal).where(ItemProposal.item_id == item.id))
     db.session.execute(delete(HouseholdShare).where(HouseholdShare.item_id == item.id))
     db.session.delete(item)
     db.session.flush()
+    from app.proposals.operations import reopen_unanswered
+
+    reopen_unanswered(list(answered))
     log_event("item.delete", "item", item.id, community_id=item.community_id, before=state)

@@ -13,7 +13,7 @@ from app.core.errors import DomainError
 from app.core.permissions import household_required, staff_required
 from app.core.tenancy import get_in_community_or_404
 from app.extensions import db, limiter
-from app.funding.queries import household_shares
+from app.funding.queries import household_shares, plan_breakdowns
 from app.plans.forms import CATEGORY_LABELS
 from app.plans.models import ItemProposal, Plan
 from app.plans.operations import sync_phase
@@ -50,7 +50,8 @@ def _ballot_context(plan, choices=None, pledges=None, error=None):
                     choices[c.item_id] = c.choice
                     if c.pledge:
                         pledges.add(c.item_id)
-    agreed_total = sum(shares.get(i, 0) for i, c in choices.items() if c == "agree")
+    # A share not yet computable (None, e.g. custom amounts not uploaded) adds nothing.
+    agreed_total = sum(shares.get(i) or 0 for i, c in choices.items() if c == "agree")
     return {
         "plan": plan,
         "items": items,
@@ -85,6 +86,7 @@ def draft():
         items=items,
         taken_up=taken_up,
         shares=household_shares(items, g.household.id),
+        breakdowns=plan_breakdowns(plan),
         category_labels=CATEGORY_LABELS,
         voting_open=is_voting_open(plan),
     )

@@ -24,8 +24,12 @@ def staff_rules(app):
     return found
 
 
-def _plan_with_item(cid: int) -> dict:
-    """A plan with one item in the community; its ids."""
+def _plan_with_item(cid: int, household_id: int) -> dict:
+    """A plan with one item and one of every record a staff route takes by id; their ids."""
+    from datetime import date
+
+    from app.communities.models import Building
+    from app.funding.models import Payment
     from app.plans.models import Item, Plan
 
     plan = Plan(community_id=cid, title="方案")
@@ -34,7 +38,40 @@ def _plan_with_item(cid: int) -> dict:
     item = Item(community_id=cid, plan_id=plan.id, key="A1", title="外墙", category="basic")
     db.session.add(item)
     db.session.flush()
-    return {"plan_id": plan.id, "item_id": item.id}
+    from app.printing.models import PrintJob
+
+    job = PrintJob(community_id=cid, plan_id=plan.id, kind="ballots", status="failed")
+    db.session.add(job)
+    db.session.flush()
+    from app.proposals.models import Proposal, ProposalPhoto
+
+    proposal = Proposal(community_id=cid, plan_id=plan.id, title="提议", category="basic")
+    db.session.add(proposal)
+    db.session.flush()
+    photo = ProposalPhoto(
+        community_id=cid, proposal_id=proposal.id, content_type="image/png", size=1, data=b"x"
+    )
+    db.session.add(photo)
+    payment = Payment(
+        community_id=cid,
+        plan_id=plan.id,
+        item_id=item.id,
+        household_id=household_id,
+        amount_fen=100,
+        paid_on=date(2026, 5, 1),
+        method="cash",
+    )
+    db.session.add(payment)
+    db.session.flush()
+    return {
+        "payment_id": payment.id,
+        "building_id": db.session.scalar(select(Building.id).where(Building.community_id == cid)),
+        "plan_id": plan.id,
+        "item_id": item.id,
+        "job_id": job.id,
+        "proposal_id": proposal.id,
+        "photo_id": photo.id,
+    }
 
 
 @pytest.fixture
@@ -44,20 +81,32 @@ def world(app, factory):
     b = factory.community("乙小区", "西区", buildings=1, units=1, floors=2)
     users = {
         role: factory.user(
-            f"{role}-a", role, communities=[a] if role in ("worker", "committee") else [],
-            district="东区" if role == "district" else "")
+            f"{role}-a",
+            role,
+            communities=[a] if role in ("worker", "committee") else [],
+            district="东区" if role == "district" else "",
+        )
         for role in ROLES
     }
     with app.app_context():
         ids = {}
         for cid in (a, b):
             hid = db.session.scalar(select(Household.id).where(Household.community_id == cid))
-            upload = RosterUpload(community_id=cid, user_id=users["admin"], filename="r.csv",
-                                  sha256="0" * 64, data=b"x")
+            upload = RosterUpload(
+                community_id=cid,
+                user_id=users["admin"],
+                filename="r.csv",
+                sha256="0" * 64,
+                data=b"x",
+            )
             db.session.add(upload)
             db.session.flush()
-            ids[cid] = {"community_id": cid, "household_id": hid, "upload_id": upload.id,
-                        **_plan_with_item(cid)}
+            ids[cid] = {
+                "community_id": cid,
+                "household_id": hid,
+                "upload_id": upload.id,
+                **_plan_with_item(cid, hid),
+            }
             db.session.commit()
     return {"a": a, "b": b, "ids": ids, "users": users}
 

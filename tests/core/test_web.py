@@ -109,3 +109,14 @@ def test_household_list_is_paginated_and_searchable(app, client, factory):
     assert "共 72 条" in first
     found = client.get(f"/c/{cid}/households?q=3号楼2单元601").get_data(as_text=True)
     assert found.count("/households/") == 1
+
+
+def test_language_survives_sign_in(app, factory):
+    cid = factory.community(buildings=1, units=1, floors=1)
+    code = next(iter(factory.codes(cid).values()))
+    client = app.test_client()
+    html = client.get("/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    client.post("/lang/en", data={"csrf_token": token, "next": "/"})
+    client.get(f"/h/{code}")
+    assert "Sign out" in client.get("/home").get_data(as_text=True)

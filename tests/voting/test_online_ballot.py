@@ -249,7 +249,7 @@ def test_draft_page_shows_scope_and_share(app, factory, example):  # noqa: F811
     cid, _pid = example(phase="drafting", opens=opens, closes=opens + timedelta(days=10))
     client = signed_in(app, factory, cid, ELEVATOR_UNIT)
     html = client.get("/plan").get_data(as_text=True)
-    assert "3号楼2单元加装电梯" in html and "您家需出资" in html
+    assert "3号楼2单元加装电梯" in html and "您家应出资" in html and "楼层" in html
     assert "现在不能表决" in client.get("/vote").get_data(as_text=True)
 
 
