@@ -20,7 +20,8 @@ from app.core.db import transactional
 from app.extensions import db
 from app.plans.operations import import_plan, set_phase
 from app.plans.planfile import parse_plan_file
-from app.plans.queries import local_today
+from app.plans.queries import items_for_household, local_today
+from app.voting.operations import cast_online_ballot
 
 PLAN_FILE = Path(__file__).resolve().parent / "data" / "plan.json"
 
@@ -98,6 +99,25 @@ def seed_demo_plan(community: Community) -> None:
     }
     plan = import_plan(community, parse_plan_file(json.dumps(raw).encode()))
     set_phase(plan, "voting", reason="demo")
+    seed_demo_ballots(plan)
+
+
+def seed_demo_ballots(plan, seed: int = 278) -> int:
+    """Online ballots from about half the households, mostly agreeing, so results have data."""
+    rng = random.Random(seed)
+    households = db.session.scalars(
+        select(Household).where(Household.community_id == plan.community_id).order_by(Household.id)
+    ).all()
+    cast = 0
+    for household in households[3:]:  # the three printed demo households have not voted yet
+        if rng.random() > 0.55:
+            continue
+        items = items_for_household(plan, household)
+        choices = {i.id: rng.choices(("agree", "oppose", "abstain"), (8, 1, 1))[0] for i in items}
+        pledges = {i for i, c in choices.items() if c == "agree" and rng.random() < 0.7}
+        cast_online_ballot(plan, household, choices, pledges, f"demo-{household.id}")
+        cast += 1
+    return cast
 
 
 @transactional
