@@ -73,7 +73,6 @@ MODULES = (
     "tally",
     "funding",
     "printing",
-    "reports",
 )
 
 
