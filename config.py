@@ -46,6 +46,8 @@ class Config:
     LANGUAGES = ("zh_CN", "en")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Namespaces the counters when several deployments share one Redis.
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "coplan")
     # Household code sign-in limits: per client address, and per household signed into.
     SIGNIN_LIMIT_PER_CLIENT = os.environ.get("COPLAN_SIGNIN_LIMIT", "10 per minute;60 per hour")
     SIGNIN_LIMIT_PER_HOUSEHOLD = os.environ.get("COPLAN_HOUSEHOLD_LIMIT", "20 per hour")

@@ -60,7 +60,10 @@ def _household_limit_exceeded(household: Household) -> bool:
     """Count a sign-in against the household; True when it has signed in too often."""
     strategy = limiter.limiter
     limits = parse_many(current_app.config["SIGNIN_LIMIT_PER_HOUSEHOLD"])
-    return not all(strategy.hit(limit, "household-signin", str(household.id)) for limit in limits)
+    prefix = current_app.config["RATELIMIT_KEY_PREFIX"]
+    return not all(
+        strategy.hit(limit, prefix, "household-signin", str(household.id)) for limit in limits
+    )
 
 
 def _sign_in_household(household: Household, via: str):

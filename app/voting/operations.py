@@ -7,7 +7,7 @@ row lock on the household so concurrent submissions serialise on PostgreSQL.
 import secrets
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.codes import ALPHABET
@@ -50,11 +50,11 @@ def _ballot_ref(ballot: Ballot, items: dict[int, Item]) -> BallotRef:
 
 
 def refresh_effective_ballot(
-    plan: Plan, household_id: int, latest_online: Ballot | None = None
+    plan: Plan, household_id: int, online_ref: BallotRef | None = None
 ) -> EffectiveBallot | None:
     """Recompute which of the household's ballots counts, by the plan's conflict policy.
 
-    `latest_online` may be given when the caller has just recorded it (saves a query).
+    `online_ref` may be given when the caller has just recorded the online ballot (saves a query).
     """
 
     def household_ballots(*channels):
@@ -72,14 +72,15 @@ def refresh_effective_ballot(
     paper = db.session.scalars(
         household_ballots("paper", "assisted").order_by(Ballot.recorded_at, Ballot.id)
     ).all()
-    if latest_online is None:
+    if online_ref is None:
         latest_online = db.session.scalar(
             household_ballots("online")
             .order_by(Ballot.recorded_at.desc(), Ballot.id.desc())
             .limit(1)
         )
+        online_ref = _ballot_ref(latest_online, items) if latest_online else None
     decision = choose_effective_ballot(
-        _ballot_ref(latest_online, items) if latest_online else None,
+        online_ref,
         [_ballot_ref(b, items) for b in paper],
         plan.conflict_policy,
     )
@@ -144,21 +145,28 @@ def _record(
         **fields,
     )
     db.session.add(ballot)
-    for item in items:
-        choice = choices.get(item.id)
-        ballot.choices.append(
-            BallotChoice(
-                community_id=plan.community_id,
-                item_id=item.id,
-                item_revision=item.revision,
-                choice=choice,
-                pledge=item.id in pledges and choice == "agree",
-            )
-        )
     db.session.flush()
-    effective = refresh_effective_ballot(
-        plan, household.id, latest_online=ballot if channel == "online" else None
+    # One multi-row INSERT for the choices (the hot path of every vote).
+    db.session.execute(
+        insert(BallotChoice),
+        [
+            {
+                "community_id": plan.community_id,
+                "ballot_id": ballot.id,
+                "item_id": item.id,
+                "item_revision": item.revision,
+                "choice": choices.get(item.id),
+                "pledge": item.id in pledges and choices.get(item.id) == "agree",
+            }
+            for item in items
+        ],
     )
+    online_ref = None
+    if channel == "online":
+        online_ref = BallotRef(
+            ballot.id, channel, ballot.recorded_at, {i.key: choices.get(i.id) for i in items}
+        )
+    effective = refresh_effective_ballot(plan, household.id, online_ref=online_ref)
     log_event(
         f"ballot.{channel}",
         "ballot",

@@ -8,6 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 
@@ -71,13 +72,16 @@ print(json.dumps({"statuses": statuses, "storage": type(limiter.storage).__name_
 """
 
 
-def _app_process(app, tmp_path, storage: str, code: str, hits: int, name: int) -> dict:
+def _app_process(
+    app, tmp_path, storage: str, code: str, hits: int, name: int, prefix: str = "coplan-test"
+) -> dict:
     """Run one production app process against the test database; its sign-in statuses."""
     env = {
         **os.environ,
         "COPLAN_ENV": "production",
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "RATELIMIT_STORAGE_URI": storage,
+        "RATELIMIT_KEY_PREFIX": prefix,
         "COPLAN_HOUSEHOLD_LIMIT": "3 per hour",
         "COPLAN_HASH_KEY": app.config["HASH_KEY"],
         "SECRET_KEY": "another-process-secret",
@@ -98,14 +102,16 @@ def _app_process(app, tmp_path, storage: str, code: str, hits: int, name: int) -
 
 def test_household_signin_limit_is_shared_through_redis(app, factory, tmp_path):
     redis_client = _redis()
-    redis_client.flushdb()
+    # A prefix of its own: another run sharing this Redis never sees these counters.
+    prefix = f"coplan-test-{uuid.uuid4().hex}"
     cid = factory.community(buildings=1, units=1, floors=1)
     code = factory.codes(cid)[("1号楼", "1单元", "101")]
     try:
-        first = _app_process(app, tmp_path, REDIS_URL, code, 2, 1)
-        second = _app_process(app, tmp_path, REDIS_URL, code, 2, 2)
+        first = _app_process(app, tmp_path, REDIS_URL, code, 2, 1, prefix)
+        second = _app_process(app, tmp_path, REDIS_URL, code, 2, 2, prefix)
     finally:
-        redis_client.flushdb()
+        for key in redis_client.scan_iter(f"*{prefix}*"):
+            redis_client.delete(key)
     assert first["storage"] == "RedisStorage" and first["uri"] == REDIS_URL
     assert first["statuses"] == [302, 302], first
     assert second["statuses"] == [302, 429], ("the second process must see the first one", second)
