@@ -29,7 +29,8 @@ from app.funding.models import Payment
 from app.funding.payments import correct_payment, record_payment, reversed_payment_ids
 from app.funding.queries import shares_fixed
 from app.funding.statement import household_statement, payment_note, statement_pdf
-from app.funding.views import bp, can, plan_or_404
+from app.funding.views import bp, can
+from app.plans.access import plan_or_404
 from app.plans.models import Item
 from app.plans.queries import local_today
 

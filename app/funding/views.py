@@ -4,7 +4,6 @@ payment_views.py, registered on the same blueprint)."""
 from flask import (
     Blueprint,
     Response,
-    abort,
     flash,
     redirect,
     render_template,
@@ -48,8 +47,8 @@ from app.funding.reports import (
     report_xlsx,
 )
 from app.funding.shares import ShareError, format_fen, household_order
+from app.plans.access import item_or_404, plan_or_404
 from app.plans.models import Item, Plan
-from app.plans.operations import sync_phase
 from app.plans.queries import current_plan
 
 bp = Blueprint("funding", __name__)
@@ -67,21 +66,6 @@ def percent_filter(value):
     """An exact ratio as a percentage with one decimal ("—" when undefined)."""
     rounded = percent_value(value)
     return "—" if rounded is None else f"{rounded * 100:.1f}%"
-
-
-def plan_or_404(plan_id: int) -> Plan:
-    """The current community's plan, its phase brought up to date with its dates."""
-    plan = get_in_community_or_404(Plan, plan_id)
-    sync_phase(plan)
-    return plan
-
-
-def item_or_404(plan: Plan, item_id: int) -> Item:
-    """An item of this plan, or 404."""
-    item = get_in_community_or_404(Item, item_id)
-    if item.plan_id != plan.id:
-        abort(404)
-    return item
 
 
 def can(permission: str) -> bool:

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from app.communities.models import Building, Unit
 from app.core.errors import DomainError
 from app.core.permissions import has_permission, staff_required
-from app.core.tenancy import get_in_community_or_404, scoped
+from app.core.tenancy import scoped
 from app.extensions import db
+from app.plans.access import item_or_404, plan_or_404
 from app.plans.forms import (
     CATEGORY_LABELS,
     RULE_LABELS,
@@ -32,7 +33,6 @@ from app.plans.operations import (
     revise_item,
     save_item,
     set_phase,
-    sync_phase,
     update_plan,
 )
 from app.plans.phases import PHASES
@@ -40,13 +40,6 @@ from app.plans.planfile import PlanFileError, parse_plan_file
 from app.plans.queries import is_voting_open, scope_label
 
 bp = Blueprint("plans", __name__)
-
-
-def _plan(plan_id: int) -> Plan:
-    """The plan of the current community, its phase brought up to date with its dates."""
-    plan = get_in_community_or_404(Plan, plan_id)
-    sync_phase(plan)
-    return plan
 
 
 def _failed(exc: DomainError) -> None:
@@ -116,7 +109,7 @@ def upload_plan(community_id: int):
 @staff_required("plan.view")
 def plan_detail(community_id: int, plan_id: int):
     """A plan: phase and dates, items, and the next step."""
-    plan = _plan(plan_id)
+    plan = plan_or_404(plan_id)
     return render_template(
         "plans/plan_detail.html",
         plan=plan,
@@ -135,7 +128,7 @@ def plan_detail(community_id: int, plan_id: int):
 @staff_required("plan.manage")
 def edit_plan(community_id: int, plan_id: int):
     """Change a plan's title, dates and policies."""
-    plan = _plan(plan_id)
+    plan = plan_or_404(plan_id)
     form = PlanForm(obj=plan)
     if form.validate_on_submit():
         try:
@@ -153,7 +146,7 @@ def edit_plan(community_id: int, plan_id: int):
 @staff_required("plan.manage")
 def change_phase(community_id: int, plan_id: int):
     """Move the plan to a later phase ahead of its date."""
-    plan = _plan(plan_id)
+    plan = plan_or_404(plan_id)
     form = PhaseForm()
     if not form.validate_on_submit() or form.phase.data not in PHASES:
         abort(400)
@@ -168,7 +161,7 @@ def change_phase(community_id: int, plan_id: int):
 @staff_required("plan.manage")
 def pause_or_resume_voting(community_id: int, plan_id: int):
     """Pause voting (with a reason) or resume it."""
-    plan = _plan(plan_id)
+    plan = plan_or_404(plan_id)
     form = ReasonForm()
     try:
         if request.form.get("action") == "resume":  # CSRFProtect has checked the token
@@ -244,10 +237,8 @@ def _item_fields(form: ItemForm) -> tuple[dict, list]:
 @staff_required("plan.manage")
 def edit_item(community_id: int, plan_id: int, item_id: int | None = None):
     """Create or edit an item; during voting an edit goes through the revise path."""
-    plan = _plan(plan_id)
-    item = get_in_community_or_404(Item, item_id) if item_id else None
-    if item is not None and item.plan_id != plan.id:
-        abort(404)
+    plan = plan_or_404(plan_id)
+    item = item_or_404(plan, item_id) if item_id else None
     form = _item_form(plan, item)
     reason = request.form.get("revision_reason", "")
     if form.validate_on_submit():
@@ -274,10 +265,8 @@ def edit_item(community_id: int, plan_id: int, item_id: int | None = None):
 @staff_required("plan.manage")
 def remove_item(community_id: int, plan_id: int, item_id: int):
     """Delete an item while the plan is being drafted."""
-    plan = _plan(plan_id)
-    item = get_in_community_or_404(Item, item_id)
-    if item.plan_id != plan.id:
-        abort(404)
+    plan = plan_or_404(plan_id)
+    item = item_or_404(plan, item_id)
     try:
         delete_item(item)
     except DomainError as exc:

@@ -23,6 +23,7 @@ from app.core.errors import DomainError
 from app.core.permissions import has_permission, staff_required
 from app.core.tenancy import get_in_community_or_404, scoped
 from app.extensions import db
+from app.plans.access import plan_or_404
 from app.plans.models import Plan
 from app.printing.fonts import pdf_font
 from app.printing.forms import BatchForm, ConfirmBatchForm, NoticeForm
@@ -47,11 +48,6 @@ bp = Blueprint("printing", __name__)
 bp.register_blueprint(paper_bp)
 
 
-def _plan(plan_id: int) -> Plan:
-    """The plan of the current community, or 404."""
-    return get_in_community_or_404(Plan, plan_id)
-
-
 @bp.route("/c/<int:community_id>/paper")
 @staff_required("print")
 def hub(community_id: int):
@@ -66,7 +62,7 @@ def hub(community_id: int):
 @staff_required("print")
 def plan_print(community_id: int, plan_id: int):
     """Letters, ballots and notices of one plan, and its recent print jobs."""
-    plan = _plan(plan_id)
+    plan = plan_or_404(plan_id)
     purge_old_files(community_id)
     return render_template(
         "printing/plan.html",
@@ -116,7 +112,7 @@ def print_ballots(community_id: int, plan_id: int):
 
 def _print_batch(community_id: int, plan_id: int, kind: str):
     """Choose a batch, see what printing it changes, confirm: the job runs in the background."""
-    plan = _plan(plan_id)
+    plan = plan_or_404(plan_id)
     problem = ballots_printable(plan) if kind == "ballots" else None
     try:
         pdf_font()
@@ -201,7 +197,7 @@ def _job(plan: Plan, job_id: int) -> PrintJob:
 @staff_required("print")
 def job(community_id: int, plan_id: int, job_id: int):
     """A job's progress; the page refreshes itself until the file is ready."""
-    plan = _plan(plan_id)
+    plan = plan_or_404(plan_id)
     record = _job(plan, job_id)
     status = effective_status(record)
     page = render_template(
@@ -224,7 +220,7 @@ def job(community_id: int, plan_id: int, job_id: int):
 @staff_required("print")
 def job_download(community_id: int, plan_id: int, job_id: int):
     """The finished PDF (while it is kept); before that, the job's page."""
-    plan = _plan(plan_id)
+    plan = plan_or_404(plan_id)
     record = _job(plan, job_id)
     path = job_file(record)
     if path is None:
@@ -243,7 +239,7 @@ def job_download(community_id: int, plan_id: int, job_id: int):
 @staff_required("print")
 def notice(community_id: int, plan_id: int):
     """A result notice (公示/公告) or the tally sheet as PDF, drawn at once (a few pages)."""
-    plan = _plan(plan_id)
+    plan = plan_or_404(plan_id)
     kind = request.args.get("kind", "")
     back = url_for("printing.plan_print", community_id=community_id, plan_id=plan_id)
     form = NoticeForm(request.args)

@@ -9,8 +9,8 @@ from app.core.errors import DomainError
 from app.core.permissions import has_permission, staff_required
 from app.core.tenancy import get_in_community_or_404
 from app.extensions import db
+from app.plans.access import plan_or_404
 from app.plans.models import CATEGORIES, Item, Plan
-from app.plans.operations import sync_phase
 from app.plans.phases import phase_allows
 from app.plans.queries import current_plan
 from app.proposals.forms import (
@@ -42,13 +42,6 @@ from app.proposals.queries import (
 from app.proposals.views import bp, photo_response, uploaded_photos
 
 
-def _plan(plan_id: int) -> Plan:
-    """A plan of the current community (else 404), its phase brought up to date."""
-    plan = get_in_community_or_404(Plan, plan_id)
-    sync_phase(plan)
-    return plan
-
-
 def _proposal(plan: Plan, proposal_id: int) -> Proposal:
     """A proposal of this plan in the current community; anything else answers 404."""
     proposal = get_in_community_or_404(Proposal, proposal_id)
@@ -78,7 +71,7 @@ def community_proposals(community_id: int):
 @staff_required("plan.view")
 def staff_list(community_id: int, plan_id: int):
     """The plan's proposals, most supported first, filtered by status, category and words."""
-    plan = _plan(plan_id)
+    plan = plan_or_404(plan_id)
     status = request.args.get("status", "")
     category = request.args.get("category", "")
     q = request.args.get("q", "")
@@ -107,7 +100,7 @@ def staff_list(community_id: int, plan_id: int):
 @staff_required("proposal.manage")
 def staff_new(community_id: int, plan_id: int):
     """Add a proposal gathered door to door or by survey, for a household or for nobody."""
-    plan = _plan(plan_id)
+    plan = plan_or_404(plan_id)
     form = StaffProposalForm()
     errors = []
     if form.validate_on_submit():
@@ -189,14 +182,14 @@ def _render_detail(plan: Plan, proposal: Proposal, forms: dict, errors=(), statu
 @staff_required("plan.view")
 def staff_detail(community_id: int, plan_id: int, proposal_id: int):
     """One proposal: text, photos, supporters, and the decisions a worker can take."""
-    plan = _plan(plan_id)
+    plan = plan_or_404(plan_id)
     proposal = _proposal(plan, proposal_id)
     return _render_detail(plan, proposal, _decision_forms(plan, proposal))
 
 
 def _decide(plan_id: int, proposal_id: int, form_name: str, act):
     """Validate one decision form and apply `act(form)`; show the reasons when refused."""
-    plan = _plan(plan_id)
+    plan = plan_or_404(plan_id)
     proposal = _proposal(plan, proposal_id)
     forms = _decision_forms(plan, proposal)
     form = forms[form_name]
@@ -289,7 +282,7 @@ def staff_decline(community_id: int, plan_id: int, proposal_id: int):
 @staff_required("plan.view")
 def staff_photo(community_id: int, plan_id: int, photo_id: int):
     """A proposal photo of this community's plan."""
-    plan = get_in_community_or_404(Plan, plan_id)
+    plan = plan_or_404(plan_id)
     record = get_in_community_or_404(ProposalPhoto, photo_id)
     if db.session.get(Proposal, record.proposal_id).plan_id != plan.id:
         abort(404)

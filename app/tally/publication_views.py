@@ -10,6 +10,7 @@ from app.core.errors import DomainError
 from app.core.permissions import has_permission, household_required, staff_required
 from app.core.tenancy import get_in_community_or_404
 from app.extensions import db
+from app.plans.access import plan_or_404
 from app.plans.queries import items_for_household, local_today
 from app.tally.forms import ConfirmForm, ObjectionForm, ResolveForm
 from app.tally.listings import household_by_address, objections, published_plan
@@ -21,7 +22,7 @@ from app.tally.operations import (
     unresolved_objections,
 )
 from app.tally.queries import tally_plan, voting_over
-from app.tally.views import bp, plan_or_404
+from app.tally.views import bp
 from app.voting.models import Objection
 
 

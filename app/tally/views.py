@@ -7,7 +7,7 @@ Publication (二下) and the residents' results page live in publication_views.p
 import json
 from fractions import Fraction
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,8 +15,7 @@ from app.communities.models import Household
 from app.core.errors import DomainError
 from app.core.permissions import has_permission, staff_required
 from app.core.tenancy import get_in_community_or_404
-from app.plans.models import Item, Plan
-from app.plans.operations import sync_phase
+from app.plans.access import item_or_404, plan_or_404
 from app.plans.queries import scope_label
 from app.tally.document import tally_document
 from app.tally.explain import (
@@ -60,13 +59,6 @@ def tally_words():
         "delivery_labels": dict(DELIVERY_CHOICES),
         "can": lambda permission: has_permission(current_user, permission),
     }
-
-
-def plan_or_404(plan_id: int) -> Plan:
-    """The current community's plan, its phase brought up to date with its dates."""
-    plan = get_in_community_or_404(Plan, plan_id)
-    sync_phase(plan)
-    return plan
 
 
 def turnout_rows(result, community_id: int) -> list[dict]:
@@ -125,9 +117,7 @@ def tally_json(community_id: int, plan_id: int):
 def explain(community_id: int, plan_id: int, item_id: int):
     """One item's arithmetic in words a committee member can read aloud."""
     plan = plan_or_404(plan_id)
-    item = get_in_community_or_404(Item, item_id)
-    if item.plan_id != plan.id:
-        abort(404)
+    item = item_or_404(plan, item_id)
     result = tally_plan(plan)
     item_result = next(r for r in result.items if r.item.id == item.id)
     return render_template(

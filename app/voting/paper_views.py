@@ -14,6 +14,7 @@ from app.core.permissions import has_permission, staff_required
 from app.core.tenancy import get_in_community_or_404
 from app.extensions import db
 from app.funding.queries import household_shares
+from app.plans.access import plan_or_404
 from app.plans.forms import CATEGORY_LABELS
 from app.plans.models import Plan
 from app.plans.queries import is_voting_open, items_for_household
@@ -50,11 +51,6 @@ STATUS_MESSAGES = {
 }
 
 
-def _plan(plan_id: int) -> Plan:
-    """The plan of the current community, or 404."""
-    return get_in_community_or_404(Plan, plan_id)
-
-
 def _failed(exc: DomainError) -> list[str]:
     """Discard what the request wrote; the reasons to show."""
     db.session.rollback()
@@ -65,7 +61,7 @@ def _failed(exc: DomainError) -> list[str]:
 @staff_required("ballot.view")
 def register(community_id: int, plan_id: int):
     """The ballot register: issued, delivered, returned, entered, confirmed, invalid."""
-    plan = _plan(plan_id)
+    plan = plan_or_404(plan_id)
     rows, total = ballot_register(plan)
     return render_template(
         "voting/paper_register.html",
@@ -90,7 +86,7 @@ def _ballot_items(plan: Plan, household: Household):
 @staff_required("ballot.enter")
 def entry(community_id: int, plan_id: int):
     """Type or scan a serial, key the marks (1 同意, 2 反对, 3 弃权, 0 blank), Enter to save."""
-    plan = _plan(plan_id)
+    plan = plan_or_404(plan_id)
     form = EntryForm()
     typed = (request.form.get("serial") if request.method == "POST" else None) or request.args.get(
         "serial", ""
@@ -141,7 +137,7 @@ def entry(community_id: int, plan_id: int):
 @staff_required("ballot.enter")
 def invalid(community_id: int, plan_id: int):
     """Record a returned ballot as invalid, with the reason."""
-    plan = _plan(plan_id)
+    plan = plan_or_404(plan_id)
     form = InvalidForm()
     if form.validate_on_submit():
         try:
@@ -163,7 +159,7 @@ def invalid(community_id: int, plan_id: int):
 @staff_required("ballot.review")
 def review_list(community_id: int, plan_id: int):
     """Paper ballots whose two keyings disagree, waiting for a committee member."""
-    plan = _plan(plan_id)
+    plan = plan_or_404(plan_id)
     return render_template("voting/paper_review_list.html", plan=plan, cases=review_queue(plan))
 
 
@@ -171,7 +167,7 @@ def review_list(community_id: int, plan_id: int):
 @staff_required("ballot.review")
 def review(community_id: int, plan_id: int, household_id: int):
     """Both keyings side by side; the committee member records what the paper says."""
-    plan = _plan(plan_id)
+    plan = plan_or_404(plan_id)
     household = get_in_community_or_404(Household, household_id)
     case = next((c for c in review_queue(plan) if c.household.id == household.id), None)
     form = EntryForm()
@@ -230,7 +226,7 @@ def _agreed_values(entries) -> dict:
 @staff_required("ballot.enter")
 def upload(community_id: int, plan_id: int):
     """Upload a paper ballots file as your own keying of every ballot in it; all or nothing."""
-    plan = _plan(plan_id)
+    plan = plan_or_404(plan_id)
     form = PaperUploadForm()
     errors = []
     if form.validate_on_submit():

@@ -14,8 +14,9 @@ from app.core.permissions import household_required, staff_required
 from app.core.tenancy import get_in_community_or_404
 from app.extensions import db, limiter
 from app.funding.queries import household_shares, plan_breakdowns
+from app.plans.access import plan_or_404
 from app.plans.forms import CATEGORY_LABELS
-from app.plans.models import ItemProposal, Plan
+from app.plans.models import ItemProposal
 from app.plans.operations import sync_phase
 from app.plans.phases import phase_allows
 from app.plans.queries import current_plan, is_voting_open, items_for_household
@@ -183,8 +184,7 @@ def check_receipt():
 @staff_required("ballot.enter")
 def assisted(community_id: int, plan_id: int):
     """A worker records a ballot at the door for a resident who cannot vote alone."""
-    plan = get_in_community_or_404(Plan, plan_id)
-    sync_phase(plan)
+    plan = plan_or_404(plan_id)
     query = request.values.get("q", "").strip()
     household = None
     matches = []
