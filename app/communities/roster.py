@@ -32,10 +32,26 @@ from app.communities.normalize import (
 
 # The normalisers are re-exported for the paper-ballot import.
 __all__ = [
-    "HEADER_ALIASES", "MAX_ERRORS", "CellError", "RosterIssue", "RosterParseResult", "RosterRow",
-    "cell_text", "floor_from_room", "normalize_building", "normalize_digits", "normalize_owner_id",
-    "normalize_owner_name", "normalize_phone", "normalize_room", "normalize_unit", "parse_area",
-    "parse_floor", "parse_roster",
+    "HEADER_ALIASES",
+    "MAX_ERRORS",
+    "CellError",
+    "RosterIssue",
+    "RosterParseResult",
+    "RosterRow",
+    "TableFileError",
+    "cell_text",
+    "floor_from_room",
+    "normalize_building",
+    "normalize_digits",
+    "normalize_owner_id",
+    "normalize_owner_name",
+    "normalize_phone",
+    "normalize_room",
+    "normalize_unit",
+    "parse_area",
+    "parse_floor",
+    "parse_roster",
+    "read_table",
 ]  # fmt: skip
 
 MAX_ERRORS = 200
@@ -116,7 +132,7 @@ class RosterParseResult:
         return not self.errors
 
 
-class _FileError(Exception):
+class TableFileError(Exception):
     """A problem with the whole file; carries the user message."""
 
 
@@ -158,8 +174,8 @@ def parse_roster(data: bytes, filename: str) -> RosterParseResult:
     """Parse an uploaded roster (CSV or XLSX bytes) into validated rows or a list of errors."""
     issues = _Issues()
     try:
-        table = _read_table(data, filename)
-    except _FileError as error:
+        table = read_table(data, filename)
+    except TableFileError as error:
         return RosterParseResult([], [RosterIssue(None, None, error.args[0])])
 
     rows: list[RosterRow] = []
@@ -314,18 +330,22 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls / .et
 
 
-def _read_table(data: bytes, filename: str) -> list[tuple[int, list]]:
-    """The file's rows, numbered as Excel shows them; raises _FileError."""
+def read_table(data: bytes, filename: str) -> list[tuple[int, list]]:
+    """CSV (UTF-8/GB18030/UTF-16) or XLSX rows as Excel numbers them, zip bombs refused.
+
+    Shared by every upload that is a table (roster, paper ballots, custom shares); raises
+    TableFileError with a message for the user.
+    """
     if not data.strip():
-        raise _FileError(_l("文件是空的，请上传带标题行的住户名单。"))
+        raise TableFileError(_l("文件是空的，请上传带标题行的住户名单。"))
     if data.startswith(_ZIP_MAGIC):
         return _xlsx_rows(data)
     if data.startswith(_OLE_MAGIC):
-        raise _FileError(
+        raise TableFileError(
             _l("这是旧版 Excel（.xls）文件。请在 Excel 中另存为 .xlsx 或 CSV 后再上传。")
         )
     if filename.lower().endswith((".xlsx", ".xlsm")):
-        raise _FileError(_bad_xlsx())
+        raise TableFileError(_bad_xlsx())
     return _csv_rows(data)
 
 
@@ -341,14 +361,14 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list]]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise _FileError(_bad_xlsx()) from None
+        raise TableFileError(_bad_xlsx()) from None
     total = sum(m.file_size for m in members)
     bomb = any(
         m.file_size > RATIO_FLOOR and m.file_size > MAX_RATIO * max(m.compress_size, 1)
         for m in members
     )
     if total > MAX_UNCOMPRESSED or bomb:
-        raise _FileError(
+        raise TableFileError(
             _l(
                 "这个 XLSX 文件解压后过大（超过 50 MB）或压缩比异常，已拒绝读取。"
                 "请只保留住户名单后再上传。"
@@ -366,7 +386,7 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list]]:
         finally:
             book.close()
     except Exception:  # openpyxl raises many types on malformed files; all mean the same
-        raise _FileError(_bad_xlsx()) from None
+        raise TableFileError(_bad_xlsx()) from None
 
 
 def _decode(data: bytes) -> str:
@@ -382,7 +402,7 @@ def _decode(data: bytes) -> str:
                 return data.decode(encoding)
             except UnicodeDecodeError:
                 continue
-    raise _FileError(
+    raise TableFileError(
         _l("无法识别文件的文字编码。请在 Excel 中另存为“CSV UTF-8（逗号分隔）”或 .xlsx 后再上传。")
     )
 
@@ -391,9 +411,9 @@ def _csv_rows(data: bytes) -> list[tuple[int, list]]:
     """Rows of a comma- or tab-separated file."""
     text = _decode(data)
     if "\x00" in text:
-        raise _FileError(_l("无法读取：这不是 CSV 或 XLSX 表格文件。"))
+        raise TableFileError(_l("无法读取：这不是 CSV 或 XLSX 表格文件。"))
     if not text.strip():
-        raise _FileError(_l("文件是空的，请上传带标题行的住户名单。"))
+        raise TableFileError(_l("文件是空的，请上传带标题行的住户名单。"))
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -401,7 +421,7 @@ def _csv_rows(data: bytes) -> list[tuple[int, list]]:
         # Numbered by record, as Excel numbers rows (a quoted cell may span lines).
         return list(enumerate(reader, start=1))
     except csv.Error:
-        raise _FileError(
+        raise TableFileError(
             _l(
                 "CSV 文件第 %(row)d 行附近格式有误，请在 Excel 中重新另存为 CSV 后再上传。",
                 row=reader.line_num,

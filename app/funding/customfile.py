@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from app.communities.normalize import CellError, normalize_building, normalize_room, normalize_unit
-from app.communities.roster import _FileError, _read_table  # the shared, guarded table reader
+from app.communities.roster import TableFileError, read_table
 from app.funding.money import AmountError, parse_yuan
 
 MAX_ERRORS = 200
@@ -73,8 +73,8 @@ def _blank(cells) -> bool:
 def parse_custom_shares(data: bytes, filename: str) -> tuple[list[CustomRow], list]:
     """Rows of a custom shares file, or ([], problems) naming each row; never half a file."""
     try:
-        table = _read_table(data, filename)
-    except _FileError as error:
+        table = read_table(data, filename)
+    except TableFileError as error:
         return [], [error.args[0]]
     header = next(((n, cells) for n, cells in table if not _blank(cells)), None)
     if header is None:

@@ -15,11 +15,11 @@ from sqlalchemy.orm import joinedload
 from app.communities.models import Household
 from app.communities.normalize import CellError, cell_text
 from app.communities.roster import (
-    _FileError,  # the roster's CSV/XLSX reader: same encodings, same zip-bomb guards
-    _read_table,
+    TableFileError,
     normalize_building,
     normalize_room,
     normalize_unit,
+    read_table,
 )
 from app.core.errors import DomainError
 from app.extensions import db
@@ -95,8 +95,8 @@ def read_paper_ballots(plan: Plan, data: bytes, filename: str) -> list[PaperRow]
     """Parse and check the whole file against the plan and roster; raises DomainError listing
     every problem by row and column."""
     try:
-        table = _read_table(data, filename)
-    except _FileError as exc:
+        table = read_table(data, filename)
+    except TableFileError as exc:
         raise DomainError(exc.args[0]) from None
     items = db.session.scalars(
         select(Item).where(Item.plan_id == plan.id).order_by(Item.position, Item.id)
