@@ -169,6 +169,13 @@ def register_template_helpers(app: Flask) -> None:
     def datetime_filter(value):
         return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
 
+    @app.template_filter("yuan")
+    def yuan_filter(fen):
+        """Fen as yuan, exactly, with separators: 123456 → 1,234.56 ("—" for None)."""
+        from app.funding.shares import format_fen
+
+        return "—" if fen is None else format_fen(fen)
+
     @app.template_filter("area")
     def area_filter(value):
         return format_decimal(value, format="#,##0.00")

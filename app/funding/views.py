@@ -46,19 +46,13 @@ from app.funding.reports import (
     percent_value,
     report_xlsx,
 )
-from app.funding.shares import ShareError, format_fen, household_order
+from app.funding.shares import ShareError, household_order
 from app.plans.access import item_or_404, plan_or_404
 from app.plans.models import Item, Plan
 from app.plans.queries import current_plan
 
 bp = Blueprint("funding", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@bp.app_template_filter("yuan")
-def yuan_filter(fen):
-    """Fen as yuan with separators: 123456 → 1,234.56 ("—" for None)."""
-    return "—" if fen is None else format_fen(fen)
 
 
 @bp.app_template_filter("pct")

@@ -16,11 +16,10 @@ from app.extensions import db, limiter
 from app.funding.queries import household_shares, plan_breakdowns
 from app.plans.access import plan_or_404
 from app.plans.forms import CATEGORY_LABELS
-from app.plans.models import ItemProposal
 from app.plans.operations import sync_phase
 from app.plans.phases import phase_allows
 from app.plans.queries import current_plan, is_voting_open, items_for_household
-from app.proposals.models import Proposal
+from app.proposals.queries import proposals_for_items
 from app.voting.forms import AssistedForm, BallotForm, ReceiptForm, parse_ballot_fields
 from app.voting.models import Ballot
 from app.voting.operations import cast_online_ballot, record_assisted_ballot
@@ -74,13 +73,7 @@ def draft():
     if plan is None or not phase_allows("household", "view_draft", plan.phase):
         return render_template("voting/nothing_yet.html", plan=plan)
     items = items_for_household(plan, g.household)
-    taken_up = {}
-    for item_id, title in db.session.execute(
-        select(ItemProposal.item_id, Proposal.title)
-        .join(Proposal, ItemProposal.proposal_id == Proposal.id)
-        .where(ItemProposal.item_id.in_([i.id for i in items]))
-    ):
-        taken_up.setdefault(item_id, []).append(title)
+    taken_up = proposals_for_items([i.id for i in items])
     return render_template(
         "voting/draft.html",
         plan=plan,
