@@ -122,9 +122,9 @@ def qr_signin(token: str):
 @household_required
 def household_home():
     """Who you are, and what the renovation currently asks of you."""
+    from app.plans.access import household_plan
     from app.plans.queries import is_voting_open
     from app.voting.queries import effective_ballot
-    from app.voting.views import household_plan
 
     household = current_user.household
     plan = household_plan()

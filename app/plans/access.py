@@ -1,10 +1,11 @@
-"""Staff pages' lookup of a plan and its items: tenancy (404), phase brought up to date."""
+"""Pages' lookup of a plan and its items: tenancy (404), phase brought up to date."""
 
-from flask import abort
+from flask import abort, g
 
 from app.core.tenancy import get_in_community_or_404
 from app.plans.models import Item, Plan
 from app.plans.operations import sync_phase
+from app.plans.queries import current_plan
 
 
 def plan_or_404(plan_id: int) -> Plan:
@@ -20,3 +21,11 @@ def item_or_404(plan: Plan, item_id: int) -> Item:
     if item.plan_id != plan.id:
         abort(404)
     return item
+
+
+def household_plan() -> Plan | None:
+    """The signed-in household's current plan (g.household), its phase brought up to date."""
+    plan = current_plan(g.household.community_id)
+    if plan is not None:
+        sync_phase(plan)
+    return plan

@@ -20,10 +20,10 @@ from flask_babel import gettext as _
 from app.core.errors import DomainError
 from app.core.permissions import household_required
 from app.extensions import db
+from app.plans.access import household_plan
 from app.plans.models import Plan
 from app.plans.operations import sync_phase
 from app.plans.phases import phase_allows
-from app.plans.queries import current_plan
 from app.proposals.forms import (
     CATEGORY_HINTS,
     CATEGORY_LABELS,
@@ -83,14 +83,6 @@ def photo_response(photo: ProposalPhoto, *, private_cache: bool) -> Response:
     return response
 
 
-def _household_plan() -> Plan | None:
-    """The household's community's current plan, its phase brought up to date."""
-    plan = current_plan(g.household.community_id)
-    if plan is not None:
-        sync_phase(plan)
-    return plan
-
-
 def _household_proposal(proposal_id: int) -> Proposal:
     """A proposal of the household's community; any other answers 404."""
     proposal = db.session.get(Proposal, proposal_id)
@@ -110,7 +102,7 @@ def _back(proposal: Proposal) -> str:
 @household_required
 def index():
     """Every proposal of the plan by status, the household's own first, with support counts."""
-    plan = _household_plan()
+    plan = household_plan()
     if plan is None:
         return render_template("proposals/index.html", plan=None)
     return render_template(
@@ -129,7 +121,7 @@ def index():
 @household_required
 def new():
     """Propose an item: one sentence, optional details, a category, up to three photos."""
-    plan = _household_plan()
+    plan = household_plan()
     form = ProposalForm()
     errors = []
     if plan is not None and form.validate_on_submit():

@@ -14,11 +14,10 @@ from app.core.permissions import household_required, staff_required
 from app.core.tenancy import get_in_community_or_404
 from app.extensions import db, limiter
 from app.funding.queries import household_shares, plan_breakdowns
-from app.plans.access import plan_or_404
+from app.plans.access import household_plan, plan_or_404
 from app.plans.forms import CATEGORY_LABELS
-from app.plans.operations import sync_phase
 from app.plans.phases import phase_allows
-from app.plans.queries import current_plan, is_voting_open, items_for_household
+from app.plans.queries import is_voting_open, items_for_household
 from app.proposals.queries import proposals_for_items
 from app.voting.forms import AssistedForm, BallotForm, ReceiptForm, parse_ballot_fields
 from app.voting.models import Ballot
@@ -26,14 +25,6 @@ from app.voting.operations import cast_online_ballot, record_assisted_ballot
 from app.voting.queries import effective_ballot, latest_online_ballot, receipt_status
 
 bp = Blueprint("voting", __name__)
-
-
-def household_plan():
-    """The signed-in household's current plan (phase brought up to date), or None."""
-    plan = current_plan(g.household.community_id)
-    if plan is not None:
-        sync_phase(plan)
-    return plan
 
 
 def _ballot_context(plan, choices=None, pledges=None, error=None):
