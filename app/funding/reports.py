@@ -3,46 +3,11 @@
 One Report feeds both the page and the spreadsheet, so they always agree.
 """
 
-import io
-import unicodedata
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
-
 from flask_babel import lazy_gettext as _l
 
 from app.funding.ledger import Figures, Line, by_building
-from app.funding.money import fen_to_yuan
 from app.plans.models import Item
-
-TEXT, INT, MONEY, AREA, PERCENT, YESNO = "text", "int", "money", "area", "percent", "yesno"
-
-
-@dataclass(frozen=True)
-class Column:
-    """A report column: its heading and what kind of value it holds."""
-
-    label: str
-    kind: str = TEXT
-
-
-@dataclass
-class Report:
-    """A titled table with an optional total row."""
-
-    title: str
-    columns: list[Column]
-    rows: list[list] = field(default_factory=list)
-    total: list | None = None
-    sheet: str = ""  # worksheet name (≤ 31 characters)
-
-
-def percent_value(value: Fraction | None) -> Decimal | None:
-    """A ratio rounded half-up to 0.01 % (4 places), for display and spreadsheets."""
-    if value is None:
-        return None
-    exact = Decimal(value.numerator) / Decimal(value.denominator)
-    return exact.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+from app.reports.tables import AREA, INT, MONEY, PERCENT, YESNO, Column, Report
 
 
 def _money_columns() -> list[Column]:
@@ -193,73 +158,3 @@ def building_detail(building: str, lines: list[Line]) -> Report:
         figures.outstanding_fen,
     ]
     return report
-
-
-# --- XLSX ----------------------------------------------------------------------------------
-
-_FORMATS = {MONEY: "#,##0.00", AREA: "#,##0.00", PERCENT: "0.0%", INT: "0"}
-_BAD_SHEET_CHARS = str.maketrans({c: "_" for c in "[]:*?/\\"})
-
-
-def _cell_value(kind: str, value):
-    """The value a spreadsheet cell holds: yuan and m² as exact decimals."""
-    if value is None or value == "":
-        return None
-    if kind == MONEY:
-        return fen_to_yuan(value)
-    if kind == AREA:
-        return Decimal(int(value)).scaleb(-2)
-    if kind == PERCENT:
-        return percent_value(value)
-    if kind == YESNO and isinstance(value, bool):
-        return str(_l("是")) if value else str(_l("否"))
-    return value
-
-
-def _width(value) -> int:
-    """Display width of a value: CJK characters count double."""
-    text = "" if value is None else (f"{value:,.2f}" if isinstance(value, Decimal) else str(value))
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def report_xlsx(reports: list[Report]) -> bytes:
-    """A workbook with one sheet per report: bold frozen header, widths to fit, yuan as numbers."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook()
-    book.remove(book.active)
-    used: set[str] = set()
-    for report in reports:
-        name = (report.sheet or report.title).translate(_BAD_SHEET_CHARS)[:31] or "Sheet"
-        while name in used:
-            name = name[:28] + f"_{len(used)}"
-        used.add(name)
-        sheet = book.create_sheet(name)
-        sheet.append([c.label for c in report.columns])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor="EFEBE2")
-        rows = [*report.rows, *([report.total] if report.total else [])]
-        for values in rows:
-            sheet.append(
-                [_cell_value(c.kind, v) for c, v in zip(report.columns, values, strict=True)]
-            )
-        if report.total:
-            for cell in sheet[sheet.max_row]:
-                cell.font = Font(bold=True)
-        widths = [_width(c.label) for c in report.columns]
-        for values in rows:
-            for index, (column, value) in enumerate(zip(report.columns, values, strict=True)):
-                widths[index] = max(widths[index], _width(_cell_value(column.kind, value)))
-        for index, column in enumerate(report.columns, start=1):
-            letter = get_column_letter(index)
-            sheet.column_dimensions[letter].width = min(max(widths[index - 1] + 2, 8), 50)
-            if column.kind in _FORMATS:
-                for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                    cell.number_format = _FORMATS[column.kind]
-        sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

@@ -3,7 +3,6 @@ payment_views.py, registered on the same blueprint)."""
 
 from flask import (
     Blueprint,
-    Response,
     flash,
     redirect,
     render_template,
@@ -39,20 +38,16 @@ from app.funding.queries import (
     plan_shares,
     uploaded_custom_shares,
 )
-from app.funding.reports import (
-    building_detail,
-    building_summary,
-    item_report,
-    percent_value,
-    report_xlsx,
-)
+from app.funding.reports import building_detail, building_summary, item_report
 from app.funding.shares import ShareError, household_order
 from app.plans.access import item_or_404, plan_or_404
 from app.plans.models import Item, Plan
 from app.plans.queries import current_plan
+from app.reports.downloads import export_response, file_response, plan_meta
+from app.reports.tables import percent_value
+from app.reports.writers import XLSX_MIMETYPE, report_xlsx
 
 bp = Blueprint("funding", __name__)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.app_template_filter("pct")
@@ -65,17 +60,6 @@ def percent_filter(value):
 def can(permission: str) -> bool:
     """The signed-in staff user holds the permission."""
     return has_permission(current_user, permission)
-
-
-def xlsx_response(data: bytes, filename: str) -> Response:
-    """A workbook download with a UTF-8 file name."""
-    from urllib.parse import quote
-
-    response = Response(data, mimetype=XLSX)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=funding.xlsx; filename*=UTF-8''{quote(filename)}"
-    )
-    return response
 
 
 @bp.route("/c/<int:community_id>/funding")
@@ -242,7 +226,7 @@ def upload_custom(community_id: int, plan_id: int, item_id: int):
 def custom_template(community_id: int, plan_id: int, item_id: int):
     """A spreadsheet of the item's households to fill in with their amounts."""
     from app.funding.ledger import households_of
-    from app.funding.reports import AREA, INT, TEXT, Column, Report
+    from app.reports.tables import AREA, INT, TEXT, Column, Report
 
     plan = plan_or_404(plan_id)
     item = item_or_404(plan, item_id)
@@ -275,7 +259,7 @@ def custom_template(community_id: int, plan_id: int, item_id: int):
             for i in [info[h.id]]
         ],
     )
-    return xlsx_response(report_xlsx([report]), f"{item.key}-每户金额.xlsx")
+    return file_response(report_xlsx([report]), XLSX_MIMETYPE, f"{item.key}-每户金额.xlsx")
 
 
 # --- reports -------------------------------------------------------------------------------
@@ -300,9 +284,8 @@ def item_report_xlsx(community_id: int, plan_id: int, item_id: int):
     """The item report as a spreadsheet."""
     plan = plan_or_404(plan_id)
     item = item_or_404(plan, item_id)
-    return xlsx_response(
-        report_xlsx([item_report(item, ledger(plan))]), f"{item.key}-出资明细.xlsx"
-    )
+    report = item_report(item, ledger(plan))
+    return _export(plan, [report], report.title, f"item-{item.key}")
 
 
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/funding/buildings")
@@ -338,7 +321,8 @@ def building_report_xlsx(community_id: int, plan_id: int):
         building_detail(group[0].household.building, group)
         for group in sorted(by_id.values(), key=lambda g: g[0].household.order)
     ]
-    return xlsx_response(report_xlsx([building_summary(lines), *details]), "楼栋出资汇总.xlsx")
+    summary = building_summary(lines)
+    return _export(plan, [summary, *details], summary.title, "funding-buildings")
 
 
 def _building_lines(plan: Plan, building_id: int):
@@ -370,8 +354,22 @@ def building_detail_xlsx(community_id: int, plan_id: int, building_id: int):
     """One building's households as a spreadsheet."""
     plan = plan_or_404(plan_id)
     building, lines = _building_lines(plan, building_id)
-    data = report_xlsx([building_detail(building.name, lines)])
-    return xlsx_response(data, f"{building.name}-出资明细.xlsx")
+    report = building_detail(building.name, lines)
+    return _export(plan, [report], report.title, f"funding-building-{building.id}")
+
+
+def _export(plan: Plan, reports, title: str, name: str):
+    """A funding report as an audited XLSX with the plan, time and exporter on top."""
+    return export_response(
+        reports,
+        plan_meta(title, plan),
+        "xlsx",
+        f"{plan.title}-{title}",
+        name=name,
+        community_id=plan.community_id,
+        record_type="plan",
+        record_id=plan.id,
+    )
 
 
 from app.funding import payment_views  # noqa: E402, F401  (routes on the same blueprint)

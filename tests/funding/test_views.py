@@ -1,12 +1,14 @@
 """The funding pages through the web: forms, uploads, payments, downloads, permissions, tenancy."""
 
 import io
+import json
 import re
 
 import openpyxl
 import pytest
 from sqlalchemy import select
 
+from app.core.audit import AuditEvent
 from app.extensions import db
 from app.funding.models import Payment
 from app.plans.models import HouseholdShare, Item
@@ -221,7 +223,15 @@ def test_payment_desk_statement_and_reports(app, client, site):
     assert item_report.status_code == 200 and "1,200.00" in item_report.get_data(as_text=True)
     xlsx = client.get(f"{base(site)}/items/{site['items']['B1']}/funding/report.xlsx")
     assert xlsx.mimetype.endswith("spreadsheetml.sheet")
-    assert openpyxl.load_workbook(io.BytesIO(xlsx.data)).active.freeze_panes == "A2"
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
+    # The plan, the time and the exporter head the sheet; the table's header row is frozen.
+    heading = [row[:2] for row in sheet.iter_rows(max_row=5, values_only=True)]
+    assert heading[1][0] == "小区" and heading[2][0] == "方案" and heading[4][0] == "导出人"
+    assert heading[3][0] == "导出时间" and heading[3][1].startswith("20")
+    assert sheet.freeze_panes == "A8" and sheet["A7"].value == "楼栋"
+    with app.app_context():
+        exported = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export"))
+        assert json.loads(exported.all()[-1].after)["format"] == "xlsx"
     summary = client.get(f"{base(site)}/funding/buildings").get_data(as_text=True)
     assert "各楼栋出资汇总" in summary and f"/funding/buildings/{site['building']}" in summary
     detail = client.get(f"{base(site)}/funding/buildings/{site['building']}")
