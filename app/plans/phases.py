@@ -17,7 +17,8 @@ PROPOSALS, DRAFTING, VOTING, PUBLISHED, CLOSED = PHASES = (
 RESIDENT, WORKER, COMMITTEE = "resident", "worker", "committee"
 
 # What each role may do in each phase. Admins act as workers; district staff only read.
-# "vote" and "enter_paper" also need voting to be open (see voting_open()).
+# "vote" also needs voting to be open (voting_open()); "enter_paper" and "review_paper"
+# continue after the close until the result is published (paper_entry_open()).
 PHASE_ACTIONS: dict[str, dict[str, frozenset[str]]] = {
     PROPOSALS: {
         RESIDENT: frozenset({"view_proposals", "propose", "support"}),
@@ -144,3 +145,17 @@ def voting_open(s: Schedule, today: date) -> bool:
     if s.voting_opens and today < s.voting_opens:
         return False
     return not (s.voting_closes and today > s.voting_closes)
+
+
+def paper_entry_open(s: Schedule, today: date) -> bool:
+    """Paper ballots may be keyed: from the day voting opens until the result is published.
+
+    Ballots are filled in and collected while voting is open; keying them is clerical work
+    that often runs a day or two past the close. Publishing the preliminary result (which
+    refuses while paper ballots await entry) ends it. While voting is paused (closed early,
+    e.g. to revise an item) keying waits too: a revised item must not take marks made on
+    its earlier wording.
+    """
+    if s.phase != VOTING or s.voting_closed_early:
+        return False
+    return not (s.voting_opens and today < s.voting_opens)

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from app.communities.models import Household
 from app.extensions import db
 from app.plans.models import Item, ItemScope, Plan
-from app.plans.phases import Schedule, voting_open
+from app.plans.phases import Schedule, paper_entry_open, voting_open
 
 
 def local_today() -> date:
@@ -75,3 +75,8 @@ def rule_params(item: Item) -> dict | None:
 def is_voting_open(plan: Plan, today: date | None = None) -> bool:
     """Ballots may be cast now."""
     return voting_open(schedule_of(plan), today or local_today())
+
+
+def is_paper_entry_open(plan: Plan, today: date | None = None) -> bool:
+    """Collected paper ballots may be keyed now (until the result is published)."""
+    return paper_entry_open(schedule_of(plan), today or local_today())

@@ -16,7 +16,7 @@ from app.core.audit import log_event
 from app.core.errors import DomainError
 from app.extensions import db
 from app.plans.models import Item, Plan
-from app.plans.queries import is_voting_open, items_for_household
+from app.plans.queries import is_paper_entry_open, is_voting_open, items_for_household
 from app.voting.models import CHOICES, Ballot, BallotChoice, EffectiveBallot
 from app.voting.precedence import BallotRef, choose_effective_ballot
 
@@ -254,8 +254,8 @@ def record_paper_ballot(
 ) -> Ballot:
     """Record a confirmed paper ballot (double entry already agreed); blanks count as abstain."""
     lock_household(household.id)
-    if not is_voting_open(plan):
-        raise DomainError(_l("表决已经结束或尚未开始，纸质票不能再录入。"))
+    if not is_paper_entry_open(plan):
+        raise DomainError(_l("结果已经公布或表决尚未开始，纸质票不能再录入。"))
     items = items_for_household(plan, household)
     _validate_choices(items, choices, pledges, complete=False)
     return _record(

@@ -24,7 +24,7 @@ from app.communities.roster import (
 from app.core.errors import DomainError
 from app.extensions import db
 from app.plans.models import Item, Plan
-from app.plans.queries import is_voting_open, items_for_household
+from app.plans.queries import is_paper_entry_open, items_for_household
 from app.voting.models import PaperSerial
 from app.voting.paper import Keying, file_choice
 from app.voting.paper_operations import enter_paper_ballot, find_serial
@@ -189,8 +189,8 @@ def read_paper_ballots(plan: Plan, data: bytes, filename: str) -> list[PaperRow]
 
 def import_paper_ballots(plan: Plan, data: bytes, filename: str, *, user) -> dict[str, int]:
     """Enter every ballot of the file as `user`'s keying; any problem changes nothing."""
-    if not is_voting_open(plan):
-        raise DomainError(_l("表决已经结束或尚未开始，纸质票不能再录入。"))
+    if not is_paper_entry_open(plan):
+        raise DomainError(_l("结果已经公布或表决尚未开始，纸质票不能再录入。"))
     rows = read_paper_ballots(plan, data, filename)
     summary = {"rows": len(rows), "pending": 0, "confirmed": 0, "mismatch": 0}
     errors = []

@@ -13,7 +13,7 @@ from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.extensions import db
 from app.plans.models import Item, Plan
-from app.plans.queries import is_voting_open, items_for_household
+from app.plans.queries import is_paper_entry_open, items_for_household
 from app.printing.serials import format_serial, normalize_serial, serial_problem
 from app.voting.models import PaperEntry, PaperSerial
 from app.voting.operations import lock_household, record_paper_ballot
@@ -90,8 +90,8 @@ def enter_paper_ballot(
 ) -> PaperEntry:
     """One worker's keying of a paper ballot; confirms it when double entry agrees (or is off)."""
     lock_household(household.id)
-    if not is_voting_open(plan):
-        raise DomainError(_l("表决已经结束或尚未开始，纸质票不能再录入。"))
+    if not is_paper_entry_open(plan):
+        raise DomainError(_l("结果已经公布或表决尚未开始，纸质票不能再录入。"))
     if serial is not None:
         if serial.household_id != household.id or serial.plan_id != plan.id:
             raise DomainError(_l("票号与住户不符。"))

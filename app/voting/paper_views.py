@@ -17,7 +17,7 @@ from app.funding.queries import household_shares
 from app.plans.access import plan_or_404
 from app.plans.forms import CATEGORY_LABELS
 from app.plans.models import Plan
-from app.plans.queries import is_voting_open, items_for_household
+from app.plans.queries import is_paper_entry_open, items_for_household
 from app.printing.serials import format_serial
 from app.voting.forms_paper import (
     EntryForm,
@@ -129,7 +129,7 @@ def entry(community_id: int, plan_id: int):
         entries=ballot_entries(plan, serial) if serial else [],
         values=values,
         errors=errors,
-        voting_open=is_voting_open(plan),
+        voting_open=is_paper_entry_open(plan),
     ), (422 if errors and request.method == "POST" else 200)
 
 

@@ -9,6 +9,7 @@ from app.plans.phases import (
     PHASE_ACTIONS,
     PHASES,
     Schedule,
+    paper_entry_open,
     phase_allows,
     scheduled_phase,
     voting_open,
@@ -76,3 +77,14 @@ def test_voting_window_is_inclusive_and_closes_early():
     assert voting_open(s, D + timedelta(days=30))  # "closes" is the last day
     assert not voting_open(s, D + timedelta(days=31))
     assert not voting_open(schedule("voting", closed=True), D + timedelta(days=25))
+
+
+def test_paper_keying_runs_from_the_opening_until_publication_but_not_while_paused():
+    s = schedule("voting")
+    assert not paper_entry_open(s, D + timedelta(days=19))
+    assert paper_entry_open(s, D + timedelta(days=20))
+    assert paper_entry_open(s, D + timedelta(days=31))  # the day after the close: keying goes on
+    assert paper_entry_open(s, D + timedelta(days=45))
+    assert not paper_entry_open(schedule("voting", closed=True), D + timedelta(days=25))
+    for phase in ("proposals", "drafting", "published", "closed"):
+        assert not paper_entry_open(schedule(phase), D + timedelta(days=31))

@@ -214,3 +214,30 @@ def test_typos_void_serials_and_bad_marks_are_explained(app, paper):
         ]
     )
     assert "已作废" in client.get(f"{url}?serial={paper['serial']}").get_data(as_text=True)
+
+
+def test_collected_ballots_are_keyed_after_the_close_until_the_result_is_published(app, paper):
+    """Keying is clerical work that runs past the closing day; publication ends it."""
+    from datetime import timedelta
+
+    from app.plans.models import Plan
+    from app.plans.queries import is_voting_open, local_today
+    from app.tally.operations import publish_preliminary
+
+    with app.app_context():
+        plan = db.session.get(Plan, paper["pid"])
+        plan.voting_opens = local_today() - timedelta(days=10)
+        plan.voting_closes = local_today() - timedelta(days=1)
+        db.session.commit()
+        assert not is_voting_open(plan)
+    marks = {"A1": "1", "A2": "2", "B2": "1", "C1": "3"}
+    assert "还需要另一位工作人员" in _key(app, paper, "w1", marks).get_data(as_text=True)
+    assert "已确认并计入" in _key(app, paper, "w2", marks).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Ballot.channel)) == "paper"
+        publish_preliminary(db.session.get(Plan, paper["pid"]))
+        db.session.commit()
+    refused = _key(app, paper, "w1", {"A1": "2", "A2": "2", "B2": "2", "C1": "2"})
+    assert "纸质票不能再录入" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert len(db.session.scalars(select(Ballot)).all()) == 1
