@@ -4,8 +4,11 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 
 from app.communities.models import Building, Household, Unit
+from app.communities.queries import household_search
+from app.core.paging import paginate_rows
 from app.extensions import db
 from app.plans.models import Item, ItemProposal, Plan
 from app.proposals.models import Proposal, ProposalPhoto, ProposalSupport
@@ -67,6 +70,63 @@ def proposal_cards(
     return cards
 
 
+def proposal_card_page(
+    plan: Plan,
+    *,
+    status: str = "",
+    category: str = "",
+    search: str = "",
+    page: int = 1,
+    per_page: int = 50,
+    with_households: bool = False,
+):
+    """A page of the plan's proposals for the workers' list, most supported first.
+
+    The order and the page are cut in SQL (support counts grouped once), so a plan with
+    thousands of proposals builds cards for one page only; the count skips the support
+    counts. The search looks in the title, the text and the proposing household's address or
+    owner name. Items are ProposalCards.
+    """
+
+    search = search.strip()
+    # Built once: an address search looks up the community's place names.
+    found = search and or_(
+        Proposal.title.contains(search, autoescape=True),
+        Proposal.body.contains(search, autoescape=True),
+        household_search(plan.community_id, search),
+    )
+
+    def narrowed(query):
+        query = query.where(Proposal.plan_id == plan.id)
+        if status:
+            query = query.where(Proposal.status == status)
+        if category:
+            query = query.where(Proposal.category == category)
+        if search:
+            query = (
+                query.outerjoin(Household, Household.id == Proposal.household_id)
+                .outerjoin(Building, Building.id == Household.building_id)
+                .outerjoin(Unit, Unit.id == Household.unit_id)
+                .where(found)
+            )
+        return query
+
+    supports = (
+        select(ProposalSupport.proposal_id, func.count().label("n"))
+        .join(Proposal, Proposal.id == ProposalSupport.proposal_id)
+        .where(Proposal.plan_id == plan.id)
+        .group_by(ProposalSupport.proposal_id)
+        .subquery()
+    )
+    query = narrowed(
+        select(Proposal).outerjoin(supports, supports.c.proposal_id == Proposal.id)
+    ).order_by(func.coalesce(supports.c.n, 0).desc(), Proposal.created_at, Proposal.id)
+    count = narrowed(select(func.count()).select_from(Proposal))
+    result = paginate_rows(query, page, per_page, count=count)
+    result.items = _cards([row[0] for row in result.items], None, with_households)
+    return result
+
+
 def _cards(proposals, viewer: Household | None, with_households: bool) -> list[ProposalCard]:
     """Cards for the given proposals: a handful of queries, whatever their number."""
     ids = [p.id for p in proposals]
@@ -102,9 +162,9 @@ def _cards(proposals, viewer: Household | None, with_households: bool) -> list[P
         households = {
             h.id: h
             for h in db.session.scalars(
-                select(Household).where(
-                    Household.id.in_({p.household_id for p in proposals if p.household_id})
-                )
+                select(Household)
+                .options(joinedload(Household.building), joinedload(Household.unit))
+                .where(Household.id.in_({p.household_id for p in proposals if p.household_id}))
             )
         }
     return [

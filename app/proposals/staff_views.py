@@ -1,11 +1,12 @@
 """Workers' proposal pages: list and filters, add from visits or surveys, merge, accept, decline."""
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from app.core.errors import DomainError
+from app.core.paging import page_number
 from app.core.permissions import has_permission, staff_required
 from app.core.tenancy import get_in_community_or_404
 from app.extensions import db
@@ -36,7 +37,7 @@ from app.proposals.queries import (
     photo_ids,
     plan_items,
     proposal_card,
-    proposal_cards,
+    proposal_card_page,
     suggested_key,
 )
 from app.proposals.views import bp, photo_response, uploaded_photos
@@ -74,18 +75,22 @@ def staff_list(community_id: int, plan_id: int):
     plan = plan_or_404(plan_id)
     status = request.args.get("status", "")
     category = request.args.get("category", "")
-    q = request.args.get("q", "")
-    cards = proposal_cards(
+    q = request.args.get("q", "")[:100]
+    status = status if status in PROPOSAL_STATUSES else ""
+    category = category if category in CATEGORIES else ""
+    page = proposal_card_page(
         plan,
-        status=status if status in PROPOSAL_STATUSES else "",
-        category=category if category in CATEGORIES else "",
+        status=status,
+        category=category,
         search=q,
+        page=page_number(request.args),
+        per_page=current_app.config["PAGE_SIZE"],
         with_households=True,
     )
     return render_template(
         "proposals/staff_list.html",
         plan=plan,
-        cards=cards,
+        page=page,
         status=status,
         category=category,
         q=q,

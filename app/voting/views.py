@@ -218,3 +218,6 @@ def assisted(community_id: int, plan_id: int):
         shares=household_shares(items, household.id) if household else {},
         category_labels=CATEGORY_LABELS,
     )
+
+
+from app.voting import ballot_list_views  # noqa: E402, F401  (staff ballot list on this blueprint)
