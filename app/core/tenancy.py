@@ -34,7 +34,7 @@ def community_or_404(community_id: int):
     """The community if the current user may see it; 404 otherwise (no existence leak)."""
     from app.communities.models import Community
 
-    community = db.session.get(Community, community_id)
+    community = db.session.get(Community, community_id) if 0 < community_id <= MAX_ID else None
     if community is None or not can_see_community(current_user, community):
         abort(404)
     return community
@@ -45,8 +45,14 @@ def scoped(model):
     return select(model).where(model.community_id == g.community.id)
 
 
+# Ids are 32-bit on PostgreSQL (integer columns); a larger number names no record.
+MAX_ID = 2**31 - 1
+
+
 def get_in_community_or_404(model, record_id: int):
     """A record of the current community by id; another community's record answers 404."""
+    if not 0 < record_id <= MAX_ID:
+        abort(404)
     record = db.session.scalar(scoped(model).where(model.id == record_id))
     if record is None:
         abort(404)
