@@ -62,6 +62,7 @@ bench: translations
 	$(BIN)/python bench/roster_import.py
 	$(BIN)/python bench/print_ballots.py
 	$(BIN)/python bench/tally.py
+	$(BIN)/python bench/list_pages.py
 	$(BIN)/python bench/vote_throughput.py
 
 # 200 households voting at once through gunicorn (SQLite, then PostgreSQL), then with a worker killed.

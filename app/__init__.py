@@ -73,11 +73,24 @@ MODULES = (
     "tally",
     "funding",
     "printing",
+    "district",
+    "reports",
 )
 
 
 def register_blueprints(app: Flask) -> None:
-    """Attach each module's blueprint."""
+    """Attach each module's blueprint; `<int:…>` in routes stops at the largest id."""
+    from werkzeug.routing import IntegerConverter
+
+    from app.core.tenancy import MAX_ID
+
+    class IdConverter(IntegerConverter):
+        """An id in a URL: a number larger than any id answers 404 instead of overflowing."""
+
+        def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+            super().__init__(url_map, fixed_digits, min, max, signed)
+
+    app.url_map.converters["int"] = IdConverter
     for name in MODULES:
         if importlib.util.find_spec(f"app.{name}.views"):
             app.register_blueprint(importlib.import_module(f"app.{name}.views").bp)

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -37,7 +38,10 @@ from app.communities.operations import (
     store_roster_upload,
 )
 from app.communities.queries import (
+    CODE_FILTERS,
+    AuditFilter,
     audit_page,
+    audit_vocabulary,
     distinct_owner_count,
     household_list,
     recent_events,
@@ -45,6 +49,7 @@ from app.communities.queries import (
 )
 from app.communities.roster import parse_roster
 from app.core.errors import DomainError
+from app.core.paging import page_number
 from app.core.permissions import has_permission, staff_required
 from app.core.tenancy import get_in_community_or_404, visible_communities_query
 from app.extensions import db
@@ -61,6 +66,7 @@ def staff_home():
         "communities/staff_home.html",
         communities=communities,
         can_create=has_permission(current_user, "community.create"),
+        can_overview=has_permission(current_user, "district.overview"),
     )
 
 
@@ -112,11 +118,17 @@ def overview(community_id: int):
 @staff_required("household.view")
 def households(community_id: int):
     """All households, paginated and searchable."""
-    q = request.args.get("q", "")
+    q = request.args.get("q", "")[:100]
+    codes = request.args.get("codes", "")
+    codes = codes if codes in CODE_FILTERS else ""
     page = household_list(
-        g.community, q, request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"]
+        g.community,
+        q,
+        page_number(request.args),
+        current_app.config["PAGE_SIZE"],
+        codes=codes,
     )
-    return render_template("communities/households.html", page=page, q=q)
+    return render_template("communities/households.html", page=page, q=q, codes=codes)
 
 
 @bp.route("/c/<int:community_id>/households/<int:household_id>")
@@ -270,8 +282,29 @@ def codes_csv(issued) -> str:
 @bp.route("/c/<int:community_id>/audit")
 @staff_required("audit.view")
 def audit(community_id: int):
-    """The community's audit trail, newest first."""
-    page = audit_page(
-        g.community, request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"]
+    """The community's audit trail, newest first, by action, record type, actor and dates."""
+    actions, record_types = audit_vocabulary(g.community)
+    args = request.args
+    wanted = AuditFilter(
+        action=args.get("action", "") if args.get("action") in actions else "",
+        record_type=args.get("record_type", "") if args.get("record_type") in record_types else "",
+        actor=args.get("actor", "")[:80],
+        date_from=parse_day(args.get("date_from", "")),
+        date_to=parse_day(args.get("date_to", "")),
     )
-    return render_template("communities/audit.html", page=page)
+    page = audit_page(g.community, page_number(args), current_app.config["PAGE_SIZE"], wanted)
+    return render_template(
+        "communities/audit.html",
+        page=page,
+        wanted=wanted,
+        actions=actions,
+        record_types=record_types,
+    )
+
+
+def parse_day(text: str) -> date | None:
+    """A date typed as YYYY-MM-DD (what a date input sends); None when empty or malformed."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None

@@ -8,6 +8,7 @@ Code art. 278), so: gap = required − pledged, outstanding = required − paid.
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 from sqlalchemy import func, select
 
@@ -38,9 +39,9 @@ class HouseholdInfo:
         """Building, unit and room, e.g. 3号楼2单元301."""
         return f"{self.building}{self.unit}{self.room}"
 
-    @property
+    @cached_property
     def order(self) -> tuple:
-        """Natural building, unit, room order."""
+        """Natural building, unit, room order (computed once: the ledger sorts by it per line)."""
         return household_order(self.building, self.unit, self.room)
 
 

@@ -1,0 +1,344 @@
+"""Checking an archive (一小区一档案): every file against the manifest, the audit chain inside it.
+
+Works on the ZIP alone, so anyone holding a copy can check it (``flask archive verify FILE``,
+the committee page, or by hand with ``sha256sum -c``). Members are read in chunks and never past
+the size the manifest states, so a doctored or oversized member cannot exhaust memory.
+"""
+
+import hashlib
+import io
+import json
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+
+from app.core.audit import GENESIS, AuditEvent
+
+FORMAT, VERSION = "coplan-archive", 1
+MANIFEST, MANIFEST_SUM, AUDIT = "manifest.json", "manifest.sha256", "audit.jsonl"
+MANIFEST_LIMIT = 64 * 1024 * 1024  # a manifest of a few thousand files is far smaller
+READ_CHUNK = 1024 * 1024
+
+MESSAGES = {
+    "not_zip": _l("文件不是有效的 ZIP 档案（%(detail)s）。"),
+    "no_manifest": _l("档案中没有清单文件 manifest.json。"),
+    "manifest_unreadable": _l("清单 manifest.json 无法读取：%(detail)s"),
+    "manifest_hash": _l("manifest.sha256 与清单 manifest.json 不符：清单被改动过。"),
+    "missing": _l("缺少文件：%(path)s"),
+    "extra": _l("清单中没有的文件：%(path)s"),
+    "unsafe": _l("文件名不安全：%(path)s"),
+    "duplicate": _l("同名文件出现了不止一次：%(path)s"),
+    "size": _l("文件大小与清单不符：%(path)s（清单 %(expected)s 字节，实际 %(actual)s 字节）"),
+    "hash": _l("文件内容被改动（SHA-256 与清单不符）：%(path)s"),
+    "corrupt": _l("文件已损坏，无法读取：%(path)s（%(detail)s）"),
+    "audit_line": _l("操作记录第 %(actual)s 行无法读取。"),
+    "audit_hash": _l("操作记录 #%(actual)s 的内容被改动（哈希值不符）。"),
+    "audit_link": _l("操作记录 #%(actual)s 与前一条 #%(expected)s 之间的哈希链断裂。"),
+    "audit_order": _l("操作记录 #%(actual)s 的顺序不对（应排在 #%(expected)s 之后）。"),
+    # Notes: facts worth knowing, not failures.
+    "no_manifest_sum": _l("档案中没有 manifest.sha256（可选），已直接核对清单中的每个文件。"),
+    "audit_gaps": _l(
+        "操作记录中有 %(actual)s 处间隔：哈希链是全系统统一的，间隔处是其他小区的操作记录，"
+        "不属于本档案，不算错误。"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem (or note) found in an archive, with what it concerns."""
+
+    kind: str
+    path: str = ""
+    expected: object = None
+    actual: object = None
+    detail: str = ""
+
+    @property
+    def message(self) -> str:
+        """The finding in words (Chinese msgid, translated)."""
+        return str(MESSAGES[self.kind]) % {
+            "path": self.path,
+            "expected": self.expected,
+            "actual": self.actual,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class AuditCheck:
+    """The audit trail inside an archive, walked: links held, gaps met, breaks found."""
+
+    events: int = 0
+    linked: int = 0
+    gaps: int = 0
+    starts_at_genesis: bool = False
+    first_id: int | None = None
+    last_id: int | None = None
+    last_hash: str | None = None
+    problems: list[Finding] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        """The check as plain data (audit-verification.json)."""
+        return {
+            "events": self.events,
+            "first_id": self.first_id,
+            "last_id": self.last_id,
+            "last_hash": self.last_hash,
+            "starts_at_genesis": self.starts_at_genesis,
+            "linked": self.linked,
+            "gaps_other_communities": self.gaps,
+            "ok": not self.problems,
+            "problems": [f.message for f in self.problems],
+        }
+
+
+def event_hash(line: dict) -> str:
+    """The hash an audit line's fields give, computed exactly as app.core.audit does."""
+    event = AuditEvent(
+        community_id=line["community_id"],
+        actor=line["actor"],
+        action=line["action"],
+        record_type=line["record_type"],
+        record_id=line["record_id"],
+        before=line["before"],
+        after=line["after"],
+        created_at=datetime.fromisoformat(line["created_at"]),
+        prev_hash=line["prev_hash"],
+    )
+    return event.compute_hash()
+
+
+def check_audit_lines(lines: Iterable[bytes | str | dict]) -> AuditCheck:
+    """Walk audit.jsonl: each event's own hash, and the link to the event before it.
+
+    The chain is global across communities, so two events of this community that are not
+    neighbours by id may have others' events between them: a gap, not a failure. Neighbours by
+    id that do not link are a break (an event was edited, inserted or removed).
+    """
+    check = AuditCheck()
+    previous = None
+    for number, raw in enumerate(lines, start=1):
+        try:
+            line = raw if isinstance(raw, dict) else json.loads(raw)
+            event_id, digest = int(line["id"]), event_hash(line)
+        except (ValueError, KeyError, TypeError):
+            check.problems.append(Finding("audit_line", AUDIT, actual=number))
+            previous = None
+            continue
+        check.events += 1
+        check.first_id = event_id if check.first_id is None else check.first_id
+        if digest != line.get("hash"):
+            check.problems.append(Finding("audit_hash", AUDIT, actual=event_id))
+        if previous is None:
+            check.starts_at_genesis = check.events == 1 and line["prev_hash"] == GENESIS
+        elif event_id <= previous["id"]:
+            check.problems.append(Finding("audit_order", AUDIT, previous["id"], event_id))
+        elif line["prev_hash"] == previous["hash"]:
+            check.linked += 1
+        elif event_id == previous["id"] + 1:
+            check.problems.append(Finding("audit_link", AUDIT, previous["id"], event_id))
+        else:
+            check.gaps += 1
+        previous = {"id": event_id, "hash": line.get("hash")}
+        check.last_id, check.last_hash = event_id, line.get("hash")
+    return check
+
+
+@dataclass
+class VerificationResult:
+    """What checking an archive found: problems (none: intact), notes, and what it holds."""
+
+    problems: list[Finding] = field(default_factory=list)
+    notes: list[Finding] = field(default_factory=list)
+    manifest: dict | None = None
+    files_checked: int = 0
+    audit: AuditCheck | None = None
+    sha256: str = ""
+    size: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when every file matches the manifest and the audit chain holds."""
+        return not self.problems
+
+    @property
+    def created_at(self) -> datetime | None:
+        """When the manifest says the archive was made (naive UTC), if it says so readably."""
+        stamp = (self.manifest or {}).get("created_at")
+        try:
+            return datetime.fromisoformat(stamp.removesuffix("Z"))
+        except (AttributeError, TypeError, ValueError):
+            return None
+
+
+def file_digest(stream) -> tuple[str, int]:
+    """SHA-256 and size of a whole (seekable) file, read in chunks; the position is restored."""
+    start = stream.tell()
+    digest, size = hashlib.sha256(), 0
+    while chunk := stream.read(READ_CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+    stream.seek(start)
+    return digest.hexdigest(), size
+
+
+def _safe(name: str) -> bool:
+    """A member name that stays inside the archive's folder when unpacked."""
+    parts = name.replace("\\", "/").split("/")
+    return not (name.startswith(("/", "\\")) or ".." in parts or ":" in parts[0])
+
+
+def _root(names: list[str]) -> str | None:
+    """The archive's folder ("plan-12/"): where manifest.json is, at the top or one level down."""
+    for name in names:
+        if name == MANIFEST or (name.endswith("/" + MANIFEST) and name.count("/") == 1):
+            return name[: -len(MANIFEST)]
+    return None
+
+
+def _read_limited(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
+    """A member's bytes, refusing to read more than `limit`."""
+    with archive.open(name) as member:
+        data = member.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"larger than {limit} bytes")
+    return data
+
+
+def _member_digest(archive: zipfile.ZipFile, name: str, limit: int) -> tuple[str, int]:
+    """SHA-256 and size of a member, reading at most one byte past `limit`."""
+    digest, size = hashlib.sha256(), 0
+    with archive.open(name) as member:
+        while size <= limit and (chunk := member.read(min(READ_CHUNK, limit + 1 - size))):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _manifest_files(manifest) -> list[dict]:
+    """The manifest's file list, checked for shape; raises ValueError when it is not usable."""
+    if not isinstance(manifest, dict):
+        raise ValueError("not a JSON object")
+    if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+        raise ValueError(f"unknown format {manifest.get('format')!r} {manifest.get('version')!r}")
+    files = manifest.get("files")
+    if not isinstance(files, list):
+        raise ValueError("no file list")
+    for entry in files:
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("path"), str)
+            and isinstance(entry.get("size"), int)
+            and isinstance(entry.get("sha256"), str)
+            and len(entry["sha256"]) == 64
+        ):
+            raise ValueError(f"bad file entry {entry!r}"[:200])
+    return files
+
+
+def verify_archive(source) -> VerificationResult:
+    """Check an archive (a path or a seekable binary file): manifest, files, audit chain."""
+    if isinstance(source, str | Path):
+        with open(source, "rb") as stream:
+            return verify_archive(stream)
+    result = VerificationResult()
+    result.sha256, result.size = file_digest(source)
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        result.problems.append(Finding("not_zip", detail=str(exc)))
+        return result
+    with archive:
+        _verify_members(archive, result)
+    return result
+
+
+def _verify_members(archive: zipfile.ZipFile, result: VerificationResult) -> None:
+    """The checks on an opened ZIP, appended to `result`."""
+    infos = [i for i in archive.infolist() if not i.is_dir()]
+    names = [i.filename for i in infos]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        result.problems.append(Finding("duplicate", name))
+    for name in names:
+        if not _safe(name):
+            result.problems.append(Finding("unsafe", name))
+    root = _root(names)
+    if root is None:
+        result.problems.append(Finding("no_manifest"))
+        return
+    try:
+        manifest_bytes = _read_limited(archive, root + MANIFEST, MANIFEST_LIMIT)
+        manifest = json.loads(manifest_bytes.decode("utf-8"))
+        files = _manifest_files(manifest)
+    except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, zlib.error, OSError) as exc:
+        result.problems.append(Finding("manifest_unreadable", root + MANIFEST, detail=str(exc)))
+        return
+    result.manifest = manifest
+    if root + MANIFEST_SUM in names:
+        try:
+            recorded = _read_limited(archive, root + MANIFEST_SUM, 1024).decode().split()[:1]
+        except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, zlib.error) as exc:
+            result.problems.append(Finding("corrupt", root + MANIFEST_SUM, detail=str(exc)))
+        else:
+            if recorded != [hashlib.sha256(manifest_bytes).hexdigest()]:
+                result.problems.append(Finding("manifest_hash", root + MANIFEST_SUM))
+    else:
+        result.notes.append(Finding("no_manifest_sum"))
+    sizes = {i.filename: i.file_size for i in infos}
+    listed = set()
+    for entry in files:
+        path = entry["path"]
+        listed.add(root + path)
+        _verify_file(archive, root + path, entry, sizes, result)
+    for name in names:
+        if name not in listed and name not in (root + MANIFEST, root + MANIFEST_SUM):
+            result.problems.append(Finding("extra", name))
+    if any(entry["path"] == AUDIT for entry in files) and root + AUDIT in sizes:
+        _verify_audit(archive, root + AUDIT, result)
+
+
+def _verify_file(archive, name: str, entry: dict, sizes: dict, result) -> None:
+    """One listed file: present, of the stated size, with the stated SHA-256."""
+    if not _safe(entry["path"]) or name not in sizes:
+        result.problems.append(Finding("missing" if _safe(entry["path"]) else "unsafe", name))
+        return
+    if sizes[name] != entry["size"]:
+        result.problems.append(Finding("size", name, entry["size"], sizes[name]))
+        return
+    try:
+        digest, size = _member_digest(archive, name, entry["size"])
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+        result.problems.append(Finding("corrupt", name, detail=str(exc)))
+        return
+    if size != entry["size"]:
+        result.problems.append(Finding("size", name, entry["size"], size))
+    elif digest != entry["sha256"].lower():
+        result.problems.append(Finding("hash", name))
+    else:
+        result.files_checked += 1
+
+
+def _audit_lines(archive: zipfile.ZipFile, name: str) -> Iterator[bytes]:
+    """The non-empty lines of the archive's audit trail, streamed."""
+    with archive.open(name) as member:
+        for raw in io.BufferedReader(member):
+            if raw.strip():
+                yield raw
+
+
+def _verify_audit(archive: zipfile.ZipFile, name: str, result: VerificationResult) -> None:
+    """The audit chain inside the archive: every event's hash, every link between neighbours."""
+    try:
+        result.audit = check_audit_lines(_audit_lines(archive, name))
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+        result.problems.append(Finding("corrupt", name, detail=str(exc)))
+        return
+    result.problems.extend(result.audit.problems)
+    if result.audit.gaps:
+        result.notes.append(Finding("audit_gaps", name, actual=result.audit.gaps))

@@ -1,0 +1,88 @@
+"""Staff pages of exports: a plan's export page, its CSV/XLSX downloads, the community roster."""
+
+from flask import Blueprint, abort, g, render_template
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.core.db import utcnow
+from app.core.permissions import has_permission, staff_required
+from app.plans.access import plan_or_404
+from app.plans.queries import local_today
+from app.reports.census import roster_report
+from app.reports.downloads import FORMATS, export_response, exporter_name, plan_meta
+from app.reports.exports import EXPORTS
+from app.reports.writers import ExportMeta
+
+bp = Blueprint("reports", __name__)
+
+
+@bp.app_template_global()
+def can_export() -> bool:
+    """The signed-in staff user may download exports (links on other modules' pages)."""
+    return has_permission(current_user, "export")
+
+
+def _filename(*parts: str) -> str:
+    """ "<plan title>-<label>-<YYYYMMDD>", the date in the community's time zone."""
+    return "-".join([*parts, local_today().strftime("%Y%m%d")])
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/exports")
+@staff_required("export")
+def export_page(community_id: int, plan_id: int):
+    """Every export of the plan, each as CSV and XLSX."""
+    plan = plan_or_404(plan_id)
+    specs = [s for s in EXPORTS.values() if has_permission(current_user, s.permission)]
+    return render_template("reports/exports.html", plan=plan, specs=specs)
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/exports/<export>.<fmt>")
+@staff_required("export")
+def download(community_id: int, plan_id: int, export: str, fmt: str):
+    """One export as CSV (its first table) or XLSX (every table), audited."""
+    plan = plan_or_404(plan_id)
+    spec = EXPORTS.get(export)
+    if spec is None or fmt not in FORMATS:
+        abort(404)
+    if not has_permission(current_user, spec.permission):
+        abort(403)
+    label = str(spec.label)
+    return export_response(
+        spec.build(plan),
+        plan_meta(label, plan),
+        fmt,
+        _filename(plan.title, label),
+        name=spec.name,
+        community_id=plan.community_id,
+        record_type="plan",
+        record_id=plan.id,
+    )
+
+
+@bp.route("/c/<int:community_id>/households/export.<fmt>")
+@staff_required("export")
+def household_export(community_id: int, fmt: str):
+    """The community's roster (no plan), audited."""
+    if fmt not in FORMATS:
+        abort(404)
+    report = roster_report(g.community.id)
+    meta = ExportMeta(
+        title=report.title,
+        scope=[(str(_l("小区")), g.community.name)],
+        exported_at=utcnow(),
+        exported_by=exporter_name(),
+    )
+    return export_response(
+        [report],
+        meta,
+        fmt,
+        _filename(g.community.name, report.title),
+        name="roster",
+        community_id=g.community.id,
+        record_type="community",
+        record_id=g.community.id,
+    )
+
+
+# The archive pages (一小区一档案) register their routes on this blueprint.
+from app.reports import archive_views  # noqa: E402, F401

@@ -1,0 +1,208 @@
+"""Benchmark: build and verify the archive (一小区一档案) of a plan of 5,000 households.
+
+Run: .venv/bin/python bench/archive.py [--database-url URL] [--profile]
+The database at URL is emptied (its public schema dropped) first: never point it at real data.
+Seeds what bench/tally.py seeds (5,000 households, 40 items, 80 % turnout) plus what an archive
+carries beyond the tally: an earlier online version for one voter in ten, a paper serial for
+every household and two agreeing keyings for every paper ballot, one audit event per ballot
+(every seventh event another community's, so the chain has gaps), and a published final result
+so the notices are drawn. Prints the build time, the ZIP's size and file count, the largest
+files, the verification time and the peak memory. Not a test: figures, not assertions.
+"""
+
+import argparse
+import cProfile
+import importlib.util
+import json
+import os
+import pstats
+import random
+import resource
+import sys
+import tempfile
+import time
+import zipfile
+from datetime import timedelta
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+_spec = importlib.util.spec_from_file_location(
+    "bench_tally", os.path.join(os.path.dirname(os.path.abspath(__file__)), "tally.py")
+)
+bench_tally = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_tally)
+
+
+def seed_more(db, plan_id: int, rnd: random.Random) -> None:
+    """Older online versions, paper serials and keyings, the audit trail, a final result."""
+    from app.communities.models import Community
+    from app.core.audit import GENESIS, AuditEvent
+    from app.core.db import utcnow
+    from app.plans.models import Item, Plan
+    from app.voting.models import Ballot, BallotChoice, PaperEntry, PaperSerial
+
+    session = db.session
+    plan = session.get(Plan, plan_id)
+    cid = plan.community_id
+    now = utcnow()
+    plan.phase, plan.result_stage = "published", "final"
+    plan.voting_opens = (now - timedelta(days=30)).date()
+    plan.voting_closes = (now - timedelta(days=20)).date()
+    plan.preliminary_published_at = now - timedelta(days=19)
+    plan.objections_close = (now - timedelta(days=12)).date()
+    plan.final_published_at = now - timedelta(days=11)
+    keys = dict(session.execute(db.select(Item.id, Item.key).where(Item.plan_id == plan_id)).all())
+    ballots = session.execute(
+        db.select(Ballot.id, Ballot.household_id, Ballot.channel).where(Ballot.plan_id == plan_id)
+    ).all()
+    choices: dict[int, list] = {}
+    for ballot_id, item_id, choice in session.execute(
+        db.select(BallotChoice.ballot_id, BallotChoice.item_id, BallotChoice.choice)
+    ):
+        choices.setdefault(ballot_id, []).append((item_id, choice))
+    # One voter in ten changed an online vote: the earlier version stays, superseded.
+    earlier = [b for b in ballots if b.channel == "online" and rnd.random() < 0.1]
+    session.execute(
+        db.insert(Ballot),
+        [{"community_id": cid, "plan_id": plan_id, "household_id": b.household_id,
+          "channel": "online", "receipt": f"E{b.id:010d}",
+          "recorded_at": now - timedelta(days=25)} for b in earlier],
+    )  # fmt: skip
+    new_ids = dict(
+        session.execute(db.select(Ballot.receipt, Ballot.id).where(Ballot.receipt.like("E%"))).all()
+    )
+    session.execute(
+        db.insert(BallotChoice),
+        [{"community_id": cid, "ballot_id": new_ids[f"E{b.id:010d}"], "item_id": item_id,
+          "item_revision": 1, "choice": rnd.choice(["agree", "oppose", "abstain"])}
+         for b in earlier for item_id, _c in choices.get(b.id, [])],
+    )  # fmt: skip
+    households = [h for (h,) in session.execute(db.text("SELECT id FROM household"))]
+    session.execute(
+        db.insert(PaperSerial),
+        [{"community_id": cid, "plan_id": plan_id, "household_id": h,
+          "serial": f"S{h:012d}", "status": "issued"} for h in households],
+    )  # fmt: skip
+    serial_of = dict(session.execute(db.select(PaperSerial.household_id, PaperSerial.id)).all())
+    entries = []
+    for b in ballots:
+        if b.channel != "paper":
+            continue
+        keying = {keys[i]: c for i, c in choices.get(b.id, [])} | {"_pledges": []}
+        for _worker in (1, 2):
+            entries.append(
+                {"community_id": cid, "plan_id": plan_id, "serial_id": serial_of[b.household_id],
+                 "household_id": b.household_id, "choices": json.dumps(keying, ensure_ascii=False),
+                 "status": "confirmed", "ballot_id": b.id}
+            )  # fmt: skip
+    session.execute(db.insert(PaperEntry), entries)
+    other = Community(name="bench-neighbour", district="bench")
+    session.add(other)
+    session.flush()
+    events, prev = [], GENESIS
+    for n, b in enumerate(ballots):
+        community = other.id if n % 7 == 6 else cid
+        event = AuditEvent(
+            community_id=community, actor="user:bench", action=f"ballot.{b.channel}",
+            record_type="ballot", record_id=str(b.id), before=None,
+            after=json.dumps({"household": b.household_id,
+                              "choices": {keys[i]: c for i, c in choices.get(b.id, [])}},
+                             ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+            created_at=now - timedelta(days=21, seconds=-n), prev_hash=prev,
+        )  # fmt: skip
+        event.hash = prev = event.compute_hash()
+        events.append(
+            {c: getattr(event, c) for c in ("community_id", "actor", "action", "record_type",
+             "record_id", "before", "after", "created_at", "prev_hash", "hash")}
+        )  # fmt: skip
+    session.execute(db.insert(AuditEvent), events)
+    session.commit()
+    print(
+        f"plus {len(earlier)} earlier online versions, {len(households)} serials, "
+        f"{len(entries)} paper keyings, {len(events)} audit events"
+    )
+
+
+def main() -> None:
+    """Seed, build, verify, print the figures."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--database-url", default=os.environ.get("COPLAN_BENCH_DATABASE_URL"))
+    ap.add_argument("--profile", action="store_true", help="print a cProfile of one build")
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="coplan-bench-")
+    os.environ["COPLAN_INSTANCE"] = tmp
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from app import create_app
+    from app.extensions import db
+    from app.plans.models import Plan
+    from app.reports.archive import build_archive, verify_archive
+    from app.reports.exports import EXPORTS
+    from app.reports.writers import xlsx_bytes
+
+    url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    out = os.path.join(tmp, "archive.zip")
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+        with app.test_request_context():
+            rnd = random.Random(20260420)
+            plan_id = bench_tally.seed(db, rnd)
+            seed_more(db, plan_id, rnd)
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+            plan = db.session.get(Plan, plan_id)
+            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            start = time.perf_counter()
+            info = build_archive(plan, out)
+            built = time.perf_counter() - start
+            rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            db.session.rollback()
+            start = time.perf_counter()
+            result = verify_archive(out)
+            verified = time.perf_counter() - start
+            export_times = {}
+            for spec in EXPORTS.values():
+                start = time.perf_counter()
+                reports = spec.build(plan)
+                built_at = time.perf_counter()
+                xlsx_bytes(reports, None)
+                export_times[spec.name] = (built_at - start, time.perf_counter() - built_at)
+                db.session.rollback()
+            saved = dict(EXPORTS)
+            EXPORTS.clear()
+            start = time.perf_counter()
+            build_archive(plan, os.path.join(tmp, "no-exports.zip"))
+            without_exports = time.perf_counter() - start
+            EXPORTS.update(saved)
+            db.session.rollback()
+            if args.profile:
+                profiler = cProfile.Profile()
+                profiler.runcall(build_archive, plan, os.path.join(tmp, "profiled.zip"))
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        dialect = db.engine.dialect.name
+    with zipfile.ZipFile(out) as archive:
+        infos = sorted(archive.infolist(), key=lambda i: -i.file_size)
+        raw = sum(i.file_size for i in infos)
+    print(f"archive of 5,000 households, {dialect}")
+    print(f"build:   {built:6.1f} s   ZIP {info.size / 1e6:.1f} MB ({raw / 1e6:.1f} MB unpacked), "
+          f"{info.files} files")  # fmt: skip
+    print(f"verify:  {verified:6.1f} s   ok={result.ok}, {result.files_checked} files, "
+          f"audit {result.audit.events} events, {result.audit.gaps} gaps")  # fmt: skip
+    print(f"without exports: {without_exports:6.1f} s; each export, build + XLSX:")
+    for name, (build_s, xlsx_s) in export_times.items():
+        print(f"  {name:12} {build_s:6.1f} s + {xlsx_s:5.1f} s")
+    print(f"peak RSS {rss_after / 1024:.0f} MB (before the build {rss_before / 1024:.0f} MB)")
+    print("largest files (unpacked → packed):")
+    for i in infos[:8]:
+        print(f"  {i.filename:45} {i.file_size / 1e6:7.2f} MB → {i.compress_size / 1e6:6.2f} MB")
+    print(f"counts: {json.dumps(info.manifest['counts'], ensure_ascii=False)}")
+
+
+if __name__ == "__main__":
+    main()
