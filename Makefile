@@ -63,6 +63,9 @@ bench: translations
 	$(BIN)/python bench/print_ballots.py
 	$(BIN)/python bench/tally.py
 	$(BIN)/python bench/list_pages.py
+	$(BIN)/python bench/exports.py
+	$(BIN)/python bench/archive.py
+	$(BIN)/python bench/district.py
 	$(BIN)/python bench/vote_throughput.py
 
 # 200 households voting at once through gunicorn (SQLite, then PostgreSQL), then with a worker killed.

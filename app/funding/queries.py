@@ -1,6 +1,8 @@
 """Reads on co-funding: each household's share of each item, and the funding breakdown (§5)."""
 
 import json
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -131,7 +133,32 @@ class PlanShares:
     fixed: set[int] = field(default_factory=set)  # items read from stored shares
 
 
+# Inside reading_shares_once(), each plan's shares are worked out once (see plan_shares).
+_shares_memo: ContextVar[dict[int, "PlanShares"] | None] = ContextVar("shares_memo", default=None)
+
+
+@contextmanager
+def reading_shares_once():
+    """A read-only stretch of work (an archive build) that asks for a plan's shares many
+    times gets them computed once; outside it every call reads the database afresh."""
+    token = _shares_memo.set({})
+    try:
+        yield
+    finally:
+        _shares_memo.reset(token)
+
+
 def plan_shares(plan: Plan) -> PlanShares:
+    """Shares as they stand (computed once per plan inside reading_shares_once())."""
+    memo = _shares_memo.get()
+    if memo is None:
+        return _plan_shares(plan)
+    if plan.id not in memo:
+        memo[plan.id] = _plan_shares(plan)
+    return memo[plan.id]
+
+
+def _plan_shares(plan: Plan) -> PlanShares:
     """Shares as they stand: stored once voting opened, else computed now.
 
     A custom item is always checked against its residents' part, so an upload that no longer

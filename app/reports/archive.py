@@ -25,6 +25,7 @@ from app.communities.models import Community
 from app.core.audit import AuditEvent, log_event
 from app.core.db import utcnow
 from app.extensions import db
+from app.funding.queries import reading_shares_once
 from app.plans.models import Plan
 from app.printing.fonts import pdf_font
 from app.printing.jobs import job_file
@@ -246,12 +247,13 @@ def _write_print_register(writer: ArchiveWriter, plan: Plan, places: Places) -> 
 
 def _write_exports(writer: ArchiveWriter, plan: Plan, user) -> int:
     """Every registered export as CSV (first table) and XLSX (all tables)."""
-    for spec in EXPORTS.values():
-        reports = spec.build(plan)
-        meta = plan_meta(str(spec.label), plan, user)
-        name = ascii_name(spec.name)
-        writer.add(f"exports/{name}.csv", csv_bytes(reports[0], meta))
-        writer.add(f"exports/{name}.xlsx", xlsx_bytes(reports, meta))
+    with reading_shares_once():  # the plan and payments exports both need every share
+        for spec in EXPORTS.values():
+            reports = spec.build(plan)
+            meta = plan_meta(str(spec.label), plan, user)
+            name = ascii_name(spec.name)
+            writer.add(f"exports/{name}.csv", csv_bytes(reports[0], meta))
+            writer.add(f"exports/{name}.xlsx", xlsx_bytes(reports, meta))
     return len(EXPORTS)
 
 
