@@ -226,3 +226,15 @@ def test_fixed_shares_properties(app, households, method, residents, coefficient
                 if Decimal(table[str(floor)]) == 0:
                     assert share == 0  # exempt floors pay nothing
         db.session.remove()
+
+
+def test_shares_are_worked_out_once_inside_a_read_only_build(app, world, ctx):
+    """reading_shares_once() lets an archive ask for shares repeatedly at the cost of one."""
+    from app.funding.queries import reading_shares_once
+
+    assert plan_shares(world.plan) is not plan_shares(world.plan)  # outside: afresh each time
+    with reading_shares_once():
+        first = plan_shares(world.plan)
+        assert plan_shares(world.plan) is first
+    assert plan_shares(world.plan) is not first
+    assert plan_shares(world.plan).shares == first.shares
