@@ -3,7 +3,7 @@
 import functools
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, event
+from sqlalchemy import ForeignKey, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
@@ -46,6 +46,19 @@ def transactional(fn):
         return result
 
     return wrapper
+
+
+def begin_snapshot() -> None:
+    """End the current transaction and start one whose reads all see one moment.
+
+    For long read-mostly work (an archive) that must be consistent across many queries while
+    others keep writing. PostgreSQL: REPEATABLE READ (a snapshot at the first query). SQLite
+    needs nothing: every transaction holds the write lock (see below), so nothing changes
+    underneath it. Call it before the work; what was written so far is committed first.
+    """
+    commit_or_rollback()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
 
 
 def _is_sqlite(dbapi_connection) -> bool:

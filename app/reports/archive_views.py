@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
+from app.core.db import begin_snapshot, commit_or_rollback
 from app.core.errors import DomainError
 from app.core.permissions import staff_required
 from app.plans.access import plan_or_404
@@ -68,7 +69,9 @@ def archive_download(community_id: int, plan_id: int):
     # Built in an unnamed temporary file (gone when closed), streamed from there.
     target = tempfile.TemporaryFile()  # noqa: SIM115 (send_file closes it after sending)
     try:
+        begin_snapshot()  # every file of the archive describes the same moment
         info = build_archive(plan, target, user=current_user)
+        commit_or_rollback()  # the snapshot ends before the audit event reads the chain's end
     except DomainError as exc:
         target.close()
         flash(" ".join(str(r) for r in exc.reasons), "error")

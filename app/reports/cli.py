@@ -9,7 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from app.core.cli import fail_on_domain_error
-from app.core.db import commit_or_rollback
+from app.core.db import begin_snapshot, commit_or_rollback
 from app.core.errors import DomainError
 from app.extensions import db
 from app.plans.models import Plan
@@ -53,7 +53,9 @@ def build_command(plan_id: int, out: Path):
     # One transaction, as `transactional` would, but the file takes its name only once the
     # audit event recording it is committed: no archive exists that the trail does not know.
     try:
+        begin_snapshot()  # every file of the archive describes the same moment
         info = build_archive(plan, partial)
+        commit_or_rollback()  # the snapshot ends before the audit event reads the chain's end
         record_archive(plan, info, via="cli", filename=out.name)
         commit_or_rollback()
         os.replace(partial, out)
