@@ -19,12 +19,13 @@ import pstats
 import random
 import resource
 import sys
-import tempfile
 import time
 import zipfile
 from datetime import timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench.common import bench_app, database_url_option, empty_database
 
 _spec = importlib.util.spec_from_file_location(
     "bench_tally", os.path.join(os.path.dirname(os.path.abspath(__file__)), "tally.py")
@@ -126,30 +127,21 @@ def seed_more(db, plan_id: int, rnd: random.Random) -> None:
 def main() -> None:
     """Seed, build, verify, print the figures."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--database-url", default=os.environ.get("COPLAN_BENCH_DATABASE_URL"))
+    database_url_option(ap)
     ap.add_argument("--profile", action="store_true", help="print a cProfile of one build")
     args = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix="coplan-bench-")
-    os.environ["COPLAN_INSTANCE"] = tmp
-    from flask_migrate import upgrade
+    app, tmp = bench_app(args.database_url)
     from sqlalchemy import text
 
-    from app import create_app
     from app.extensions import db
     from app.plans.models import Plan
     from app.reports.archive import build_archive, verify_archive
     from app.reports.exports import EXPORTS
     from app.reports.writers import xlsx_bytes
 
-    url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
     out = os.path.join(tmp, "archive.zip")
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-        upgrade()
+        empty_database(db)
         with app.test_request_context():
             rnd = random.Random(20260420)
             plan_id = bench_tally.seed(db, rnd)

@@ -21,13 +21,13 @@ import random
 import resource
 import statistics
 import sys
-import tempfile
 import time
 import tracemalloc
 from datetime import date, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench.common import bench_app, database_url_option, empty_database
 from bench.tally import seed as seed_votes
 
 CHARGED_ITEMS = 30
@@ -210,27 +210,17 @@ def measure(spec, plan, runs: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--database-url", default=os.environ.get("COPLAN_BENCH_DATABASE_URL"))
+    database_url_option(ap)
     ap.add_argument("--only", nargs="*", help="export names (default: all)")
     args = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix="coplan-bench-")
-    os.environ["COPLAN_INSTANCE"] = tmp
-    from flask_migrate import upgrade
-    from sqlalchemy import text
+    app, _tmp = bench_app(args.database_url)
 
-    from app import create_app
     from app.extensions import db
     from app.plans.models import Plan
     from app.reports.exports import EXPORTS
 
-    url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-        upgrade()
+        empty_database(db)
         with app.test_request_context():
             rnd = random.Random(20260420)
             start = time.perf_counter()

@@ -24,11 +24,12 @@ import random
 import re
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench.common import bench_app, database_url_option, empty_database
 
 BUILDINGS, UNITS, FLOORS, DOORS = 10, 4, 25, 5  # 5,000 households
 ITEMS, TURNOUT, CODES = 40, 0.8, 0.6
@@ -356,7 +357,7 @@ def explain(db, statements) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=15)
-    ap.add_argument("--database-url", default=os.environ.get("COPLAN_BENCH_DATABASE_URL"))
+    database_url_option(ap)
     ap.add_argument("--profile", metavar="NAME", help="cProfile one request of this page")
     ap.add_argument("--sort", default="cumulative", help="cProfile order (cumulative, tottime)")
     ap.add_argument(
@@ -368,22 +369,13 @@ def main() -> None:
     )
     ap.add_argument("--only", metavar="NAME", help="time only the pages whose name starts so")
     args = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix="coplan-bench-")
-    os.environ["COPLAN_INSTANCE"] = tmp
-    from flask_migrate import upgrade
+    app, _tmp = bench_app(args.database_url, RATELIMIT_ENABLED=False)
     from sqlalchemy import text
 
-    from app import create_app
     from app.extensions import db
 
-    url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False)
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-        upgrade()
+        empty_database(db)
         with app.test_request_context():
             started = time.perf_counter()
             cid, pid = seed(db, random.Random(20260425))

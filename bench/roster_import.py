@@ -8,10 +8,11 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench.common import bench_app, database_url_option, empty_database
 
 
 def roster_csv(households: int = 10_000) -> bytes:
@@ -35,27 +36,17 @@ def roster_csv(households: int = 10_000) -> bytes:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--database-url", default=os.environ.get("COPLAN_BENCH_DATABASE_URL"))
+    database_url_option(ap)
     args = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix="coplan-bench-")
-    os.environ["COPLAN_INSTANCE"] = tmp
-    from flask_migrate import upgrade
-    from sqlalchemy import text
+    app, _tmp = bench_app(args.database_url)
 
-    from app import create_app
     from app.communities.operations import create_community, import_roster_file
     from app.extensions import db
 
-    url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
     data = roster_csv()
     timings = []
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-        upgrade()
+        empty_database(db)
         for run in range(args.runs):
             with app.test_request_context():
                 community = create_community(f"bench-{run}")
@@ -65,6 +56,7 @@ def main() -> None:
                 db.session.commit()
                 timings.append(time.perf_counter() - start)
                 assert summary["created"] == 10_000
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
     print(f"roster import, 10,000 households, {url.split(':')[0]}")
     print("runs (s): " + ", ".join(f"{t:.2f}" for t in timings))
     print(f"median: {statistics.median(timings):.2f} s (target < 5 s on SQLite)")

@@ -14,10 +14,11 @@ import pstats
 import random
 import statistics
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench.common import bench_app, database_url_option, empty_database
 
 BUILDINGS, UNITS, FLOORS, DOORS = 10, 4, 25, 5  # 5,000 households
 ITEMS, SCOPED_ITEMS, TURNOUT = 40, 10, 0.8
@@ -162,27 +163,18 @@ def timed(fns, runs: int) -> list[list[float]]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=15)
-    ap.add_argument("--database-url", default=os.environ.get("COPLAN_BENCH_DATABASE_URL"))
+    database_url_option(ap)
     ap.add_argument("--profile", action="store_true", help="print a cProfile of one tally")
     args = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix="coplan-bench-")
-    os.environ["COPLAN_INSTANCE"] = tmp
-    from flask_migrate import upgrade
+    app, _tmp = bench_app(args.database_url)
     from sqlalchemy import text
 
-    from app import create_app
     from app.extensions import db
     from app.plans.models import Plan
     from app.tally.queries import tally_plan
 
-    url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-        upgrade()
+        empty_database(db)
         with app.test_request_context():
             plan_id = seed(db, random.Random(20260420))
             db.session.execute(text("ANALYZE"))

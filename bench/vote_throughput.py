@@ -40,9 +40,6 @@ def free_port() -> int:
 def seed(url: str, households: int, env: dict) -> list[str]:
     """A community of `households` households, a plan in voting, and their codes."""
     os.environ.update(env)
-    from flask_migrate import upgrade
-    from sqlalchemy import text
-
     from app import create_app
     from app.accounts.operations import issue_codes
     from app.communities.operations import apply_roster_import, create_community, plan_roster_import
@@ -50,15 +47,12 @@ def seed(url: str, households: int, env: dict) -> list[str]:
     from app.plans.operations import import_plan, set_phase
     from app.plans.planfile import parse_plan_file
     from app.plans.queries import local_today
+    from bench.common import empty_database
     from tests.conftest import make_rows
 
     app = create_app("development", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-        upgrade()
+        empty_database(db)
         with app.test_request_context():
             community = create_community("滨城区示例小区")
             floors = max(1, households // (3 * 2 * 2))

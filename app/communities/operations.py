@@ -94,22 +94,16 @@ class RosterPlan:
 
 def _existing_households(community: Community) -> dict[tuple[str, str, str], dict]:
     """The community's households by key, as plain dicts (one query)."""
-    rows = db.session.execute(
-        select(
-            Household.id,
-            Building.name,
-            Unit.name,
-            Household.room,
-            Household.floor,
-            Household.area_centi,
-            Household.owner_name,
-            Household.owner_key,
-            Household.phone,
-        )
-        .join(Building, Household.building_id == Building.id)
-        .join(Unit, Household.unit_id == Unit.id)
-        .where(Household.community_id == community.id)
-    ).all()
+    from app.communities.queries import household_rows  # queries imports this module
+
+    rows = household_rows(
+        community.id,
+        Household.floor,
+        Household.area_centi,
+        Household.owner_name,
+        Household.owner_key,
+        Household.phone,
+    )
     return {
         (b, u, room): {
             "id": hid,

@@ -12,7 +12,8 @@ from functools import cached_property
 
 from sqlalchemy import func, select
 
-from app.communities.models import Building, Household, Unit
+from app.communities.models import Household
+from app.communities.queries import household_rows
 from app.extensions import db
 from app.funding.models import Payment
 from app.funding.queries import PlanShares, item_residents_part, plan_shares
@@ -63,24 +64,18 @@ class Line:
 
 def households_of(community_id: int, ids=None) -> dict[int, HouseholdInfo]:
     """Households of the community (or only `ids`) with their building and unit names."""
-    query = (
-        select(
-            Household.id,
-            Household.building_id,
-            Building.name,
-            Unit.name,
-            Household.room,
-            Household.floor,
-            Household.area_centi,
-            Household.owner_name,
-        )
-        .join(Building, Household.building_id == Building.id)
-        .join(Unit, Household.unit_id == Unit.id)
-        .where(Household.community_id == community_id)
+    rows = household_rows(
+        community_id,
+        Household.building_id,
+        Household.floor,
+        Household.area_centi,
+        Household.owner_name,
+        ids=ids,
     )
-    if ids is not None:
-        query = query.where(Household.id.in_(list(ids)))
-    return {row[0]: HouseholdInfo(*row) for row in db.session.execute(query)}
+    return {
+        hid: HouseholdInfo(hid, building_id, building, unit, room, floor, area, owner)
+        for hid, building, unit, room, building_id, floor, area, owner in rows
+    }
 
 
 def pledges(plan: Plan, household_id: int | None = None) -> set[tuple[int, int]]:

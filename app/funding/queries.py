@@ -9,7 +9,8 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 
-from app.communities.models import Building, Household, Unit
+from app.communities.models import Household
+from app.communities.queries import household_address_select
 from app.extensions import db
 from app.funding.labels import RESIDENTS_LABEL, SOURCE_LABELS, coefficient_text, describe_method
 from app.funding.shares import (
@@ -38,18 +39,8 @@ def floor_table(item: Item) -> dict[int, Decimal] | None:
 
 def electorate_for_shares(item: Item) -> list[ShareHousehold]:
     """The item's electorate as the share rules see it, in building, unit, room order."""
-    query = (
-        select(
-            Household.id,
-            Household.area_centi,
-            Household.floor,
-            Building.name,
-            Unit.name,
-            Household.room,
-        )
-        .join(Building, Household.building_id == Building.id)
-        .join(Unit, Household.unit_id == Unit.id)
-        .where(Household.community_id == item.community_id)
+    query = household_address_select(Household.area_centi, Household.floor).where(
+        Household.community_id == item.community_id
     )
     if item.scopes:
         covers = select(ItemScope.item_id).where(
@@ -66,7 +57,7 @@ def electorate_for_shares(item: Item) -> list[ShareHousehold]:
             order=household_order(b, u, room),
             label=f"{b}{u}{room}",
         )
-        for hid, centi, floor, b, u, room in db.session.execute(query)
+        for hid, b, u, room, centi, floor in db.session.execute(query)
     ]
     return sorted(households, key=lambda h: (h.order, h.id))
 

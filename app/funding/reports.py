@@ -5,12 +5,28 @@ One Report feeds both the page and the spreadsheet, so they always agree.
 
 from flask_babel import lazy_gettext as _l
 
-from app.funding.ledger import Figures, Line, by_building
+from app.funding.ledger import Figures, HouseholdInfo, Line, by_building
 from app.plans.models import Item
 from app.reports.tables import AREA, INT, MONEY, PERCENT, YESNO, Column, Report
 
 
-def _money_columns() -> list[Column]:
+def household_columns() -> list[Column]:
+    """The four household columns of a ledger report: building, unit, room, owner."""
+    return [
+        Column(str(_l("楼栋"))),
+        Column(str(_l("单元"))),
+        Column(str(_l("房号"))),
+        Column(str(_l("业主"))),
+    ]
+
+
+def household_cells(household: HouseholdInfo) -> list:
+    """A household's values under `household_columns`."""
+    return [household.building, household.unit, household.room, household.owner_name]
+
+
+def money_columns() -> list[Column]:
+    """The four money columns of a ledger line: required, pledged, paid, outstanding."""
     return [
         Column(str(_l("应缴（元）")), MONEY),
         Column(str(_l("已承诺")), YESNO),
@@ -19,18 +35,30 @@ def _money_columns() -> list[Column]:
     ]
 
 
+def money_cells(line: Line) -> list:
+    """A ledger line's values under `money_columns`."""
+    return [line.share_fen, line.pledged, line.paid_fen, line.balance_fen]
+
+
+def money_totals(figures: Figures) -> list:
+    """The totals under `money_columns`: required, pledging households, paid, outstanding."""
+    return [
+        figures.required_fen,
+        figures.pledged_payers,
+        figures.paid_fen,
+        figures.outstanding_fen,
+    ]
+
+
 def item_report(item: Item, lines: list[Line]) -> Report:
     """Every household of one item: share, pledge, paid, balance."""
     report = Report(
         title=str(_l("%(key)s %(title)s 出资明细", key=item.key, title=item.title)),
         columns=[
-            Column(str(_l("楼栋"))),
-            Column(str(_l("单元"))),
-            Column(str(_l("房号"))),
-            Column(str(_l("业主"))),
+            *household_columns(),
             Column(str(_l("楼层")), INT),
             Column(str(_l("面积（㎡）")), AREA),
-            *_money_columns(),
+            *money_columns(),
         ],
         sheet=f"{item.key}",
     )
@@ -42,16 +70,10 @@ def item_report(item: Item, lines: list[Line]) -> Report:
         figures.add(line)
         report.rows.append(
             [
-                h.building,
-                h.unit,
-                h.room,
-                h.owner_name,
+                *household_cells(h),
                 h.floor,
                 h.area_centi,
-                line.share_fen,
-                line.pledged,
-                line.paid_fen,
-                line.balance_fen,
+                *money_cells(line),
             ]
         )
     report.total = [
@@ -61,10 +83,7 @@ def item_report(item: Item, lines: list[Line]) -> Report:
         "",
         None,
         sum(r[5] for r in report.rows),
-        figures.required_fen,
-        figures.pledged_payers,
-        figures.paid_fen,
-        figures.outstanding_fen,
+        *money_totals(figures),
     ]
     return report
 
@@ -126,7 +145,7 @@ def building_detail(building: str, lines: list[Line]) -> Report:
             Column(str(_l("房号"))),
             Column(str(_l("业主"))),
             Column(str(_l("项目"))),
-            *_money_columns(),
+            *money_columns(),
         ],
         sheet=building[:31],
     )
@@ -141,20 +160,8 @@ def building_detail(building: str, lines: list[Line]) -> Report:
                 h.room,
                 h.owner_name,
                 f"{line.item.key} {line.item.title}",
-                line.share_fen,
-                line.pledged,
-                line.paid_fen,
-                line.balance_fen,
+                *money_cells(line),
             ]
         )
-    report.total = [
-        str(_l("合计")),
-        "",
-        "",
-        "",
-        figures.required_fen,
-        figures.pledged_payers,
-        figures.paid_fen,
-        figures.outstanding_fen,
-    ]
+    report.total = [str(_l("合计")), "", "", "", *money_totals(figures)]
     return report

@@ -12,9 +12,9 @@ from app.core.audit import AuditEvent
 from app.extensions import db
 from app.plans.models import Item, Plan
 from app.reports.archive_contents import Places, iso
+from app.reports.queries import ballot_choice_rows
 from app.voting.models import (
     Ballot,
-    BallotChoice,
     Delivery,
     EffectiveBallot,
     PaperEntry,
@@ -99,17 +99,7 @@ class BallotBook:
     def _choices(self, chunk: list[int]) -> dict[int, list[dict]]:
         """The chunk's ballot choices by ballot, in item order; stale revisions marked void."""
         found = defaultdict(list)
-        rows = db.session.execute(
-            select(
-                BallotChoice.ballot_id,
-                BallotChoice.item_id,
-                BallotChoice.item_revision,
-                BallotChoice.choice,
-                BallotChoice.pledge,
-            )
-            .join(Ballot, Ballot.id == BallotChoice.ballot_id)
-            .where(Ballot.plan_id == self.plan.id, Ballot.household_id.in_(chunk))
-        ).all()
+        rows = ballot_choice_rows(self.plan.id, chunk)
         for row in sorted(rows, key=lambda r: (r[0], self.item_position.get(r[1], (0, 0)))):
             choice = {
                 "item": self.item_key.get(row.item_id),

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.communities.models import Building, Household, Unit
+from app.communities.queries import household_rows
 from app.core.audit import AuditEvent
 from app.extensions import db
-from app.funding.shares import household_order
 from app.plans.models import FundingSource, Item, ItemProposal, ItemScope, Plan
 from app.printing.models import PrintJob
 from app.proposals.models import Proposal, ProposalSupport
@@ -39,26 +39,17 @@ class Places:
 
     def __init__(self, community_id: int):
         self.community_id = community_id
-        rows = db.session.execute(
-            select(
-                Household.id,
-                Building.name,
-                Unit.name,
-                Household.room,
-                Household.floor,
-                Household.area_centi,
-                Household.owner_name,
-                Household.owner_id_hint,
-                Household.owner_key,
-            )
-            .join(Building, Household.building_id == Building.id)
-            .join(Unit, Household.unit_id == Unit.id)
-            .where(Household.community_id == community_id)
-        ).all()
-        self.rows = sorted(rows, key=lambda r: household_order(r[1], r[2], r[3]))
+        self.rows = household_rows(
+            community_id,
+            Household.floor,
+            Household.area_centi,
+            Household.owner_name,
+            Household.owner_id_hint,
+            Household.owner_key,
+        )
         self.address = {r[0]: f"{r[1]}{r[2]}{r[3]}" for r in self.rows}
         self.order = [r[0] for r in self.rows]
-        self.owner_group = _owner_groups(rows)
+        self.owner_group = _owner_groups(self.rows)
         self.users = dict(db.session.execute(select(User.id, User.username)).all())
 
     def user(self, user_id: int | None) -> str | None:

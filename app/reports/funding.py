@@ -13,7 +13,14 @@ from app.funding.labels import PAYMENT_METHOD_LABELS, SOURCE_LABELS
 from app.funding.ledger import Figures, households_of, ledger, payments_of
 from app.funding.models import Payment
 from app.funding.queries import item_breakdown, plan_shares
-from app.funding.reports import building_summary
+from app.funding.reports import (
+    building_summary,
+    household_cells,
+    household_columns,
+    money_cells,
+    money_columns,
+    money_totals,
+)
 from app.plans.forms import CATEGORY_LABELS
 from app.plans.models import FUNDING_SOURCES, Plan
 from app.proposals.queries import proposals_for_items
@@ -98,10 +105,7 @@ def share_matrix(plan: Plan, items, shares: dict[int, dict[int, int]]) -> Report
     report = Report(
         title=str(_l("每户分摊金额")),
         columns=[
-            Column(str(_l("楼栋"))),
-            Column(str(_l("单元"))),
-            Column(str(_l("房号"))),
-            Column(str(_l("业主"))),
+            *household_columns(),
             Column(str(_l("楼层")), INT),
             Column(str(_l("面积（㎡）")), AREA),
             *[Column(str(_l("%(k)s 份额（元）", k=i.key)), MONEY) for i in items],
@@ -113,9 +117,7 @@ def share_matrix(plan: Plan, items, shares: dict[int, dict[int, int]]) -> Report
     for h in sorted(homes.values(), key=lambda h: (h.order, h.id)):
         own = [column.get(h.id) for column in columns]
         total = sum(fen for fen in own if fen is not None)
-        report.rows.append(
-            [h.building, h.unit, h.room, h.owner_name, h.floor, h.area_centi, *own, total]
-        )
+        report.rows.append([*household_cells(h), h.floor, h.area_centi, *own, total])
     report.total = [
         str(_l("合计 %(n)d 户", n=len(report.rows))),
         "",
@@ -137,17 +139,11 @@ def pledge_reports(plan: Plan) -> list[Report]:
     report = Report(
         title=str(_l("承诺与缴款")),
         columns=[
-            Column(str(_l("楼栋"))),
-            Column(str(_l("单元"))),
-            Column(str(_l("房号"))),
-            Column(str(_l("业主"))),
+            *household_columns(),
             Column(str(_l("面积（㎡）")), AREA),
             Column(str(_l("项目编号"))),
             Column(str(_l("项目"))),
-            Column(str(_l("应缴（元）")), MONEY),
-            Column(str(_l("已承诺")), YESNO),
-            Column(str(_l("已缴（元）")), MONEY),
-            Column(str(_l("未缴（元）")), MONEY),
+            *money_columns(),
         ],
         sheet=str(_l("承诺与缴款")),
     )
@@ -159,17 +155,11 @@ def pledge_reports(plan: Plan) -> list[Report]:
         figures.add(line)
         report.rows.append(
             [
-                h.building,
-                h.unit,
-                h.room,
-                h.owner_name,
+                *household_cells(h),
                 h.area_centi,
                 line.item.key,
                 line.item.title,
-                line.share_fen,
-                line.pledged,
-                line.paid_fen,
-                line.balance_fen,
+                *money_cells(line),
             ]
         )
     report.total = [
@@ -180,10 +170,7 @@ def pledge_reports(plan: Plan) -> list[Report]:
         None,
         "",
         "",
-        figures.required_fen,
-        figures.pledged_payers,
-        figures.paid_fen,
-        figures.outstanding_fen,
+        *money_totals(figures),
     ]
     return [report, payment_entries(plan), building_summary(lines)]
 
@@ -215,10 +202,7 @@ def payment_entries(plan: Plan) -> Report:
         columns=[
             Column(str(_l("登记号")), INT),
             Column(str(_l("缴费日期")), DATETIME),
-            Column(str(_l("楼栋"))),
-            Column(str(_l("单元"))),
-            Column(str(_l("房号"))),
-            Column(str(_l("业主"))),
+            *household_columns(),
             Column(str(_l("项目编号"))),
             Column(str(_l("项目"))),
             Column(str(_l("金额（元）")), MONEY),
@@ -240,10 +224,7 @@ def payment_entries(plan: Plan) -> Report:
             [
                 p.id,
                 p.paid_on,
-                h.building,
-                h.unit,
-                h.room,
-                h.owner_name,
+                *household_cells(h),
                 key,
                 title,
                 p.amount_fen,

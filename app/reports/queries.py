@@ -11,7 +11,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.communities.models import Building, Household, Unit
+from app.communities.models import Household
+from app.communities.queries import household_rows
 from app.core.audit import AuditEvent
 from app.extensions import db
 from app.funding.shares import household_order
@@ -73,33 +74,24 @@ class RosterRow:
 
 def roster_rows(community_id: int) -> list[RosterRow]:
     """Every household of the community in building, unit, room order (one query)."""
-    rows = db.session.execute(
-        select(
-            Household.id,
-            Building.name,
-            Unit.name,
-            Household.room,
-            Household.floor,
-            Household.area_centi,
-            Household.owner_name,
-            Household.owner_id_hint,
-            Household.phone,
-            Household.code_hash.is_not(None),
-            Household.code_issued_at,
-            Household.owner_key,
-        )
-        .join(Building, Household.building_id == Building.id)
-        .join(Unit, Household.unit_id == Unit.id)
-        .where(Household.community_id == community_id)
-    ).all()
+    rows = household_rows(
+        community_id,
+        Household.floor,
+        Household.area_centi,
+        Household.owner_name,
+        Household.owner_id_hint,
+        Household.phone,
+        Household.code_hash.is_not(None),
+        Household.code_issued_at,
+        Household.owner_key,
+    )
     per_owner: dict[str, int] = defaultdict(int)
     for row in rows:
         if row[-1] is not None:
             per_owner[row[-1]] += 1
-    found = [
+    return [
         RosterRow(*row[:-1], owner_households=per_owner[row[-1]] if row[-1] else 1) for row in rows
     ]
-    return sorted(found, key=lambda r: (r.order, r.id))
 
 
 @dataclass(frozen=True)
@@ -147,7 +139,18 @@ def ballot_versions(plan: Plan) -> list[BallotVersion]:
         .where(Ballot.plan_id == plan.id)
     ).all()
     choices: dict[int, dict] = defaultdict(dict)
-    rows = db.session.execute(
+    for ballot_id, item_id, revision, choice, pledge in ballot_choice_rows(plan.id):
+        choices[ballot_id][item_id] = (revision, choice, pledge)
+    return [
+        BallotVersion(*row[:9], bool(row[9]), bool(row[10]), choices.get(row[0], {}))
+        for row in ballots
+    ]
+
+
+def ballot_choice_rows(plan_id: int, household_ids=None) -> list:
+    """The choices on the plan's ballots (only those of `household_ids` if given), as rows of
+    ballot_id, item_id, item_revision, choice, pledge (one query)."""
+    query = (
         select(
             BallotChoice.ballot_id,
             BallotChoice.item_id,
@@ -156,14 +159,11 @@ def ballot_versions(plan: Plan) -> list[BallotVersion]:
             BallotChoice.pledge,
         )
         .join(Ballot, Ballot.id == BallotChoice.ballot_id)
-        .where(Ballot.plan_id == plan.id)
+        .where(Ballot.plan_id == plan_id)
     )
-    for ballot_id, item_id, revision, choice, pledge in rows:
-        choices[ballot_id][item_id] = (revision, choice, pledge)
-    return [
-        BallotVersion(*row[:9], bool(row[9]), bool(row[10]), choices.get(row[0], {}))
-        for row in ballots
-    ]
+    if household_ids is not None:
+        query = query.where(Ballot.household_id.in_(household_ids))
+    return db.session.execute(query).all()
 
 
 def user_names(ids) -> dict[int, str]:

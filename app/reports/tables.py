@@ -83,7 +83,11 @@ def local_time(value: datetime | date) -> str:
 
 def text_value(kind: str, value) -> str:
     """The value as CSV text: yuan with two decimals, m² with two, ratios as 12.34%."""
-    value = cell_value(kind, value)
+    return converted_text(kind, cell_value(kind, value))
+
+
+def converted_text(kind: str, value) -> str:
+    """An already converted cell (`cell_value`) as CSV text."""
     if value is None:
         return ""
     if kind == PERCENT:

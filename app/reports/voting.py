@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.communities.operations import natural_key
 from app.funding.ledger import households_of
+from app.funding.reports import household_cells, household_columns
 from app.plans.models import Plan
 from app.reports.queries import ballot_versions, plan_items, scope_names, user_names
 from app.reports.tables import AREA, DATETIME, INT, PERCENT, TEXT, YESNO, Column, Report
@@ -48,10 +49,7 @@ def ballot_reports(plan: Plan) -> list[Report]:
     report = Report(
         title=str(_l("投票记录")),
         columns=[
-            Column(str(_l("楼栋"))),
-            Column(str(_l("单元"))),
-            Column(str(_l("房号"))),
-            Column(str(_l("业主"))),
+            *household_columns(),
             Column(str(_l("方式"))),
             Column(str(_l("记录时间")), DATETIME),
             Column(str(_l("录入人"))),
@@ -95,10 +93,7 @@ def ballot_reports(plan: Plan) -> list[Report]:
         ]
         report.rows.append(
             [
-                home.building,
-                home.unit,
-                home.room,
-                home.owner_name,
+                *household_cells(home),
                 channels.get(v.channel, v.channel),
                 v.recorded_at,
                 names.get(v.recorded_by_id, ""),

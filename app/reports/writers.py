@@ -23,6 +23,7 @@ from app.reports.tables import (
     YESNO,
     Report,
     cell_value,
+    converted_text,
     display_width,
     local_time,
 )
@@ -65,7 +66,7 @@ def csv_bytes(report: Report, meta: ExportMeta | None = None) -> bytes:
     for values in report.all_rows():
         writer.writerow(
             [
-                _csv_safe(_text(kind, convert(v)))
+                _csv_safe(converted_text(kind, convert(v)))
                 for kind, convert, v in zip(kinds, converters, values, strict=True)
             ]
         )
@@ -87,17 +88,6 @@ def _converters(kinds: list[str]) -> list:
         return lambda v: cell_value(kind, v)
 
     return [converter(kind) for kind in kinds]
-
-
-def _text(kind: str, value) -> str:
-    """A converted cell as CSV text (`text_value` without converting again)."""
-    if value is None:
-        return ""
-    if kind == PERCENT:
-        return f"{value * 100:.2f}%"
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return str(value)
 
 
 def _csv_safe(text: str) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.communities.models import Building, Household, Unit
 from app.communities.operations import natural_key
+from app.communities.queries import household_address_select
 from app.extensions import db
 from app.plans.models import Item, Plan
 from app.voting.models import Ballot, Delivery, EffectiveBallot, Objection
@@ -53,17 +54,8 @@ class ConflictRow:
 def conflicts(plan: Plan) -> list[ConflictRow]:
     """Households with differing ballots (design.md §4: listed for a person to see)."""
     rows = db.session.execute(
-        select(
-            Household.id,
-            Building.name,
-            Unit.name,
-            Household.room,
-            EffectiveBallot.reason,
-            EffectiveBallot.ballot_id,
-        )
-        .join(Household, Household.id == EffectiveBallot.household_id)
-        .join(Building, Building.id == Household.building_id)
-        .join(Unit, Unit.id == Household.unit_id)
+        household_address_select(EffectiveBallot.reason, EffectiveBallot.ballot_id)
+        .join(EffectiveBallot, EffectiveBallot.household_id == Household.id)
         .where(EffectiveBallot.plan_id == plan.id, EffectiveBallot.conflict.is_(True))
     ).all()
     by_household = {r[0]: ConflictRow(*r) for r in rows}
@@ -95,18 +87,9 @@ def non_voters(plan: Plan) -> list[tuple[str, str, list[NonVoter]]]:
     """Households that have not voted, grouped by building and unit, in address order."""
     voted = select(EffectiveBallot.household_id).where(EffectiveBallot.plan_id == plan.id)
     rows = db.session.execute(
-        select(
-            Household.id,
-            Building.name,
-            Unit.name,
-            Household.room,
-            Household.owner_name,
-            Household.phone,
-            Delivery.delivered_at,
-            Delivery.method,
+        household_address_select(
+            Household.owner_name, Household.phone, Delivery.delivered_at, Delivery.method
         )
-        .join(Building, Building.id == Household.building_id)
-        .join(Unit, Unit.id == Household.unit_id)
         .outerjoin(
             Delivery, (Delivery.household_id == Household.id) & (Delivery.plan_id == plan.id)
         )
