@@ -21,11 +21,12 @@ import random
 import re
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench.common import bench_app, database_url_option, empty_database
 
 DISTRICTS = ("东城区", "西城区", "南湖区", "北山区")
 PHASE_MIX = ["voting"] * 12 + ["published"] * 3 + ["drafting"] * 2 + ["proposals", None, None]
@@ -238,26 +239,17 @@ def main() -> None:
     ap.add_argument("--communities", type=int, default=200)
     ap.add_argument("--households", type=int, default=300)
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--database-url", default=os.environ.get("COPLAN_BENCH_DATABASE_URL"))
+    database_url_option(ap)
     ap.add_argument("--profile", action="store_true", help="print a cProfile of one query")
     args = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix="coplan-bench-")
-    os.environ["COPLAN_INSTANCE"] = tmp
-    from flask_migrate import upgrade
+    app, _tmp = bench_app(args.database_url, RATELIMIT_ENABLED=False)
     from sqlalchemy import text
 
-    from app import create_app
     from app.accounts.operations import create_user
     from app.extensions import db
 
-    url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False)
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-        upgrade()
+        empty_database(db)
         started = time.perf_counter()
         with app.test_request_context():
             seed(db, random.Random(20260501), args.communities, args.households)

@@ -246,7 +246,7 @@ def community_rows(communities: list[Community], today: date) -> list[CommunityR
     households = household_counts(ids)
     plans = current_plans(ids)
     funds = plans_funding([plan for plan in plans.values() if shares_fixed(plan)])
-    events = newest_audit_events([c.id for c in communities if c.id in plans])
+    events = newest_audit_events([cid for cid, plan in plans.items() if plan.phase in TALLIED])
     rows = []
     for community in communities:
         plan = plans.get(community.id)

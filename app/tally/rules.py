@@ -14,6 +14,7 @@ without follow_majority (§3): count once, then ``compare_policies`` (or tally_c
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
@@ -77,6 +78,14 @@ def _fraction(value: object, name: str) -> Fraction:
     if not 0 <= (result := Fraction(value)) <= 1:
         raise ValueError(f"{name}: {value} is not between 0 and 1")
     return result
+
+
+def heads(by_k: Mapping[int, int]) -> Fraction:
+    """Headcount of households grouped by k: Σ households/k, each weighing 1/k of an owner (SPC
+    interpretation art. 9). Summed in integers over one common denominator, then reduced once:
+    exact, without a Fraction addition per k."""
+    denominator = math.lcm(*by_k)
+    return Fraction(sum(n * (denominator // k) for k, n in by_k.items()), denominator)
 
 
 @dataclass(frozen=True)
@@ -252,8 +261,7 @@ class ItemCounts:
                 if status in wanted:
                     by_k[k] += households
                     area += cell_area
-        owners = sum((Fraction(n, k) for k, n in by_k.items()), Fraction(0))
-        return Measure(owners, area, sum(by_k.values()))
+        return Measure(heads(by_k), area, sum(by_k.values()))
 
 
 def _merge(cells: dict, status: Status, k: int, households: int, area: Decimal) -> None:
