@@ -177,6 +177,27 @@ def unit_order(community_id: int):
     )
 
 
+def _household_ids_query(community: Community, search: str, codes: str):
+    """Ids of the households the list's search and code filter keep (unordered)."""
+    query = select(Household.id).where(Household.community_id == community.id)
+    if search.strip():
+        query = (
+            query.join(Building, Household.building_id == Building.id)
+            .join(Unit, Household.unit_id == Unit.id)
+            .where(household_search(community.id, search))
+        )
+    if codes == "issued":
+        query = query.where(Household.code_hash.is_not(None))
+    elif codes == "missing":
+        query = query.where(Household.code_hash.is_(None))
+    return query
+
+
+def filtered_household_ids(community: Community, search: str = "", codes: str = "") -> set[int]:
+    """Every household the list's search and code filter keep (for exporting what is shown)."""
+    return set(db.session.scalars(_household_ids_query(community, search, codes)))
+
+
 def household_list(
     community: Community,
     search: str = "",
@@ -190,18 +211,7 @@ def household_list(
     `codes` keeps households whose sign-in code is "issued" or "missing"; "" keeps all.
     The page's ids are cut first, then only those households are loaded with their places.
     """
-    query = select(Household.id).where(Household.community_id == community.id)
-    if search.strip():
-        query = (
-            query.join(Building, Household.building_id == Building.id)
-            .join(Unit, Household.unit_id == Unit.id)
-            .where(household_search(community.id, search))
-        )
-    if codes == "issued":
-        query = query.where(Household.code_hash.is_not(None))
-    elif codes == "missing":
-        query = query.where(Household.code_hash.is_(None))
-    query = query.order_by(
+    query = _household_ids_query(community, search, codes).order_by(
         unit_order(community.id), func.length(Household.room), Household.room, Household.id
     )
     result = db.paginate(query, page=page, per_page=per_page, error_out=False)

@@ -11,8 +11,9 @@ from app.reports.queries import roster_rows
 from app.reports.tables import AREA, DATETIME, INT, YESNO, Column, Report
 
 
-def roster_report(community_id: int) -> Report:
-    """Every household: place, area, owner, owner ID's last four, phone, whether a code was issued.
+def roster_report(community_id: int, only: set[int] | None = None) -> Report:
+    """Every household (or those in `only`): place, area, owner, owner ID's last four, phone,
+    whether a code was issued.
 
     Never the sign-in code, its hash or the owner key: the hint is all an export may show.
     """
@@ -34,6 +35,8 @@ def roster_report(community_id: int) -> Report:
         sheet=str(_l("住户名册")),
     )
     for r in roster_rows(community_id):
+        if only is not None and r.id not in only:
+            continue
         report.rows.append(
             [
                 r.building,

@@ -1,9 +1,10 @@
 """Staff pages of exports: a plan's export page, its CSV/XLSX downloads, the community roster."""
 
-from flask import Blueprint, abort, g, render_template
+from flask import Blueprint, abort, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.communities.queries import CODE_FILTERS, filtered_household_ids
 from app.core.db import utcnow
 from app.core.permissions import has_permission, staff_required
 from app.plans.access import plan_or_404
@@ -12,6 +13,9 @@ from app.reports.census import roster_report
 from app.reports.downloads import FORMATS, export_response, exporter_name, plan_meta
 from app.reports.exports import EXPORTS
 from app.reports.writers import ExportMeta
+
+# How the roster export's heading names the households list's code filter.
+CODE_FILTER_LABELS = {"issued": _l("已发"), "missing": _l("未发")}
 
 bp = Blueprint("reports", __name__)
 
@@ -62,13 +66,23 @@ def download(community_id: int, plan_id: int, export: str, fmt: str):
 @bp.route("/c/<int:community_id>/households/export.<fmt>")
 @staff_required("export")
 def household_export(community_id: int, fmt: str):
-    """The community's roster (no plan), audited."""
+    """The community's roster (no plan), audited; the households list's search and code
+    filter, when given, narrow it to what the list shows."""
     if fmt not in FORMATS:
         abort(404)
-    report = roster_report(g.community.id)
+    q = request.args.get("q", "").strip()[:100]
+    codes = request.args.get("codes", "")
+    codes = codes if codes in CODE_FILTERS else ""
+    only = filtered_household_ids(g.community, q, codes) if q or codes else None
+    report = roster_report(g.community.id, only)
+    scope = [(str(_l("小区")), g.community.name)]
+    if q:
+        scope.append((str(_l("搜索")), q))
+    if codes:
+        scope.append((str(_l("登录码")), str(CODE_FILTER_LABELS[codes])))
     meta = ExportMeta(
         title=report.title,
-        scope=[(str(_l("小区")), g.community.name)],
+        scope=scope,
         exported_at=utcnow(),
         exported_by=exporter_name(),
     )

@@ -442,3 +442,20 @@ def test_every_export_works_before_voting(app, client, factory, example, phase):
     assert {r["每户份额已确定"] for r in as_dicts(labels, rows[:-1])} == {"否"}  # computed now
     _raw, _heading, labels, rows = get_csv(client, ids, "ballots")
     assert rows == []
+
+
+def test_the_roster_export_keeps_the_households_list_filter(app, client, exported):
+    """From a searched list, the export holds what the list shows and says how it was cut."""
+    sign_in_staff(client, "worker1")
+    base = f"/c/{exported['cid']}/households"
+    page = client.get(f"{base}?q=1号楼1单元").get_data(as_text=True)
+    assert "export.csv?q=" in page and "导出筛选出的住户" in page
+    response = client.get(f"{base}/export.csv", query_string={"q": "1号楼1单元"})
+    heading, labels, rows = read_csv(response.data)
+    assert ["搜索", "1号楼1单元"] in heading
+    households = rows[:-1]
+    assert households and all(r[0] == "1号楼" and r[1] == "1单元" for r in households)
+    assert rows[-1][0] == f"合计 {len(households)} 户" and len(households) < 84
+    missing = read_csv(client.get(f"{base}/export.csv?codes=missing").data)
+    assert ["登录码", "未发"] in missing[0]
+    assert all(r[labels.index("已发登录码")] == "否" for r in missing[2][:-1])
