@@ -194,6 +194,15 @@ def register_template_helpers(app: Flask) -> None:
         return format_decimal(value, format="#,##0.00")
 
     @app.template_global()
+    def can(permission: str) -> bool:
+        """The signed-in staff user holds the permission (menus, buttons, links)."""
+        from flask_login import current_user
+
+        from app.core.permissions import has_permission
+
+        return has_permission(current_user, permission)
+
+    @app.template_global()
     def url_for_safe(endpoint: str, **values) -> str:
         """url_for, or "" when the endpoint does not exist (a module not installed)."""
         from flask import url_for

@@ -66,7 +66,6 @@ def staff_home():
         "communities/staff_home.html",
         communities=communities,
         can_create=has_permission(current_user, "community.create"),
-        can_overview=has_permission(current_user, "district.overview"),
     )
 
 
@@ -110,7 +109,6 @@ def overview(community_id: int):
             "owners": distinct_owner_count(g.community),
         },
         events=recent_events(g.community),
-        can=lambda p: has_permission(current_user, p),
     )
 
 

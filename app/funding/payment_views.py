@@ -19,17 +19,19 @@ from flask_login import current_user
 from app.communities.models import Household
 from app.communities.queries import household_list
 from app.core.errors import DomainError
-from app.core.permissions import staff_required
+from app.core.permissions import has_permission, staff_required
 from app.core.tenancy import get_in_community_or_404
 from app.extensions import db
 from app.funding.forms import CorrectionForm, PaymentForm
 from app.funding.labels import PAYMENT_METHOD_LABELS
 from app.funding.ledger import payments_of
 from app.funding.models import Payment
+from app.funding.money import fen_input
 from app.funding.payments import correct_payment, record_payment, reversed_payment_ids
 from app.funding.queries import shares_fixed
+from app.funding.shares import format_fen
 from app.funding.statement import household_statement, payment_note, statement_pdf
-from app.funding.views import bp, can
+from app.funding.views import bp
 from app.plans.access import plan_or_404
 from app.plans.models import Item
 from app.plans.queries import local_today
@@ -70,21 +72,26 @@ def _household_page(plan, household, form: PaymentForm, status: int = 200):
     form.item_id.choices = [
         (
             line.item.id,
-            f"{line.item.key} {line.item.title}（未缴 {line.balance_fen / 100:,.2f} 元）",
+            _(
+                "%(key)s %(title)s（未缴 %(amount)s 元）",
+                key=line.item.key,
+                title=line.item.title,
+                amount=format_fen(line.balance_fen),
+            ),
         )
         for line in payable
     ]
+    fixed = shares_fixed(plan)
     return render_template(
         "funding/household.html",
         plan=plan,
         household=household,
         statement=statement,
         form=form,
-        can_pay=can("payment.record") and shares_fixed(plan) and bool(payable),
-        fixed=shares_fixed(plan),
+        can_pay=has_permission(current_user, "payment.record") and fixed and bool(payable),
+        fixed=fixed,
         method_labels=PAYMENT_METHOD_LABELS,
         payment_note=payment_note,
-        can=can,
     ), status
 
 
@@ -134,7 +141,7 @@ def add_payment(community_id: int, plan_id: int, household_id: int):
     flash(
         _(
             "已登记缴费 %(amount)s 元（收据号 %(no)s）。",
-            amount=f"{payment.amount_fen / 100:,.2f}",
+            amount=format_fen(payment.amount_fen),
             no=payment.receipt_no,
         ),
         "success",
@@ -164,7 +171,7 @@ def correct(community_id: int, plan_id: int, payment_id: int):
     item = db.session.get(Item, payment.item_id)
     form = CorrectionForm()
     if request.method == "GET":
-        form.amount.data = f"{payment.amount_fen / 100:.2f}"
+        form.amount.data = fen_input(payment.amount_fen)
         form.paid_on.data = payment.paid_on
         form.method.data = payment.method
         form.receipt_no.data = payment.receipt_no

@@ -17,7 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy import select
 
-from app.communities.models import Household
+from app.communities.models import Household, centi_to_area
 from app.core.audit import AuditEvent
 from app.extensions import db
 from app.funding.labels import PAYMENT_METHOD_LABELS
@@ -173,7 +173,7 @@ def statement_pdf(s: Statement) -> bytes:
         _facts(
             [
                 ["住户", h.label, "业主", h.owner_name],
-                ["面积", f"{h.area_centi / 100:.2f} ㎡", "打印日期", cn_date(s.printed_on)],
+                ["面积", f"{centi_to_area(h.area_centi)} ㎡", "打印日期", cn_date(s.printed_on)],
             ],
             font,
         ),

@@ -10,11 +10,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from app.communities.models import Building
 from app.core.errors import DomainError
-from app.core.permissions import has_permission, staff_required
+from app.core.permissions import staff_required
 from app.core.tenancy import get_in_community_or_404
 from app.extensions import db
 from app.funding.customfile import parse_custom_shares
@@ -57,11 +56,6 @@ def percent_filter(value):
     return "—" if rounded is None else f"{rounded * 100:.1f}%"
 
 
-def can(permission: str) -> bool:
-    """The signed-in staff user holds the permission."""
-    return has_permission(current_user, permission)
-
-
 @bp.route("/c/<int:community_id>/funding")
 @staff_required("funding.view")
 def community_funding(community_id: int):
@@ -77,9 +71,7 @@ def community_funding(community_id: int):
 def dashboard(community_id: int, plan_id: int):
     """Per item: required from residents, pledged, gap, pledge rates, paid, outstanding."""
     plan = plan_or_404(plan_id)
-    return render_template(
-        "funding/dashboard.html", plan=plan, board=funding_dashboard(plan), can=can
-    )
+    return render_template("funding/dashboard.html", plan=plan, board=funding_dashboard(plan))
 
 
 def _funding_form_page(
@@ -120,7 +112,6 @@ def _funding_form_page(
         upload_form=CustomUploadForm(),
         errors=[str(e) for e in errors],
         upload_failed=upload_failed,
-        can=can,
     ), status
 
 

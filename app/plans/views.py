@@ -120,7 +120,6 @@ def plan_detail(community_id: int, plan_id: int):
         voting_open=is_voting_open(plan),
         reason_form=ReasonForm(),
         phase_form=PhaseForm(),
-        can=lambda p: has_permission(current_user, p),
     )
 
 

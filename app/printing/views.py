@@ -53,9 +53,7 @@ bp.register_blueprint(paper_bp)
 def hub(community_id: int):
     """Every plan's printing and paper-ballot pages."""
     plans = db.session.scalars(scoped(Plan).order_by(Plan.id.desc())).all()
-    return render_template(
-        "printing/hub.html", plans=plans, can=lambda p: has_permission(current_user, p)
-    )
+    return render_template("printing/hub.html", plans=plans)
 
 
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/print")
@@ -71,7 +69,6 @@ def plan_print(community_id: int, plan_id: int):
         ballots_problem=ballots_printable(plan),
         notice_form=NoticeForm(request.args),
         notices=[(kind, notice_problem(plan, kind)) for kind in NOTICE_KINDS],
-        can=lambda p: has_permission(current_user, p),
     )
 
 

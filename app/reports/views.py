@@ -20,12 +20,6 @@ CODE_FILTER_LABELS = {"issued": _l("已发"), "missing": _l("未发")}
 bp = Blueprint("reports", __name__)
 
 
-@bp.app_template_global()
-def can_export() -> bool:
-    """The signed-in staff user may download exports (links on other modules' pages)."""
-    return has_permission(current_user, "export")
-
-
 def _filename(*parts: str) -> str:
     """ "<plan title>-<label>-<YYYYMMDD>", the date in the community's time zone."""
     return "-".join([*parts, local_today().strftime("%Y%m%d")])

@@ -57,7 +57,6 @@ def tally_words():
         "rule_names": RULE_NAMES,
         "amount_text": amount_text,
         "delivery_labels": dict(DELIVERY_CHOICES),
-        "can": lambda permission: has_permission(current_user, permission),
     }
 
 

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from app.communities.models import Household
 from app.core.errors import DomainError
-from app.core.permissions import has_permission, staff_required
+from app.core.permissions import staff_required
 from app.core.tenancy import get_in_community_or_404
 from app.extensions import db
 from app.funding.queries import household_shares
@@ -69,7 +69,6 @@ def register(community_id: int, plan_id: int):
         rows=rows,
         total=total,
         columns=REGISTER_COLUMNS,
-        can=lambda p: has_permission(current_user, p),
     )
 
 
