@@ -1,9 +1,6 @@
 """Staff pages of payments: find a household, its statement (page and PDF), record, correct."""
 
-from urllib.parse import quote
-
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -35,6 +32,7 @@ from app.funding.views import bp
 from app.plans.access import plan_or_404
 from app.plans.models import Item
 from app.plans.queries import local_today
+from app.reports.downloads import file_response
 
 
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/payments")
@@ -238,8 +236,4 @@ def statement(community_id: int, plan_id: int, household_id: int):
             )
         )
     name = f"{household.address_label}-对账单.pdf"
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f"inline; filename=statement.pdf; filename*=UTF-8''{quote(name)}"
-    )
-    return response
+    return file_response(data, "application/pdf", name, inline=True)

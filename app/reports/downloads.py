@@ -41,13 +41,15 @@ def plan_meta(title: str, plan, user=None) -> ExportMeta:
     )
 
 
-def file_response(data: bytes, mimetype: str, filename: str) -> Response:
-    """A download with a UTF-8 file name (an ASCII fallback for old browsers)."""
+def file_response(data: bytes, mimetype: str, filename: str, *, inline: bool = False) -> Response:
+    """A download (or, `inline`, a file the browser shows) with a UTF-8 file name and an ASCII
+    fallback for old browsers."""
     ascii_name = filename.encode("ascii", "ignore").decode() or "export"
     ascii_name = ascii_name.replace('"', "").replace("\\", "") or "export"
     response = Response(data, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+        f"{'inline' if inline else 'attachment'}; "
+        f"filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
     )
     return response
 

@@ -218,6 +218,8 @@ def test_payment_desk_statement_and_reports(app, client, site):
     assert "这笔记录已经更正过" in client.get(correct_url).get_data(as_text=True)
     pdf = client.get(f"{base(site)}/households/{hid}/statement.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.headers["Content-Disposition"].startswith("inline; ")
+    assert "UTF-8''" in pdf.headers["Content-Disposition"]
     assert pdf.data.startswith(b"%PDF")
     item_report = client.get(f"{base(site)}/items/{site['items']['B1']}/funding/report")
     assert item_report.status_code == 200 and "1,200.00" in item_report.get_data(as_text=True)
