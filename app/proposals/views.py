@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from app.core.errors import DomainError
+from app.core.feedback import flash_refusal
 from app.core.permissions import household_required
 from app.extensions import db
 from app.plans.access import household_plan
@@ -179,8 +180,7 @@ def support(proposal_id: int):
     try:
         support_proposal(proposal, g.household)
     except DomainError as exc:
-        db.session.rollback()
-        flash("；".join(exc.reasons), "error")
+        flash_refusal(exc)
     else:
         flash(_("已支持“%(title)s”。", title=proposal.title), "success")
     return redirect(_back(proposal))
@@ -196,8 +196,7 @@ def withdraw(proposal_id: int):
     try:
         withdraw_support(proposal, g.household)
     except DomainError as exc:
-        db.session.rollback()
-        flash("；".join(exc.reasons), "error")
+        flash_refusal(exc)
     else:
         flash(_("已取消对“%(title)s”的支持。", title=proposal.title), "success")
     return redirect(_back(proposal))

@@ -3,7 +3,7 @@ the download (built on request, audited) and a form to check an archive ZIP."""
 
 import tempfile
 
-from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import current_app, redirect, render_template, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -11,6 +11,7 @@ from flask_wtf.file import FileField, FileRequired
 
 from app.core.db import begin_snapshot, commit_or_rollback
 from app.core.errors import DomainError
+from app.core.feedback import flash_refusal
 from app.core.permissions import staff_required
 from app.plans.access import plan_or_404
 from app.plans.queries import local_today
@@ -74,7 +75,7 @@ def archive_download(community_id: int, plan_id: int):
         commit_or_rollback()  # the snapshot ends before the audit event reads the chain's end
     except DomainError as exc:
         target.close()
-        flash(" ".join(str(r) for r in exc.reasons), "error")
+        flash_refusal(exc)
         return redirect(url_for("reports.archive_page", community_id=community_id, plan_id=plan_id))
     record_archive(plan, info, via="web", filename=filename)
     target.seek(0)

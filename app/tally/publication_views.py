@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.communities.models import Community
 from app.core.errors import DomainError
+from app.core.feedback import flash_refusal
 from app.core.permissions import has_permission, household_required, staff_required
 from app.core.tenancy import get_in_community_or_404
 from app.extensions import db
@@ -72,7 +73,7 @@ def publish_preliminary_view(community_id: int, plan_id: int):
             publish_preliminary(plan)
             flash(_("结果已公示，公示期至 %(d)s。", d=plan.objections_close.isoformat()), "success")
         except DomainError as exc:
-            flash(str(exc), "error")
+            flash_refusal(exc)
     return redirect(_publication_url(plan))
 
 
@@ -86,7 +87,7 @@ def publish_final_view(community_id: int, plan_id: int):
             publish_final(plan)
             flash(_("最终结果已公布。"), "success")
         except DomainError as exc:
-            flash(str(exc), "error")
+            flash_refusal(exc)
     return redirect(_publication_url(plan))
 
 
@@ -114,7 +115,7 @@ def record_objection_view(community_id: int, plan_id: int):
         record_objection(plan, form.text.data, item=item, household=household, user=current_user)
         flash(_("异议已登记。"), "success")
     except DomainError as exc:
-        flash(str(exc), "error")
+        flash_refusal(exc)
     return redirect(_publication_url(plan))
 
 
@@ -134,7 +135,7 @@ def resolve_objection_view(community_id: int, plan_id: int):
         resolve_objection(objection, form.resolution.data, current_user)
         flash(_("处理结果已保存。"), "success")
     except DomainError as exc:
-        flash(str(exc), "error")
+        flash_refusal(exc)
     return redirect(_publication_url(plan))
 
 

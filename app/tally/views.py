@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from app.communities.models import Household
 from app.core.errors import DomainError
+from app.core.feedback import flash_refusal
 from app.core.permissions import has_permission, staff_required
 from app.core.tenancy import get_in_community_or_404
 from app.plans.access import item_or_404, plan_or_404
@@ -159,7 +160,7 @@ def record_delivery_view(community_id: int, plan_id: int):
     try:
         record_delivery(plan, household, form.method.data, current_user)
     except DomainError as exc:
-        flash(str(exc), "error")
+        flash_refusal(exc)
         return redirect(target)
     flash(_("已登记 %(a)s 的送达。", a=household.address_label), "success")
     anchor = request.form.get("next", "")

@@ -141,3 +141,22 @@ def test_ids_beyond_the_id_range_answer_404_not_500(app, client, factory):
 
     with app.test_request_context(), pytest.raises(NotFound):
         get_in_community_or_404(Household, huge)
+
+
+def test_a_refusal_undoes_what_the_operation_flushed_and_says_why(app):
+    """flash_refusal(): the redirect that follows commits, so what was flushed goes first."""
+    from flask import get_flashed_messages
+    from sqlalchemy import select
+
+    from app.communities.models import Community
+    from app.core.errors import DomainError
+    from app.core.feedback import flash_refusal
+    from app.extensions import db
+
+    with app.test_request_context():
+        db.session.add(Community(name="半途小区", district="滨城区"))
+        db.session.flush()
+        flash_refusal(DomainError("理由一", "理由二"))
+        db.session.commit()
+        assert db.session.scalar(select(Community).where(Community.name == "半途小区")) is None
+        assert get_flashed_messages(with_categories=True) == [("error", "理由一；理由二")]
