@@ -203,6 +203,15 @@ def register_template_helpers(app: Flask) -> None:
         return has_permission(current_user, permission)
 
     @app.template_global()
+    def may(action: str, plan) -> bool:
+        """The plan's phase lets the signed-in user's role take `action` (plans.phases table)."""
+        from flask_login import current_user
+
+        from app.plans.phases import phase_allows
+
+        return phase_allows(getattr(current_user, "role", ""), action, plan.phase)
+
+    @app.template_global()
     def url_for_safe(endpoint: str, **values) -> str:
         """url_for, or "" when the endpoint does not exist (a module not installed)."""
         from flask import url_for
