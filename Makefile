@@ -56,6 +56,7 @@ e2e: translations system-deps
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	COPLAN_INSTANCE=$$(mktemp -d) sh -c '$(BIN)/flask db upgrade -q 2>/dev/null || $(BIN)/flask db upgrade; $(BIN)/flask db check'
 
 bench: translations

@@ -56,25 +56,29 @@ def register_models() -> None:
     from app.communities import models as _communities  # noqa: F401
     from app.core import audit as _audit  # noqa: F401
     from app.funding import models as _funding  # noqa: F401
+    from app.paper import models as _paper  # noqa: F401
     from app.plans import models as _plans  # noqa: F401
     from app.printing import models as _printing  # noqa: F401
     from app.proposals import models as _proposals  # noqa: F401
+    from app.tally import models as _tally  # noqa: F401
     from app.voting import models as _voting  # noqa: F401
 
 
-# Domain modules, each with views.py (a blueprint `bp`) and optionally cli.py (`commands`).
+# Domain packages, lowest layer first (docs/architecture.md): each with blueprint.py (`bp`),
+# views.py (its routes) and optionally cli.py (`commands`).
 MODULES = (
     "core",
-    "accounts",
     "communities",
+    "accounts",
     "plans",
     "proposals",
     "voting",
-    "tally",
+    "paper",
     "funding",
+    "tally",
     "printing",
-    "district",
     "reports",
+    "district",
 )
 
 
@@ -82,7 +86,7 @@ def register_blueprints(app: Flask) -> None:
     """Attach each module's blueprint; `<int:…>` in routes stops at the largest id."""
     from werkzeug.routing import IntegerConverter
 
-    from app.core.tenancy import MAX_ID
+    from app.communities.tenancy import MAX_ID
 
     class IdConverter(IntegerConverter):
         """An id in a URL: a number larger than any id answers 404 instead of overflowing."""
@@ -93,7 +97,8 @@ def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     for name in MODULES:
         if importlib.util.find_spec(f"app.{name}.views"):
-            app.register_blueprint(importlib.import_module(f"app.{name}.views").bp)
+            importlib.import_module(f"app.{name}.views")  # attaches the routes to the blueprint
+            app.register_blueprint(importlib.import_module(f"app.{name}.blueprint").bp)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -185,7 +190,7 @@ def register_template_helpers(app: Flask) -> None:
     @app.template_filter("yuan")
     def yuan_filter(fen):
         """Fen as yuan, exactly, with separators: 123456 → 1,234.56 ("—" for None)."""
-        from app.funding.shares import format_fen
+        from app.rules.money import format_fen
 
         return "—" if fen is None else format_fen(fen)
 

@@ -39,8 +39,9 @@ def seed_more(db, plan_id: int, rnd: random.Random) -> None:
     from app.communities.models import Community
     from app.core.audit import GENESIS, AuditEvent
     from app.core.db import utcnow
+    from app.paper.models import PaperEntry, PaperSerial
     from app.plans.models import Item, Plan
-    from app.voting.models import Ballot, BallotChoice, PaperEntry, PaperSerial
+    from app.voting.models import Ballot, BallotChoice
 
     session = db.session
     plan = session.get(Plan, plan_id)
@@ -134,10 +135,10 @@ def main() -> None:
     from sqlalchemy import text
 
     from app.extensions import db
+    from app.formats.writers import xlsx_bytes
     from app.plans.models import Plan
-    from app.reports.archive import build_archive, verify_archive
+    from app.reports.archive.build import build_archive, verify_archive
     from app.reports.exports import EXPORTS
-    from app.reports.writers import xlsx_bytes
 
     out = os.path.join(tmp, "archive.zip")
     with app.app_context():

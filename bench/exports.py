@@ -47,8 +47,8 @@ def seed_funding(db, rnd: random.Random, plan_id: int) -> None:
     from app.communities.models import Household
     from app.funding.models import Payment
     from app.funding.payments import correct_payment
-    from app.funding.queries import compute_item_shares
     from app.plans.models import FundingSource, HouseholdShare, ItemProposal, Plan
+    from app.plans.shares import compute_item_shares
     from app.proposals.models import Proposal, ProposalSupport
     from app.voting.models import Ballot, BallotChoice
 
@@ -156,8 +156,8 @@ def seed_funding(db, rnd: random.Random, plan_id: int) -> None:
 def run_export(spec, plan, fmt: str | None):
     """Build the reports and write them as `fmt` (None: build only); returns (reports, bytes)."""
     from app.extensions import db
-    from app.reports.downloads import plan_meta
-    from app.reports.writers import csv_bytes, xlsx_bytes
+    from app.formats.downloads import plan_meta
+    from app.formats.writers import csv_bytes, xlsx_bytes
 
     reports = spec.build(plan)
     data = b""

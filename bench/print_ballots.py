@@ -35,9 +35,10 @@ def build(app, households: int) -> int:
     from app.communities.operations import apply_roster_import, create_community, plan_roster_import
     from app.communities.roster import RosterRow
     from app.extensions import db
-    from app.plans.operations import import_plan, set_phase
+    from app.plans.items import import_plan
     from app.plans.planfile import parse_plan_file
     from app.plans.queries import local_today
+    from app.plans.workflow import set_phase
 
     with app.test_request_context():
         community = create_community("基准小区", "滨城区")
@@ -101,9 +102,9 @@ def bare_loop(pages, font: str) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen.canvas import Canvas
 
+    from app.formats.pdf import QR_ERROR, QR_MASK, yuan
+    from app.paper.serials import format_serial
     from app.printing.ballots import ballot_rules
-    from app.printing.pdf import QR_ERROR, QR_MASK, yuan
-    from app.printing.serials import format_serial
 
     out = io.BytesIO()
     c = Canvas(out, pagesize=A4, initialFontName=font, pageCompression=1)
@@ -162,9 +163,9 @@ def main() -> None:
 
     from app import create_app
     from app.extensions import db
+    from app.formats.fonts import pdf_font
     from app.plans.models import Plan
     from app.printing.batches import prepare, render
-    from app.printing.fonts import pdf_font
     from app.printing.operations import apply_batch
 
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/bench.sqlite3")

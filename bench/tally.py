@@ -49,8 +49,9 @@ def owner_key(n: int, rnd: random.Random) -> str | None:
 def seed(db, rnd: random.Random) -> int:
     """Write the community, roster, plan, items, scopes and ballots; return the plan id."""
     from app.communities.models import Building, Community, Household, Unit
+    from app.paper.models import Delivery
     from app.plans.models import Item, ItemScope, Plan
-    from app.voting.models import Ballot, BallotChoice, Delivery, EffectiveBallot
+    from app.voting.models import Ballot, BallotChoice, EffectiveBallot
 
     session = db.session
     community = Community(name="bench", district="bench")

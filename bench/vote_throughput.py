@@ -41,12 +41,13 @@ def seed(url: str, households: int, env: dict) -> list[str]:
     """A community of `households` households, a plan in voting, and their codes."""
     os.environ.update(env)
     from app import create_app
-    from app.accounts.operations import issue_codes
+    from app.communities.codes import issue_codes
     from app.communities.operations import apply_roster_import, create_community, plan_roster_import
     from app.extensions import db
-    from app.plans.operations import import_plan, set_phase
+    from app.plans.items import import_plan
     from app.plans.planfile import parse_plan_file
     from app.plans.queries import local_today
+    from app.plans.workflow import set_phase
     from bench.common import empty_database
     from tests.conftest import make_rows
 

@@ -125,7 +125,8 @@ def make_rows(buildings=2, units=2, floors=3, per_floor=2, owner_of=None, area="
 @pytest.fixture
 def factory(app):
     """Builders that write through the real operations and commit, like a request would."""
-    from app.accounts.operations import create_user, issue_codes
+    from app.accounts.operations import create_user
+    from app.communities.codes import issue_codes
     from app.communities.operations import apply_roster_import, create_community, plan_roster_import
 
     class Factory:

@@ -8,9 +8,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.accounts.codes import format_code
-from app.accounts.operations import create_user, find_community, issue_codes
+from app.accounts.operations import create_user
+from app.communities.codes import issue_codes
+from app.communities.queries import find_community
 from app.core.cli import fail_on_domain_error
+from app.core.codes import format_code
 from app.core.db import transactional
 
 user_cli = AppGroup("user", help="Staff accounts.")

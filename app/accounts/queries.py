@@ -5,8 +5,8 @@ import hmac
 from flask import current_app
 from sqlalchemy import select
 
-from app.accounts.codes import hash_code, is_well_formed, normalize_code
 from app.communities.models import Household
+from app.core.codes import hash_code, is_well_formed, normalize_code
 from app.extensions import db
 
 

@@ -1,7 +1,6 @@
 """Sign-in for households (code or QR link) and staff (password); the household home page."""
 
 from flask import (
-    Blueprint,
     current_app,
     flash,
     redirect,
@@ -15,18 +14,16 @@ from flask_login import current_user, login_user, logout_user
 from limits import parse_many
 from sqlalchemy import select
 
+from app.accounts.blueprint import bp
 from app.accounts.forms import ROLE_LABELS, HouseholdSigninForm, StaffSigninForm, UserForm
 from app.accounts.models import HouseholdPrincipal, User
 from app.accounts.operations import create_user
 from app.accounts.queries import household_by_code
-from app.communities.models import Community, Household
+from app.communities.models import Household
+from app.communities.tenancy import staff_required, visible_communities_query
 from app.core.audit import log_event
 from app.core.errors import DomainError
-from app.core.permissions import household_required, staff_required
-from app.core.tenancy import visible_communities_query
 from app.extensions import db, limiter
-
-bp = Blueprint("accounts", __name__)
 
 
 def load_principal(identity: str):
@@ -83,7 +80,7 @@ def _sign_in_household(household: Household, via: str):
         community_id=household.community_id,
         after={"via": via},
     )
-    return redirect(url_for("accounts.household_home"))
+    return redirect(url_for("voting.household_home"))
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -91,7 +88,7 @@ def _sign_in_household(household: Household, via: str):
 def household_signin():
     """The landing page: type the code from the letter."""
     if request.method == "GET" and getattr(current_user, "is_household", False):
-        return redirect(url_for("accounts.household_home"))
+        return redirect(url_for("voting.household_home"))
     form = HouseholdSigninForm()
     error = None
     if form.validate_on_submit():
@@ -116,26 +113,6 @@ def qr_signin(token: str):
             error=_("这个二维码链接已失效。请输入信上的登录码，或联系社区工作人员补发。"),
         ), 401
     return _sign_in_household(household, "qr")
-
-
-@bp.route("/home")
-@household_required
-def household_home():
-    """Who you are, and what the renovation currently asks of you."""
-    from app.plans.access import household_plan
-    from app.plans.queries import is_voting_open
-    from app.voting.queries import effective_ballot
-
-    household = current_user.household
-    plan = household_plan()
-    return render_template(
-        "accounts/household_home.html",
-        household=household,
-        plan=plan,
-        voting_open=plan is not None and is_voting_open(plan),
-        voted=plan is not None and effective_ballot(plan.id, household.id) is not None,
-        community=db.session.get(Community, household.community_id),
-    )
 
 
 @bp.route("/signout", methods=["POST"])

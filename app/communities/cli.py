@@ -5,8 +5,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app.accounts.operations import find_community
 from app.communities.operations import create_community, import_roster_file
+from app.communities.queries import find_community
 from app.core.cli import fail_on_domain_error
 from app.core.db import transactional
 

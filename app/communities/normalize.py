@@ -6,12 +6,12 @@ for a given row and column, so each importer reports problems in the same words.
 """
 
 import re
-import unicodedata
 from collections.abc import Callable
-from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
+
+from app.rules.text import cell_text
 
 # Longest values the database columns hold (app/communities/models.py); checked here so an
 # over-long cell becomes a row error instead of a database error halfway through an import.
@@ -45,33 +45,6 @@ class CellError(ValueError):
 def _clip(text: str, limit: int = 30) -> str:
     # Messages quote the offending value; a pasted paragraph must not swamp the error list.
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def normalize_digits(text: str) -> str:
-    """NFKC-normalise and trim text: full-width digits and letters become ASCII, ㎡ becomes m2."""
-    if text.isascii():
-        return text.strip()  # the common case, and NFKC leaves ASCII unchanged
-    return unicodedata.normalize("NFKC", text).strip()
-
-
-def cell_text(value: object) -> str:
-    """A cell value as normalised text; "" for an empty cell, 301.0 → "301"."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return normalize_digits(value)
-    if isinstance(value, bool):
-        return str(value).upper()  # Excel shows TRUE/FALSE
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value.is_integer():
-            return str(int(value))
-        # Excel keeps 15 significant digits; beyond them is binary noise (65.30000000000001).
-        return format(value, ".15g")
-    if isinstance(value, datetime | date | time):
-        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
-    return normalize_digits(str(value))
 
 
 _CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
@@ -309,3 +282,8 @@ def _scientific(row, column, value):
         "请把该列设为“文本”格式后重新填写。",
         row=row, column=column, value=value,
     )  # fmt: skip
+
+
+def natural_key(text: str) -> tuple:
+    """Sort "2号楼" before "10号楼": digits compare as numbers."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))

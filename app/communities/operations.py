@@ -1,7 +1,6 @@
 """Writes on the census: communities, roster import (all or nothing), by household key."""
 
 import hashlib
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -10,7 +9,6 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 
-from app.accounts.codes import hash_owner_id
 from app.communities.models import (
     Building,
     Community,
@@ -20,7 +18,11 @@ from app.communities.models import (
     area_to_centi,
     centi_to_area,
 )
+from app.communities.normalize import natural_key
+from app.communities.queries import household_rows
+from app.communities.roster import parse_roster
 from app.core.audit import log_event
+from app.core.codes import hash_owner_id
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.extensions import db
@@ -94,8 +96,6 @@ class RosterPlan:
 
 def _existing_households(community: Community) -> dict[tuple[str, str, str], dict]:
     """The community's households by key, as plain dicts (one query)."""
-    from app.communities.queries import household_rows  # queries imports this module
-
     rows = household_rows(
         community.id,
         Household.floor,
@@ -182,11 +182,6 @@ def plan_roster_import(community: Community, rows: list) -> RosterPlan:
         total_area=sum((row.area for row in rows), Decimal(0)),
         owners_with_several=owners,
     )
-
-
-def natural_key(text: str) -> tuple:
-    """Sort "2号楼" before "10号楼": digits compare as numbers."""
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
 
 
 def _ensure_places(community: Community, rows: list) -> dict[tuple[str, str], tuple[int, int]]:
@@ -307,8 +302,6 @@ def store_roster_upload(community: Community, user, filename: str, data: bytes) 
 
 def import_roster_file(community: Community, data: bytes, filename: str) -> dict:
     """Parse and import a roster file in one go (CLI); any error raises and writes nothing."""
-    from app.communities.roster import parse_roster
-
     result = parse_roster(data, filename)
     if result.errors:
         raise DomainError(*[format_issue(e) for e in result.errors])

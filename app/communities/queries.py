@@ -7,15 +7,17 @@ from decimal import Decimal
 
 from babel.dates import get_timezone
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, false, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.communities.models import Building, Community, Household, Unit, centi_to_area
-from app.communities.operations import natural_key
+from app.communities.normalize import natural_key
 from app.communities.search import AddressQuery, parse_address, same_number
 from app.core.audit import AuditEvent
+from app.core.errors import DomainError
 from app.extensions import db
-from app.funding.shares import household_order
+from app.rules.shares import household_order
 
 
 @dataclass
@@ -284,3 +286,11 @@ def audit_vocabulary(community: Community) -> tuple[list[str], list[str]]:
         .distinct()
     ).all()
     return sorted({a for a, _ in rows}), sorted({r for _, r in rows})
+
+
+def find_community(name: str) -> Community:
+    """A community by its exact name, or a clear error."""
+    community = db.session.scalar(select(Community).where(Community.name == name.strip()))
+    if community is None:
+        raise DomainError(_l("没有名为“%(name)s”的小区。", name=name))
+    return community

@@ -17,10 +17,8 @@ from openpyxl.utils import get_column_letter
 
 from app.communities.normalize import (
     CellError,
-    cell_text,
     floor_from_room,
     normalize_building,
-    normalize_digits,
     normalize_owner_id,
     normalize_owner_name,
     normalize_phone,
@@ -29,6 +27,7 @@ from app.communities.normalize import (
     parse_area,
     parse_floor,
 )
+from app.rules.text import cell_text, normalize_digits
 
 # The normalisers are re-exported for the paper-ballot import.
 __all__ = [

@@ -5,7 +5,6 @@ import io
 from datetime import date
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -20,8 +19,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.accounts.codes import format_code
-from app.accounts.operations import issue_codes, rotate_code
+from app.communities.blueprint import bp
+from app.communities.codes import issue_codes, rotate_code
 from app.communities.forms import (
     CommunityForm,
     ConfirmForm,
@@ -48,13 +47,16 @@ from app.communities.queries import (
     roster_stats,
 )
 from app.communities.roster import parse_roster
+from app.communities.tenancy import (
+    get_in_community_or_404,
+    staff_required,
+    visible_communities_query,
+)
+from app.core.codes import format_code
 from app.core.errors import DomainError
 from app.core.paging import page_number
-from app.core.permissions import has_permission, staff_required
-from app.core.tenancy import get_in_community_or_404, visible_communities_query
+from app.core.permissions import has_permission
 from app.extensions import db
-
-bp = Blueprint("communities", __name__)
 
 
 @bp.route("/staff/")

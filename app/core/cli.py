@@ -8,7 +8,9 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 from app.core.audit import verify_chain
+from app.core.backup import BackupError, backup_database
 from app.core.errors import DomainError
+from app.extensions import db
 
 audit_cli = AppGroup("audit", help="The audit trail.")
 
@@ -53,9 +55,6 @@ def audit_verify():
 @with_appcontext
 def backup_command(out: Path):
     """Write a consistent copy of the database (SQLite online backup, or pg_dump)."""
-    from app.core.backup import BackupError, backup_database
-    from app.extensions import db
-
     try:
         result = backup_database(db.engine.url, out)
     except BackupError as exc:

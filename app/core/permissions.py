@@ -1,11 +1,4 @@
-"""Who may do what: the role × permission table, checked by one decorator, tested as a matrix."""
-
-import functools
-
-from flask import abort, g, redirect, request, url_for
-from flask_login import current_user
-
-from app.core.tenancy import community_or_404
+"""Who may do what: the role × permission table (checked by communities.tenancy.staff_required)."""
 
 ADMIN, DISTRICT, WORKER, COMMITTEE = "admin", "district", "worker", "committee"
 
@@ -43,43 +36,3 @@ def has_permission(user, permission: str) -> bool:
     if permission not in PERMISSIONS:
         raise KeyError(f"unknown permission {permission!r}")
     return bool(getattr(user, "is_staff", False)) and user.role in PERMISSIONS[permission]
-
-
-def staff_required(permission: str):
-    """Require a signed-in staff user holding `permission`; resolve `community_id` or 404.
-
-    An unauthenticated request goes to the sign-in page; a household or a role without the
-    permission gets 403; a community the user may not see answers 404, as if it did not exist.
-    """
-
-    def decorator(view):
-        @functools.wraps(view)
-        def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated or not getattr(current_user, "is_staff", False):
-                if request.method == "GET":
-                    target = request.full_path.rstrip("?")
-                    return redirect(url_for("accounts.staff_signin", next=target))
-                abort(401)
-            if "community_id" in kwargs:
-                g.community = community_or_404(kwargs["community_id"])
-            if not has_permission(current_user, permission):
-                abort(403)
-            return view(*args, **kwargs)
-
-        wrapped.permission = permission
-        return wrapped
-
-    return decorator
-
-
-def household_required(view):
-    """Require a household signed in with its code."""
-
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated or not getattr(current_user, "is_household", False):
-            return redirect(url_for("accounts.household_signin"))
-        g.household = current_user.household
-        return view(*args, **kwargs)
-
-    return wrapped

@@ -1,11 +1,9 @@
 """Application-wide routes: health check."""
 
-from flask import Blueprint
 from sqlalchemy import text
 
+from app.core.blueprint import bp
 from app.extensions import db, limiter
-
-bp = Blueprint("core", __name__)
 
 
 @bp.route("/healthz")

@@ -10,17 +10,19 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.accounts.codes import format_code
 from app.accounts.models import User
-from app.accounts.operations import create_user, issue_codes, rotate_code
+from app.accounts.operations import create_user
+from app.communities.codes import issue_codes, rotate_code
 from app.communities.models import Community, Household
 from app.communities.operations import apply_roster_import, create_community, plan_roster_import
 from app.communities.roster import RosterRow
+from app.core.codes import format_code
 from app.core.db import transactional
 from app.extensions import db
-from app.plans.operations import import_plan, set_phase
+from app.plans.items import import_plan
 from app.plans.planfile import parse_plan_file
 from app.plans.queries import items_for_household, local_today
+from app.plans.workflow import set_phase
 from app.voting.operations import cast_online_ballot
 
 PLAN_FILE = Path(__file__).resolve().parent / "data" / "plan.json"

@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.funding.ledger import paid_totals, pledges
 from app.funding.models import Payment
-from app.funding.queries import plan_shares
 from app.plans.models import HouseholdShare, Item, Plan
+from app.plans.shares import plan_shares
 from app.voting.models import BallotChoice, EffectiveBallot
 
 

@@ -20,14 +20,14 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.communities.models import Community, Household
-from app.core.tenancy import visible_communities_query
+from app.communities.tenancy import visible_communities_query
 from app.district.cache import newest_audit_events, plan_summary
 from app.district.funds import plans_funding
 from app.extensions import db
-from app.funding.queries import item_residents_part, shares_fixed
-from app.funding.shares import ShareError
 from app.plans.models import Item, Plan
 from app.plans.phases import CLOSED, DRAFTING, PHASES, PROPOSALS, PUBLISHED, VOTING
+from app.plans.shares import item_residents_part, shares_fixed
+from app.rules.shares import ShareError
 from app.tally.queries import voting_over
 
 # The same words as templates/plans/_phase_name.html (one msgid each).

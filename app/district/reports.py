@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from app.district.queries import CommunityRow, DistrictTotals, Summary
-from app.reports.tables import INT, MONEY, PERCENT, TEXT, Column, Report
+from app.formats.tables import INT, MONEY, PERCENT, TEXT, Column, Report
 
 COMMUNITY_COLUMNS = [
     Column(_l("小区"), TEXT),

@@ -3,12 +3,14 @@ totals per district, and its CSV/XLSX export (audited)."""
 
 from dataclasses import dataclass
 
-from flask import Blueprint, render_template, request
+from flask import render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.communities.tenancy import staff_required
 from app.core.db import utcnow
-from app.core.permissions import has_permission, staff_required
+from app.core.permissions import has_permission
+from app.district.blueprint import bp
 from app.district.listing import SORTS, page_of, sort_rows
 from app.district.queries import (
     NO_PLAN,
@@ -20,12 +22,10 @@ from app.district.queries import (
     visible_districts,
 )
 from app.district.reports import communities_report, summary_report
+from app.formats.downloads import export_response, exporter_name
+from app.formats.writers import ExportMeta
 from app.plans.phases import PHASES
 from app.plans.queries import local_today
-from app.reports.downloads import export_response, exporter_name
-from app.reports.writers import ExportMeta
-
-bp = Blueprint("district", __name__)
 
 PER_PAGE = 50
 

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.communities.normalize import CellError, normalize_building, normalize_room, normalize_unit
 from app.communities.roster import TableFileError, read_table
-from app.funding.money import AmountError, parse_yuan
+from app.rules.money import AmountError, parse_yuan
 
 MAX_ERRORS = 200
 HEADERS = {

@@ -8,10 +8,10 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from app.funding.labels import METHOD_LABELS, PAYMENT_METHOD_LABELS, SOURCE_LABELS
-from app.funding.money import AmountError, parse_yuan
-from app.funding.shares import ShareError, parse_floor_coefficients
+from app.core.vocabulary import METHOD_LABELS, PAYMENT_METHOD_LABELS, SOURCE_LABELS
 from app.plans.models import FUNDING_SOURCES
+from app.rules.money import AmountError, parse_yuan
+from app.rules.shares import ShareError, parse_floor_coefficients
 
 COEFFICIENT_PREFIX = "coef_"
 

@@ -16,9 +16,9 @@ from app.communities.models import Household
 from app.communities.queries import household_rows
 from app.extensions import db
 from app.funding.models import Payment
-from app.funding.queries import PlanShares, item_residents_part, plan_shares
-from app.funding.shares import ShareError, household_order
 from app.plans.models import Item, Plan
+from app.plans.shares import PlanShares, item_residents_part, plan_shares
+from app.rules.shares import ShareError, household_order
 from app.voting.models import BallotChoice, EffectiveBallot
 
 

@@ -1,7 +1,7 @@
 """Writes on co-funding: item funding, custom shares, fixing shares when voting opens.
 
 Item funding changes directly while the plan is drafted; during voting only while voting is
-paused, as a revision with a reason (app.plans.operations.revise_item), and the item's stored
+paused, as a revision with a reason (app.plans.items.revise_item), and the item's stored
 shares are fixed again at once. Payments: see payments.py.
 """
 
@@ -17,77 +17,22 @@ from app.core.audit import log_event
 from app.core.errors import DomainError
 from app.extensions import db
 from app.funding.customfile import CustomRow
-from app.funding.queries import (
-    compute_item_shares,
-    electorate_for_shares,
-    item_residents_part,
-)
-from app.funding.shares import RESIDENTS, ShareError, format_fen, residents_part, split_shares
+from app.plans.items import ensure_editable, revise_item
 from app.plans.models import (
     FUNDING_SOURCES,
     SHARE_METHODS,
     FundingSource,
     HouseholdShare,
     Item,
-    Plan,
 )
-from app.plans.operations import ensure_editable, revise_item
 from app.plans.phases import VOTING
-
-
-def fix_item_shares(item: Item) -> int:
-    """Store the item's shares as they are now; returns how many. Raises ShareError.
-
-    A custom item's uploaded amounts are themselves the fixed shares; for any other method a
-    stale upload is dropped, as a household has one share row per item.
-    """
-    shares = compute_item_shares(item)
-    if item.share_method == "custom":
-        db.session.execute(
-            delete(HouseholdShare).where(
-                HouseholdShare.item_id == item.id, HouseholdShare.custom.is_(False)
-            )
-        )
-        db.session.flush()
-        return len(shares)
-    db.session.execute(delete(HouseholdShare).where(HouseholdShare.item_id == item.id))
-    db.session.add_all(
-        HouseholdShare(
-            community_id=item.community_id, item_id=item.id, household_id=hid, amount_fen=fen
-        )
-        for hid, fen in shares.items()
-    )
-    db.session.flush()
-    return len(shares)
-
-
-def fix_shares(plan: Plan) -> int:
-    """Store every household's share of every item; returns the number of shares written.
-
-    Called when voting opens, so what a household saw before voting is what it pledges. An item
-    whose split is impossible keeps no stored shares and is named in the audit event (and on the
-    funding dashboard) instead of stopping the phase change.
-    """
-    written, problems = 0, {}
-    for item in plan.items:
-        try:
-            written += fix_item_shares(item)
-        except ShareError as exc:
-            problems[item.key] = exc.message
-            db.session.execute(
-                delete(HouseholdShare).where(
-                    HouseholdShare.item_id == item.id, HouseholdShare.custom.is_(False)
-                )
-            )
-    db.session.flush()
-    log_event(
-        "funding.fix_shares",
-        "plan",
-        plan.id,
-        community_id=plan.community_id,
-        after={"shares": written, "problems": problems},
-    )
-    return written
+from app.plans.shares import (
+    electorate_for_shares,
+    fix_item_shares,
+    item_residents_part,
+)
+from app.rules.money import format_fen
+from app.rules.shares import RESIDENTS, ShareError, residents_part, split_shares
 
 
 def _revising(item: Item, reason: str) -> bool:

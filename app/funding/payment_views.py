@@ -15,24 +15,23 @@ from flask_login import current_user
 
 from app.communities.models import Household
 from app.communities.queries import household_list
+from app.communities.tenancy import get_in_community_or_404, staff_required
 from app.core.errors import DomainError
-from app.core.permissions import has_permission, staff_required
-from app.core.tenancy import get_in_community_or_404
+from app.core.permissions import has_permission
+from app.core.vocabulary import PAYMENT_METHOD_LABELS
 from app.extensions import db
+from app.formats.downloads import file_response
+from app.funding.blueprint import bp
 from app.funding.forms import CorrectionForm, PaymentForm
-from app.funding.labels import PAYMENT_METHOD_LABELS
 from app.funding.ledger import payments_of
 from app.funding.models import Payment
-from app.funding.money import fen_input
 from app.funding.payments import correct_payment, record_payment, reversed_payment_ids
-from app.funding.queries import shares_fixed
-from app.funding.shares import format_fen
 from app.funding.statement import household_statement, payment_note, statement_pdf
-from app.funding.views import bp
 from app.plans.access import plan_or_404
 from app.plans.models import Item
 from app.plans.queries import local_today
-from app.reports.downloads import file_response
+from app.plans.shares import shares_fixed
+from app.rules.money import fen_input, format_fen
 
 
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/payments")

@@ -15,10 +15,10 @@ from app.core.audit import log_event
 from app.core.errors import DomainError
 from app.extensions import db
 from app.funding.models import PAYMENT_METHODS, Payment
-from app.funding.queries import fixed_share_rows, shares_fixed
-from app.funding.shares import format_fen
 from app.plans.models import Item, Plan
 from app.plans.queries import local_today
+from app.plans.shares import fixed_share_rows, shares_fixed
+from app.rules.money import format_fen
 
 MAX_RECEIPT = 40
 

@@ -1,6 +1,6 @@
 """A household's funding statement (对账单): its shares, pledges and payments; page and PDF.
 
-The PDF uses the shared printing engine's embedded CJK font (app.printing.fonts.pdf_font) and
+The PDF uses the shared printing engine's embedded CJK font (app.formats.fonts.pdf_font) and
 is written in Chinese, as it goes on paper to the household whatever the worker's screen uses.
 """
 
@@ -17,17 +17,17 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy import select
 
-from app.communities.models import Household, centi_to_area
+from app.communities.models import Community, Household, centi_to_area
 from app.core.audit import AuditEvent
+from app.core.vocabulary import PAYMENT_METHOD_LABELS
 from app.extensions import db
-from app.funding.labels import PAYMENT_METHOD_LABELS
+from app.formats.fonts import pdf_font
+from app.formats.pdf import cn_date, yuan
 from app.funding.ledger import Figures, HouseholdInfo, Line, households_of, ledger, payments_of
 from app.funding.models import Payment
-from app.funding.queries import item_residents_part
-from app.funding.shares import ShareError
 from app.plans.models import Item, Plan
-from app.printing.fonts import pdf_font
-from app.printing.pdf import cn_date, yuan
+from app.plans.shares import item_residents_part
+from app.rules.shares import ShareError
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,6 @@ def _residents_pay(item: Item) -> bool:
 
 def plan_community_name(plan: Plan) -> str:
     """The name of the plan's community."""
-    from app.communities.models import Community
-
     return db.session.get(Community, plan.community_id).name
 
 

@@ -2,7 +2,6 @@
 payment_views.py, registered on the same blueprint)."""
 
 from flask import (
-    Blueprint,
     flash,
     redirect,
     render_template,
@@ -12,10 +11,14 @@ from flask import (
 from flask_babel import gettext as _
 
 from app.communities.models import Building
+from app.communities.tenancy import get_in_community_or_404, staff_required
 from app.core.errors import DomainError
-from app.core.permissions import staff_required
-from app.core.tenancy import get_in_community_or_404
+from app.core.vocabulary import coefficient_text
 from app.extensions import db
+from app.formats.downloads import export_response, file_response, plan_meta
+from app.formats.tables import AREA, INT, TEXT, Column, Report, percent_value
+from app.formats.writers import XLSX_MIMETYPE, report_xlsx
+from app.funding.blueprint import bp
 from app.funding.customfile import parse_custom_shares
 from app.funding.forms import (
     COEFFICIENT_PREFIX,
@@ -25,11 +28,13 @@ from app.funding.forms import (
     read_sources,
     source_fields,
 )
-from app.funding.labels import coefficient_text
-from app.funding.ledger import funding_dashboard, ledger
-from app.funding.money import fen_input
+from app.funding.ledger import funding_dashboard, households_of, ledger
 from app.funding.operations import update_item_funding, upload_custom_shares
-from app.funding.queries import (
+from app.funding.summaries import building_detail, building_summary, item_report
+from app.plans.access import item_or_404, plan_or_404
+from app.plans.models import Item, Plan
+from app.plans.queries import current_plan
+from app.plans.shares import (
     electorate_for_shares,
     floor_table,
     item_breakdown,
@@ -37,16 +42,8 @@ from app.funding.queries import (
     plan_shares,
     uploaded_custom_shares,
 )
-from app.funding.reports import building_detail, building_summary, item_report
-from app.funding.shares import ShareError, household_order
-from app.plans.access import item_or_404, plan_or_404
-from app.plans.models import Item, Plan
-from app.plans.queries import current_plan
-from app.reports.downloads import export_response, file_response, plan_meta
-from app.reports.tables import percent_value
-from app.reports.writers import XLSX_MIMETYPE, report_xlsx
-
-bp = Blueprint("funding", __name__)
+from app.rules.money import fen_input
+from app.rules.shares import ShareError, household_order
 
 
 @bp.app_template_filter("pct")
@@ -216,9 +213,6 @@ def upload_custom(community_id: int, plan_id: int, item_id: int):
 @staff_required("funding.manage")
 def custom_template(community_id: int, plan_id: int, item_id: int):
     """A spreadsheet of the item's households to fill in with their amounts."""
-    from app.funding.ledger import households_of
-    from app.reports.tables import AREA, INT, TEXT, Column, Report
-
     plan = plan_or_404(plan_id)
     item = item_or_404(plan, item_id)
     electorate = electorate_for_shares(item)

@@ -2,10 +2,10 @@
 
 from flask import abort, g
 
-from app.core.tenancy import get_in_community_or_404
+from app.communities.tenancy import get_in_community_or_404
 from app.plans.models import Item, Plan
-from app.plans.operations import sync_phase
 from app.plans.queries import current_plan
+from app.plans.workflow import sync_phase
 
 
 def plan_or_404(plan_id: int) -> Plan:

@@ -6,13 +6,14 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app.accounts.operations import find_community
+from app.communities.queries import find_community
 from app.core.cli import fail_on_domain_error
 from app.core.db import transactional
 from app.extensions import db
+from app.plans.items import import_plan
 from app.plans.models import PHASES, Plan
-from app.plans.operations import import_plan, set_phase
 from app.plans.planfile import PlanFileError, parse_plan_file
+from app.plans.workflow import set_phase
 
 plan_cli = AppGroup("plan", help="Renovation plans (改造方案).")
 

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.communities.models import Community
 from app.core.db import TenantMixin, utcnow
 from app.extensions import db
 
@@ -50,6 +51,7 @@ class Plan(TenantMixin, db.Model):
     phase_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    community: Mapped[Community] = relationship()
     items: Mapped[list["Item"]] = relationship(
         back_populates="plan", order_by="Item.position", cascade="all, delete-orphan"
     )

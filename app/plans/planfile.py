@@ -10,7 +10,6 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from app.funding.shares import ShareError, parse_floor_coefficients, residents_part
 from app.plans.models import (
     CATEGORIES,
     CONFLICT_POLICIES,
@@ -19,7 +18,8 @@ from app.plans.models import (
     RULES,
     SHARE_METHODS,
 )
-from app.tally.rules import parse_rule
+from app.rules.counting import parse_rule
+from app.rules.shares import ShareError, parse_floor_coefficients, residents_part
 
 PHASE_DATES = ("proposals", "drafting", "voting")
 

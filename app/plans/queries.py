@@ -7,7 +7,7 @@ from babel.dates import get_timezone
 from flask import current_app
 from sqlalchemy import or_, select
 
-from app.communities.models import Household
+from app.communities.models import Building, Household, Unit
 from app.extensions import db
 from app.plans.models import Item, ItemScope, Plan
 from app.plans.phases import Schedule, paper_entry_open, voting_open
@@ -57,7 +57,6 @@ def scope_label(item: Item) -> str:
     """The item's scope in words: whole community, or its buildings and units."""
     if not item.scopes:
         return ""
-    from app.communities.models import Building, Unit
 
     parts = []
     for scope in item.scopes:

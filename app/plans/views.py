@@ -2,17 +2,18 @@
 
 import json
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.communities.models import Building, Unit
+from app.communities.tenancy import scoped, staff_required
 from app.core.errors import DomainError
-from app.core.permissions import has_permission, staff_required
-from app.core.tenancy import scoped
+from app.core.permissions import has_permission
 from app.extensions import db
 from app.plans.access import item_or_404, plan_or_404
+from app.plans.blueprint import bp
 from app.plans.forms import (
     CATEGORY_LABELS,
     RULE_LABELS,
@@ -22,24 +23,19 @@ from app.plans.forms import (
     PlanUploadForm,
     ReasonForm,
 )
-from app.plans.models import Item, Plan
-from app.plans.operations import (
+from app.plans.items import (
     PLAN_FIELDS,
-    close_voting,
     create_plan,
-    delete_item,
     import_plan,
-    reopen_voting,
     revise_item,
     save_item,
-    set_phase,
     update_plan,
 )
+from app.plans.models import Item, Plan
 from app.plans.phases import PHASES
 from app.plans.planfile import PlanFileError, parse_plan_file
 from app.plans.queries import is_voting_open, scope_label
-
-bp = Blueprint("plans", __name__)
+from app.plans.workflow import close_voting, reopen_voting, set_phase
 
 
 def _failed(exc: DomainError) -> None:
@@ -258,16 +254,3 @@ def edit_item(community_id: int, plan_id: int, item_id: int | None = None):
                 url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id)
             )
     return render_template("plans/item_form.html", form=form, plan=plan, item=item)
-
-
-@bp.route("/c/<int:community_id>/plans/<int:plan_id>/items/<int:item_id>/delete", methods=["POST"])
-@staff_required("plan.manage")
-def remove_item(community_id: int, plan_id: int, item_id: int):
-    """Delete an item while the plan is being drafted."""
-    plan = plan_or_404(plan_id)
-    item = item_or_404(plan, item_id)
-    try:
-        delete_item(item)
-    except DomainError as exc:
-        _failed(exc)
-    return redirect(url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id))

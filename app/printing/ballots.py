@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from reportlab.lib.units import mm
 
-from app.printing.pdf import CONTENT_W, MARGIN, PAGE_H, PAGE_W, Pen, cn_date, yuan
-from app.printing.serials import format_serial
+from app.formats.pdf import CONTENT_W, MARGIN, PAGE_H, PAGE_W, Pen, cn_date, yuan
+from app.paper.serials import format_serial
 
 CATEGORY_CN = {"basic": "基础类", "improvement": "完善类", "enhancement": "提升类"}
 CONFLICT_CN = {

@@ -11,16 +11,16 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from app.accounts.codes import format_code, generate_code
 from app.communities.models import Community, Household
+from app.core.codes import format_code, generate_code
 from app.extensions import db
+from app.formats.pdf import Pen
+from app.paper.serials import new_serial
 from app.plans.models import Plan
 from app.plans.queries import local_today
 from app.printing.ballots import draw_ballot
 from app.printing.letters import LetterData, draw_letter
-from app.printing.pdf import Pen
 from app.printing.queries import PlanBook, batch_households, issued_serials
-from app.printing.serials import new_serial
 
 Progress = Callable[[int], None]
 

@@ -15,13 +15,13 @@ from app.core.cli import fail_on_domain_error
 from app.core.db import commit_or_rollback
 from app.core.errors import DomainError
 from app.extensions import db
+from app.formats.fonts import pdf_font
+from app.formats.pdf import Pen
 from app.plans.models import Plan
 from app.printing.batches import prepare, render_to_file
-from app.printing.fonts import pdf_font
 from app.printing.notice_data import NOTICE_KINDS, notice_data, notice_problem
 from app.printing.notices import draw_notice
 from app.printing.operations import apply_batch
-from app.printing.pdf import Pen
 from app.printing.queries import ballots_printable
 
 print_cli = AppGroup("print", help="PDFs: household letters and paper ballots.")

@@ -9,7 +9,7 @@ from datetime import date
 
 from reportlab.lib.units import mm
 
-from app.printing.pdf import CONTENT_W, MARGIN, PAGE_H, PAGE_W, Pen, cn_date
+from app.formats.pdf import CONTENT_W, MARGIN, PAGE_H, PAGE_W, Pen, cn_date
 
 
 @dataclass(frozen=True)

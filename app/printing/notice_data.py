@@ -16,8 +16,8 @@ from app.printing.notices import (
     percent_cn,
     threshold_cn,
 )
+from app.tally.models import Objection
 from app.tally.queries import tally_plan, voting_over
-from app.voting.models import Objection
 
 NOTICE_KINDS = ("preliminary", "final", "sheet")
 

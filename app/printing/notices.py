@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from reportlab.lib.units import mm
 
-from app.printing.pdf import CONTENT_W, MARGIN, PAGE_H, PAGE_W, Pen, cn_date
+from app.formats.pdf import CONTENT_W, MARGIN, PAGE_H, PAGE_W, Pen, cn_date
 
 RULE_CN = {
     "cc278_major": "重大事项：参与表决人数、面积均达三分之二以上，"

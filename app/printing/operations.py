@@ -3,17 +3,17 @@
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.accounts.operations import issue_codes_for
+from app.communities.codes import issue_codes_for
 from app.communities.models import Building, Household, Unit
 from app.core.audit import log_event
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.extensions import db
+from app.paper.models import PaperSerial
 from app.plans.models import Plan
 from app.printing.batches import PreparedBatch
 from app.printing.models import PrintJob
 from app.printing.queries import issued_serials
-from app.voting.models import PaperSerial
 
 
 def create_print_job(

@@ -15,13 +15,13 @@ from sqlalchemy.orm import joinedload
 from app.communities.models import Building, Community, Household, Unit
 from app.core.errors import DomainError
 from app.extensions import db
-from app.funding.queries import compute_item_shares
-from app.funding.shares import ShareError, household_order
+from app.paper.models import PaperSerial
 from app.plans.models import HouseholdShare, Item, ItemScope, Plan
 from app.plans.queries import local_today
+from app.plans.shares import compute_item_shares
 from app.printing.ballots import BallotData, BallotItem
 from app.printing.models import PrintJob
-from app.voting.models import PaperSerial
+from app.rules.shares import ShareError, household_order
 
 
 def batch_households(plan: Plan, building_id=None, unit_id=None) -> list[Household]:

@@ -4,7 +4,6 @@ result notices and the tally sheet."""
 import io
 
 from flask import (
-    Blueprint,
     abort,
     after_this_request,
     current_app,
@@ -19,20 +18,21 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.communities.models import Building, Unit
+from app.communities.tenancy import get_in_community_or_404, scoped, staff_required
 from app.core.errors import DomainError
-from app.core.permissions import has_permission, staff_required
-from app.core.tenancy import get_in_community_or_404, scoped
+from app.core.permissions import has_permission
 from app.extensions import db
+from app.formats.fonts import pdf_font
+from app.formats.pdf import Pen
 from app.plans.access import plan_or_404
 from app.plans.models import Plan
-from app.printing.fonts import pdf_font
+from app.printing.blueprint import bp
 from app.printing.forms import BatchForm, ConfirmBatchForm, NoticeForm
 from app.printing.jobs import effective_status, job_file, purge_old_files, start_print_job
 from app.printing.models import PrintJob
 from app.printing.notice_data import NOTICE_KINDS, notice_data, notice_problem
 from app.printing.notices import draw_notice
 from app.printing.operations import create_print_job
-from app.printing.pdf import Pen
 from app.printing.queries import (
     PlanBook,
     ballots_printable,
@@ -42,10 +42,6 @@ from app.printing.queries import (
     plan_jobs,
     plan_places,
 )
-from app.voting.paper_views import bp as paper_bp
-
-bp = Blueprint("printing", __name__)
-bp.register_blueprint(paper_bp)
 
 
 @bp.route("/c/<int:community_id>/paper")

@@ -15,8 +15,8 @@ from app.core.audit import log_event
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.extensions import db
+from app.plans.items import delete_item, ensure_editable, save_item
 from app.plans.models import CATEGORIES, Item, ItemProposal, Plan
-from app.plans.operations import ensure_editable, save_item
 from app.plans.phases import phase_allows
 from app.proposals.forms import BODY_MAX, STATUS_LABELS, TITLE_MAX
 from app.proposals.models import PROPOSAL_SOURCES, Proposal, ProposalPhoto, ProposalSupport
@@ -411,3 +411,8 @@ def reopen_unanswered(proposal_ids: list[int]) -> list[int]:
         )
     db.session.flush()
     return [p.id for p in orphans]
+
+
+def remove_draft_item(item: Item) -> list[int]:
+    """Delete an item of a draft plan; the accepted proposals no other item answers reopen."""
+    return reopen_unanswered(delete_item(item))

@@ -5,15 +5,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from app.communities.tenancy import get_in_community_or_404, staff_required
 from app.core.errors import DomainError
+from app.core.feedback import flash_refusal
 from app.core.paging import page_number
-from app.core.permissions import has_permission, staff_required
-from app.core.tenancy import get_in_community_or_404
+from app.core.permissions import has_permission
 from app.extensions import db
-from app.plans.access import plan_or_404
+from app.plans.access import item_or_404, plan_or_404
 from app.plans.models import CATEGORIES, Item, Plan
 from app.plans.phases import phase_allows
 from app.plans.queries import current_plan
+from app.proposals.blueprint import bp
 from app.proposals.forms import (
     AcceptForm,
     DeclineForm,
@@ -28,6 +30,7 @@ from app.proposals.operations import (
     decline_proposal,
     link_to_item,
     merge_proposals,
+    remove_draft_item,
 )
 from app.proposals.photos import MAX_PHOTOS
 from app.proposals.queries import (
@@ -40,7 +43,7 @@ from app.proposals.queries import (
     proposal_card_page,
     suggested_key,
 )
-from app.proposals.views import bp, photo_response, uploaded_photos
+from app.proposals.views import photo_response, uploaded_photos
 
 
 def _proposal(plan: Plan, proposal_id: int) -> Proposal:
@@ -292,3 +295,16 @@ def staff_photo(community_id: int, plan_id: int, photo_id: int):
     if db.session.get(Proposal, record.proposal_id).plan_id != plan.id:
         abort(404)
     return photo_response(record, private_cache=False)
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/items/<int:item_id>/delete", methods=["POST"])
+@staff_required("plan.manage")
+def remove_item(community_id: int, plan_id: int, item_id: int):
+    """Delete an item while the plan is being drafted; the proposals it answered reopen."""
+    plan = plan_or_404(plan_id)
+    item = item_or_404(plan, item_id)
+    try:
+        remove_draft_item(item)
+    except DomainError as exc:
+        flash_refusal(exc)
+    return redirect(url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id))

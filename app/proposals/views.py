@@ -4,7 +4,6 @@ Workers' pages live in staff_views.py on the same blueprint.
 """
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -17,14 +16,15 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from app.communities.tenancy import household_required
 from app.core.errors import DomainError
 from app.core.feedback import flash_refusal
-from app.core.permissions import household_required
 from app.extensions import db
 from app.plans.access import household_plan
 from app.plans.models import Plan
-from app.plans.operations import sync_phase
 from app.plans.phases import phase_allows
+from app.plans.workflow import sync_phase
+from app.proposals.blueprint import bp
 from app.proposals.forms import (
     CATEGORY_HINTS,
     CATEGORY_LABELS,
@@ -37,8 +37,6 @@ from app.proposals.models import Proposal, ProposalPhoto
 from app.proposals.operations import create_proposal, support_proposal, withdraw_support
 from app.proposals.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
 from app.proposals.queries import photo_ids, proposal_card, resident_sections
-
-bp = Blueprint("proposals", __name__)
 
 # Endpoints that take photos: room for one photo too many, so the 4th gets a clear message
 # instead of a bare "too large" page.

@@ -2,13 +2,13 @@
 
 from flask_babel import lazy_gettext as _l
 
+from app.formats.tables import AREA, DATETIME, INT, YESNO, Column, Report
 from app.funding.ledger import households_of
 from app.plans.forms import CATEGORY_LABELS
 from app.plans.models import Plan
 from app.proposals.forms import SOURCE_LABELS, STATUS_LABELS
 from app.proposals.queries import proposal_cards
 from app.reports.queries import roster_rows
-from app.reports.tables import AREA, DATETIME, INT, YESNO, Column, Report
 
 
 def roster_report(community_id: int, only: set[int] | None = None) -> Report:

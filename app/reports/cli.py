@@ -13,7 +13,7 @@ from app.core.db import begin_snapshot, commit_or_rollback
 from app.core.errors import DomainError
 from app.extensions import db
 from app.plans.models import Plan
-from app.reports.archive import build_archive, record_archive, verify_archive
+from app.reports.archive.build import build_archive, record_archive, verify_archive
 
 
 class _ArchiveGroup(AppGroup):

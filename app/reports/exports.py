@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from app.formats.tables import Report
 from app.plans.models import Plan
 from app.reports.census import plan_roster, proposal_reports
 from app.reports.funding import plan_reports, pledge_reports
-from app.reports.tables import Report
 from app.reports.voting import ballot_reports, tally_reports, turnout_reports
 
 

@@ -9,11 +9,11 @@ import json
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.funding.labels import PAYMENT_METHOD_LABELS, SOURCE_LABELS
+from app.core.vocabulary import PAYMENT_METHOD_LABELS, SOURCE_LABELS
+from app.formats.tables import AREA, DATETIME, INT, MONEY, YESNO, Column, Report
 from app.funding.ledger import Figures, households_of, ledger, payments_of
 from app.funding.models import Payment
-from app.funding.queries import item_breakdown, plan_shares
-from app.funding.reports import (
+from app.funding.summaries import (
     building_summary,
     household_cells,
     household_columns,
@@ -23,12 +23,12 @@ from app.funding.reports import (
 )
 from app.plans.forms import CATEGORY_LABELS
 from app.plans.models import FUNDING_SOURCES, Plan
+from app.plans.shares import item_breakdown, plan_shares
 from app.proposals.queries import proposals_for_items
 from app.reports.queries import correction_reasons, plan_items, scope_names, user_names
-from app.reports.tables import AREA, DATETIME, INT, MONEY, YESNO, Column, Report
 from app.reports.voting import rule_words
+from app.rules.counting import parse_rule
 from app.tally.explain import RULE_NAMES
-from app.tally.rules import parse_rule
 
 
 def _rule_of(item):

@@ -11,13 +11,17 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.accounts.models import User
 from app.communities.models import Household
 from app.communities.queries import household_rows
 from app.core.audit import AuditEvent
 from app.extensions import db
-from app.funding.shares import household_order
+from app.formats.downloads import exporter_name
+from app.paper.models import PaperSerial
 from app.plans.models import Item, Plan
-from app.voting.models import Ballot, BallotChoice, EffectiveBallot, PaperSerial
+from app.rules.shares import household_order
+from app.tally.listings import place_names
+from app.voting.models import Ballot, BallotChoice, EffectiveBallot
 
 
 def plan_items(plan: Plan) -> list[Item]:
@@ -35,8 +39,6 @@ def plan_items(plan: Plan) -> list[Item]:
 def scope_names(items: list[Item], community_id: int) -> dict[int, str]:
     """Each scoped item's buildings and units in words, as `plans.queries.scope_label` writes
     them (3号楼、1号楼2单元), from two queries for the whole plan instead of two per scope row."""
-    from app.tally.listings import place_names
-
     if not any(item.scopes for item in items):
         return {}
     buildings, units = place_names(community_id)
@@ -168,9 +170,6 @@ def ballot_choice_rows(plan_id: int, household_ids=None) -> list:
 
 def user_names(ids) -> dict[int, str]:
     """Staff users' names as exports show them ("王芳（wangfang）"), by id (one query)."""
-    from app.accounts.models import User
-    from app.reports.downloads import exporter_name
-
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}

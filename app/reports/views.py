@@ -1,23 +1,23 @@
 """Staff pages of exports: a plan's export page, its CSV/XLSX downloads, the community roster."""
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import abort, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.communities.queries import CODE_FILTERS, filtered_household_ids
+from app.communities.tenancy import staff_required
 from app.core.db import utcnow
-from app.core.permissions import has_permission, staff_required
+from app.core.permissions import has_permission
+from app.formats.downloads import FORMATS, export_response, exporter_name, plan_meta
+from app.formats.writers import ExportMeta
 from app.plans.access import plan_or_404
 from app.plans.queries import local_today
+from app.reports.blueprint import bp
 from app.reports.census import roster_report
-from app.reports.downloads import FORMATS, export_response, exporter_name, plan_meta
 from app.reports.exports import EXPORTS
-from app.reports.writers import ExportMeta
 
 # How the roster export's heading names the households list's code filter.
 CODE_FILTER_LABELS = {"issued": _l("已发"), "missing": _l("未发")}
-
-bp = Blueprint("reports", __name__)
 
 
 def _filename(*parts: str) -> str:
@@ -93,4 +93,4 @@ def household_export(community_id: int, fmt: str):
 
 
 # The archive pages (一小区一档案) register their routes on this blueprint.
-from app.reports import archive_views  # noqa: E402, F401
+from app.reports.archive import views as archive_views  # noqa: E402, F401

@@ -10,16 +10,16 @@ from fractions import Fraction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.communities.operations import natural_key
+from app.communities.normalize import natural_key
+from app.formats.tables import AREA, DATETIME, INT, PERCENT, TEXT, YESNO, Column, Report
 from app.funding.ledger import households_of
-from app.funding.reports import household_cells, household_columns
+from app.funding.summaries import household_cells, household_columns
 from app.plans.models import Plan
 from app.reports.queries import ballot_versions, plan_items, scope_names, user_names
-from app.reports.tables import AREA, DATETIME, INT, PERCENT, TEXT, YESNO, Column, Report
+from app.rules.counting import ItemTally, Measure, Rule
 from app.tally.explain import CHECK_LABELS, RULE_NAMES, owners_text, threshold_text
 from app.tally.listings import place_names
 from app.tally.queries import PlanTally, tally_plan
-from app.tally.rules import ItemTally, Measure, Rule
 
 CHANNEL_LABELS = {"online": _l("网上"), "paper": _l("纸质"), "assisted": _l("上门代填")}
 CHOICE_LABELS = {"agree": _l("同意"), "oppose": _l("反对"), "abstain": _l("弃权")}

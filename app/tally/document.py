@@ -16,8 +16,8 @@ from fractions import Fraction
 from app.communities.models import Community
 from app.core.db import utcnow
 from app.extensions import db
+from app.rules.counting import Check, ItemTally, Measure
 from app.tally.queries import ItemResult, PlanTally
-from app.tally.rules import Check, ItemTally, Measure
 
 MEASURES = ("electorate", "participating", "agree", "oppose", "abstain")
 

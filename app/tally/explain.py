@@ -10,8 +10,8 @@ from fractions import Fraction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.rules.counting import Check, ItemTally, Measure, _leader
 from app.tally.queries import ItemResult
-from app.tally.rules import Check, ItemTally, Measure, _leader
 
 _THRESHOLD_WORDS = {
     Fraction(2, 3): _l("三分之二"),

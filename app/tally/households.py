@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import NamedTuple
 
-from app.tally.rules import (
+from app.rules.counting import (
     _BALLOT_MARKS,
     _EXACT,
     CHOICES,

@@ -9,11 +9,13 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.communities.models import Building, Household, Unit
-from app.communities.operations import natural_key
+from app.communities.normalize import natural_key
 from app.communities.queries import household_address_select
 from app.extensions import db
+from app.paper.models import Delivery
 from app.plans.models import Item, Plan
-from app.voting.models import Ballot, Delivery, EffectiveBallot, Objection
+from app.tally.models import Objection
+from app.voting.models import Ballot, EffectiveBallot
 
 
 def place_names(community_id: int) -> tuple[dict[int, str], dict[int, str]]:

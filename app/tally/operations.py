@@ -14,51 +14,17 @@ from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.extensions import db
 from app.plans.models import Item, Plan
+from app.plans.queries import local_today
+from app.tally.models import Objection
 from app.tally.queries import tally_plan, voting_over
-from app.voting.models import Delivery, Objection
-
-DELIVERY_METHODS = ("in_person", "mailbox", "family")
 
 
 def _today(today: date | None) -> date:
     """Today in the configured time zone unless given."""
     if today is not None:
         return today
-    from app.plans.queries import local_today
 
     return local_today()
-
-
-def record_delivery(plan: Plan, household: Household, method: str, user=None) -> Delivery:
-    """Record that the ballot or letter reached a household (follow_majority needs it, §3)."""
-    if plan.phase != "voting":
-        raise DomainError(_l("只有表决期间才能登记送达。"))
-    if household.community_id != plan.community_id:
-        raise DomainError(_l("这户不属于本小区。"))
-    if method not in DELIVERY_METHODS:
-        raise DomainError(_l("请选择送达方式。"))
-    existing = db.session.scalar(
-        select(Delivery).where(Delivery.plan_id == plan.id, Delivery.household_id == household.id)
-    )
-    if existing is not None:
-        raise DomainError(_l("这户的送达已经登记过了。"))
-    delivery = Delivery(
-        community_id=plan.community_id,
-        plan_id=plan.id,
-        household_id=household.id,
-        method=method,
-        recorded_by_id=getattr(user, "id", None),
-    )
-    db.session.add(delivery)
-    db.session.flush()
-    log_event(
-        "ballot.delivery",
-        "delivery",
-        delivery.id,
-        community_id=plan.community_id,
-        after={"plan": plan.id, "household": household.id, "method": method},
-    )
-    return delivery
 
 
 def _result_summary(plan: Plan, today: date) -> dict:

@@ -6,15 +6,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.communities.models import Community
+from app.communities.tenancy import get_in_community_or_404, household_required, staff_required
 from app.core.errors import DomainError
 from app.core.feedback import flash_refusal
-from app.core.permissions import has_permission, household_required, staff_required
-from app.core.tenancy import get_in_community_or_404
+from app.core.permissions import has_permission
 from app.extensions import db
 from app.plans.access import plan_or_404
 from app.plans.queries import items_for_household, local_today
+from app.tally.blueprint import bp
 from app.tally.forms import ConfirmForm, ObjectionForm, ResolveForm
 from app.tally.listings import household_by_address, objections, published_plan
+from app.tally.models import Objection
 from app.tally.operations import (
     publish_final,
     publish_preliminary,
@@ -23,8 +25,6 @@ from app.tally.operations import (
     unresolved_objections,
 )
 from app.tally.queries import tally_plan, voting_over
-from app.tally.views import bp
-from app.voting.models import Objection
 
 
 def _publication_url(plan) -> str:

@@ -29,8 +29,10 @@ from sqlalchemy import bindparam, case, func, literal, null, select, union_all
 
 from app.communities.models import Household, centi_to_area
 from app.extensions import db
+from app.paper.models import Delivery, PaperEntry
 from app.plans.models import Item, ItemScope, Plan
-from app.tally.rules import (
+from app.plans.queries import local_today
+from app.rules.counting import (
     ItemCounts,
     ItemTally,
     Measure,
@@ -40,7 +42,7 @@ from app.tally.rules import (
     parse_rule,
     tally_counts,
 )
-from app.voting.models import Ballot, BallotChoice, Delivery, EffectiveBallot, PaperEntry
+from app.voting.models import Ballot, BallotChoice, EffectiveBallot
 
 PARTICIPATING, DELIVERED, NO_BALLOT = "participating", "delivered_no_ballot", "no_ballot"
 AWAITING_ENTRY = ("pending", "mismatch")
@@ -396,8 +398,6 @@ def ballot_counts(plan: Plan) -> BallotCounts:
 def tally_plan(plan: Plan, today: date | None = None) -> PlanTally:
     """Count every item of the plan (4 queries, whatever its size) and apply its rules (§3)."""
     if today is None:
-        from app.plans.queries import local_today
-
         today = local_today()
     items, pairs = _items_and_scopes(plan)
     hh_rows = _household_rows(plan)

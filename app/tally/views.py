@@ -7,17 +7,20 @@ Publication (二下) and the residents' results page live in publication_views.p
 import json
 from fractions import Fraction
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.communities.models import Household
+from app.communities.normalize import natural_key
+from app.communities.tenancy import get_in_community_or_404, staff_required
 from app.core.errors import DomainError
 from app.core.feedback import flash_refusal
-from app.core.permissions import has_permission, staff_required
-from app.core.tenancy import get_in_community_or_404
+from app.core.permissions import has_permission
+from app.paper.operations import record_delivery
 from app.plans.access import item_or_404, plan_or_404
 from app.plans.queries import scope_label
+from app.tally.blueprint import bp
 from app.tally.document import tally_document
 from app.tally.explain import (
     RULE_NAMES,
@@ -30,10 +33,7 @@ from app.tally.explain import (
 )
 from app.tally.forms import DELIVERY_CHOICES, DeliveryForm
 from app.tally.listings import conflicts, latest_plan_with_results, non_voters, place_names
-from app.tally.operations import record_delivery
 from app.tally.queries import tally_plan
-
-bp = Blueprint("tally", __name__)
 
 bp.add_app_template_filter(owners_text, "owners")
 bp.add_app_template_filter(area_text, "m2")
@@ -63,8 +63,6 @@ def tally_words():
 
 def turnout_rows(result, community_id: int) -> list[dict]:
     """Buildings in natural order, each followed by its units: names and turnout."""
-    from app.communities.operations import natural_key
-
     buildings, units = place_names(community_id)
     rows = []
     by_building = [p for p in result.places if p.unit_id is None]

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
-from app.accounts.codes import normalize_code
 from app.accounts.models import User
 from app.communities.models import Building, Household, Unit
 from app.communities.queries import household_search
+from app.core.codes import normalize_code
 from app.core.paging import RowPagination, paginate_rows
 from app.extensions import db
 from app.plans.models import Plan

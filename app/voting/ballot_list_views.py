@@ -7,8 +7,9 @@ from flask import current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.communities.tenancy import staff_required
 from app.core.paging import page_number
-from app.core.permissions import has_permission, staff_required
+from app.core.permissions import has_permission
 from app.plans.access import plan_or_404
 from app.voting.ballot_list import (
     STATUS_FILTERS,
@@ -16,8 +17,8 @@ from app.voting.ballot_list import (
     ballot_page,
     ballot_totals,
 )
+from app.voting.blueprint import bp
 from app.voting.models import CHANNELS
-from app.voting.views import bp
 
 CHANNEL_LABELS = {"online": _l("网上"), "paper": _l("纸质"), "assisted": _l("上门代填")}
 STATUS_LABELS = {

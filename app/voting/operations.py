@@ -10,15 +10,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
-from app.accounts.codes import ALPHABET
 from app.communities.models import Household
 from app.core.audit import log_event
+from app.core.codes import ALPHABET
 from app.core.errors import DomainError
 from app.extensions import db
 from app.plans.models import Item, Plan
 from app.plans.queries import is_paper_entry_open, is_voting_open, items_for_household
+from app.rules.precedence import BallotRef, choose_effective_ballot
 from app.voting.models import CHOICES, Ballot, BallotChoice, EffectiveBallot
-from app.voting.precedence import BallotRef, choose_effective_ballot
 
 RECEIPT_LENGTH = 10
 

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.accounts.codes import normalize_code
+from app.core.codes import normalize_code
 from app.extensions import db
 from app.voting.models import Ballot, EffectiveBallot
 

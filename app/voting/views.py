@@ -2,29 +2,27 @@
 
 import secrets
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.communities.models import Household
+from app.communities.models import Community, Household
 from app.communities.queries import household_list
+from app.communities.tenancy import get_in_community_or_404, household_required, staff_required
 from app.core.errors import DomainError
-from app.core.permissions import household_required, staff_required
-from app.core.tenancy import get_in_community_or_404
 from app.extensions import db, limiter
-from app.funding.queries import household_shares, plan_breakdowns
 from app.plans.access import household_plan, plan_or_404
 from app.plans.forms import CATEGORY_LABELS
 from app.plans.phases import phase_allows
 from app.plans.queries import is_voting_open, items_for_household
+from app.plans.shares import household_shares, plan_breakdowns
 from app.proposals.queries import proposals_for_items
+from app.voting.blueprint import bp
 from app.voting.forms import AssistedForm, BallotForm, ReceiptForm, parse_ballot_fields
 from app.voting.models import Ballot
 from app.voting.operations import cast_online_ballot, record_assisted_ballot
 from app.voting.queries import effective_ballot, latest_online_ballot, receipt_status
-
-bp = Blueprint("voting", __name__)
 
 
 def _ballot_context(plan, choices=None, pledges=None, error=None):
@@ -217,6 +215,22 @@ def assisted(community_id: int, plan_id: int):
         voting_open=is_voting_open(plan),
         shares=household_shares(items, household.id) if household else {},
         category_labels=CATEGORY_LABELS,
+    )
+
+
+@bp.route("/home")
+@household_required
+def household_home():
+    """Who you are, and what the renovation currently asks of you."""
+    household = current_user.household
+    plan = household_plan()
+    return render_template(
+        "voting/home.html",
+        household=household,
+        plan=plan,
+        voting_open=plan is not None and is_voting_open(plan),
+        voted=plan is not None and effective_ballot(plan.id, household.id) is not None,
+        community=db.session.get(Community, household.community_id),
     )
 
 

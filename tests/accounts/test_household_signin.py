@@ -5,8 +5,8 @@ import re
 
 from sqlalchemy import select
 
-from app.accounts import codes
 from app.communities.models import Household
+from app.core import codes
 from app.extensions import db
 from tests.conftest import csrf_from, post_form, sign_in_staff
 

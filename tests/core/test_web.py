@@ -137,7 +137,7 @@ def test_ids_beyond_the_id_range_answer_404_not_500(app, client, factory):
     from werkzeug.exceptions import NotFound
 
     from app.communities.models import Household
-    from app.core.tenancy import get_in_community_or_404
+    from app.communities.tenancy import get_in_community_or_404
 
     with app.test_request_context(), pytest.raises(NotFound):
         get_in_community_or_404(Household, huge)

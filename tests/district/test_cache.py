@@ -134,7 +134,7 @@ def test_a_write_in_another_community_keeps_this_ones_summary(app, town, tallies
 
 
 def test_closing_voting_early_ends_provisional_on_the_next_load(app, town, tallies):
-    from app.plans.operations import close_voting
+    from app.plans.workflow import close_voting
 
     assert rows_now(app)["甲小区"].provisional
     with app.test_request_context():

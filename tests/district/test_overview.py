@@ -25,11 +25,11 @@ from app.district.queries import (
     overview_communities,
 )
 from app.extensions import db
+from app.formats.tables import percent_value
+from app.formats.writers import read_csv
 from app.funding.ledger import funding_dashboard
 from app.plans.models import Plan
 from app.plans.queries import local_today
-from app.reports.tables import percent_value
-from app.reports.writers import read_csv
 from app.tally.queries import tally_plan
 from tests.conftest import DATA, sign_in_staff
 
@@ -40,9 +40,10 @@ def add_plan(cid: int, phase: str, *, voters: float = 0.0, pay: bool = False) ->
     """The example plan (5 items) in `phase`; while voting, a share of households vote and
     pledge; `pay` records one payment. Runs inside a request context; returns the plan id."""
     from app.funding.payments import record_payment
-    from app.plans.operations import import_plan, set_phase
+    from app.plans.items import import_plan
     from app.plans.planfile import parse_plan_file
     from app.plans.queries import items_for_household
+    from app.plans.workflow import set_phase
     from app.voting.operations import cast_online_ballot
 
     community = db.session.get(Community, cid)
@@ -158,7 +159,7 @@ def pct(value: Fraction | None) -> str:
 
 def yuan(fen: int) -> str:
     """Fen as the page and the CSV show yuan."""
-    from app.funding.shares import format_fen
+    from app.rules.money import format_fen
 
     return format_fen(fen)
 

@@ -6,7 +6,7 @@ blocks the injected script; the pages themselves are unchanged.
 
 from playwright.sync_api import expect
 
-from app.accounts.codes import format_code
+from app.core.codes import format_code
 from tests.e2e.conftest import axe_violations
 
 

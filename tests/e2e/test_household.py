@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from app.accounts.codes import format_code
+from app.core.codes import format_code
 
 
 def _community_with_codes(factory):

@@ -10,9 +10,10 @@ from app.communities.models import Building, Community, Household, Unit
 from app.communities.operations import apply_roster_import, create_community, plan_roster_import
 from app.communities.roster import RosterRow
 from app.extensions import db
+from app.plans.items import import_plan
 from app.plans.models import Item, Plan
-from app.plans.operations import import_plan, set_phase
 from app.plans.planfile import parse_plan_file
+from app.plans.workflow import set_phase
 
 B1_TABLE = {"1": 0, "2": 0, "3": 1.0, "4": 1.2, "5": 1.4, "6": 1.6}
 # The worked elevator example (tests/funding/test_shares.py, test_plan_example_elevator_b1).

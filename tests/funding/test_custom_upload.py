@@ -12,11 +12,11 @@ from sqlalchemy import select
 from app.core.errors import DomainError
 from app.extensions import db
 from app.funding.customfile import parse_custom_shares
-from app.funding.money import AmountError, parse_yuan
 from app.funding.operations import update_item_funding, upload_custom_shares
-from app.funding.queries import household_shares
 from app.plans.models import HouseholdShare
-from app.plans.operations import set_phase
+from app.plans.shares import household_shares
+from app.plans.workflow import set_phase
+from app.rules.money import AmountError, parse_yuan
 from tests.funding.conftest import build_world
 
 _names = itertools.count()

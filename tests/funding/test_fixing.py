@@ -14,14 +14,14 @@ from app.core.audit import AuditEvent
 from app.core.errors import DomainError
 from app.extensions import db
 from app.funding.operations import update_item_funding
-from app.funding.queries import (
+from app.plans.models import HouseholdShare
+from app.plans.shares import (
     household_shares,
     item_breakdown,
     plan_shares,
     share_problems,
 )
-from app.plans.models import HouseholdShare
-from app.plans.operations import close_voting, set_phase
+from app.plans.workflow import close_voting, set_phase
 from tests.funding.conftest import B1_EXPECTED, build_world
 
 
@@ -230,7 +230,7 @@ def test_fixed_shares_properties(app, households, method, residents, coefficient
 
 def test_shares_are_worked_out_once_inside_a_read_only_build(app, world, ctx):
     """reading_shares_once() lets an archive ask for shares repeatedly at the cost of one."""
-    from app.funding.queries import reading_shares_once
+    from app.plans.shares import reading_shares_once
 
     assert plan_shares(world.plan) is not plan_shares(world.plan)  # outside: afresh each time
     with reading_shares_once():

@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from app.core.audit import AuditEvent
 from app.core.errors import DomainError
 from app.extensions import db
+from app.formats.writers import report_xlsx
 from app.funding.ledger import funding_dashboard, ledger
 from app.funding.models import Payment
 from app.funding.payments import correct_payment, record_payment
-from app.funding.reports import building_detail, building_summary, item_report
 from app.funding.statement import household_statement, statement_pdf
+from app.funding.summaries import building_detail, building_summary, item_report
 from app.plans.queries import local_today
-from app.reports.writers import report_xlsx
 from tests.funding.conftest import build_world
 
 UNIT = "3号楼2单元"

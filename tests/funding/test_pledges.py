@@ -7,7 +7,7 @@ import pytest
 
 from app.funding.ledger import funding_dashboard, pledges
 from app.funding.operations import update_item_funding
-from app.plans.operations import close_voting
+from app.plans.workflow import close_voting
 from app.voting.operations import cast_online_ballot, record_paper_ballot
 from tests.funding.conftest import B1_EXPECTED, build_world
 

@@ -1,4 +1,4 @@
-"""Tests for app.funding.shares (design.md §5): known answers and properties."""
+"""Tests for app.rules.shares (design.md §5): known answers and properties."""
 
 import json
 import math
@@ -11,10 +11,10 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from app.funding.shares import (
+from app.rules.money import format_fen
+from app.rules.shares import (
     ShareError,
     ShareHousehold,
-    format_fen,
     household_order,
     largest_remainder,
     parse_floor_coefficients,

@@ -112,7 +112,7 @@ def test_funding_form_saves_and_refuses_bad_input(app, client, site):
 
 def test_funding_locked_during_voting_unless_paused(app, client, site):
     from app.plans.models import Plan
-    from app.plans.operations import set_phase
+    from app.plans.workflow import set_phase
 
     with app.test_request_context():
         set_phase(db.session.get(Plan, site["home"].plan_id), "voting")
@@ -165,7 +165,7 @@ def test_custom_upload_through_the_web(app, client, site):
 
 def _into_voting(app, site):
     from app.plans.models import Plan
-    from app.plans.operations import set_phase
+    from app.plans.workflow import set_phase
 
     with app.test_request_context():
         set_phase(db.session.get(Plan, site["home"].plan_id), "voting")
@@ -287,8 +287,8 @@ def test_every_funding_route_answers_404_for_another_community(app, client, site
         from app.communities.models import Household
         from app.funding.payments import record_payment
         from app.plans.models import Plan
-        from app.plans.operations import set_phase
         from app.plans.queries import local_today
+        from app.plans.workflow import set_phase
 
         away = db.session.get(Plan, site["away"].plan_id)
         set_phase(away, "voting")
@@ -344,7 +344,7 @@ def test_breakdown_macro_renders_on_its_own(app, world):
     """The macro the resident draft page includes needs nothing but a Breakdown."""
     from flask import render_template_string
 
-    from app.funding.queries import plan_breakdowns
+    from app.plans.shares import plan_breakdowns
 
     source = (
         '{% from "funding/_breakdown.html" import funding_breakdown %}'

@@ -14,9 +14,10 @@ from tests.conftest import DATA
 def example(app, factory):
     """The example roster (84 households) and plan (5 items), voting open today."""
     from app.communities.models import Community
-    from app.plans.operations import import_plan, set_phase
+    from app.plans.items import import_plan
     from app.plans.planfile import parse_plan_file
     from app.plans.queries import local_today
+    from app.plans.workflow import set_phase
 
     def build(phase="voting", **dates):
         cid = factory.community("滨城区示例小区", roster=False)

@@ -32,7 +32,7 @@ def pdf_fonts(data: bytes) -> list[dict]:
 
 def issued(app, plan_id: int) -> dict[int, str]:
     """{household id: serial} of the plan's issued (not void) serials."""
-    from app.voting.models import PaperSerial
+    from app.paper.models import PaperSerial
 
     with app.app_context():
         return dict(

@@ -8,16 +8,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from app.accounts.codes import ALPHABET, normalize_code
+from app.core.codes import ALPHABET, normalize_code
 from app.extensions import db
-from app.printing.serials import (
+from app.paper.models import PaperSerial
+from app.paper.serials import (
     check_symbol,
     format_serial,
     new_serial,
     normalize_serial,
     serial_problem,
 )
-from app.voting.models import PaperSerial
 from tests.plans.conftest import household_id
 from tests.printing.conftest import issued, pdf_fonts, pdf_pages
 
@@ -105,7 +105,7 @@ def test_a_reprint_voids_the_old_serial(app, example, run_print):
         voided = db.session.scalars(select(PaperSerial).where(PaperSerial.status == "void")).all()
         assert {s.serial for s in voided} == {first[h] for h in unit_ids}
         assert all(s.voided_at is not None for s in voided)
-    from app.voting.paper_operations import find_serial
+    from app.paper.operations import find_serial
 
     with app.test_request_context():
         from app.core.errors import DomainError

@@ -93,7 +93,7 @@ def _codes_by_id(app, community_id: int, codes: dict) -> dict[int, str]:
 @pytest.fixture
 def world(app, factory) -> World:
     """Two communities of 8 households each, a plan in the proposals phase in each, A's staff."""
-    from app.plans.operations import create_plan
+    from app.plans.items import create_plan
 
     a = factory.community("甲小区", "东区", buildings=1, units=2, floors=2)
     b = factory.community("乙小区", "西区", buildings=1, units=2, floors=2)

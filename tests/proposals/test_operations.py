@@ -281,7 +281,7 @@ def test_a_household_may_not_flood_the_list(app, world, make_proposal):
 
 
 def test_deleting_an_item_reopens_the_proposals_it_answered(app, world, make_proposal):
-    from app.plans.operations import delete_item
+    from app.proposals.operations import remove_draft_item as delete_item
 
     p1, p2 = make_proposal(world.households_a[0]), make_proposal(world.households_a[1])
     with app.test_request_context():

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from app.plans.models import Item
 from app.proposals.models import Proposal, ProposalPhoto
 from tests.conftest import csrf_from
 from tests.proposals.conftest import image_bytes
@@ -29,7 +30,7 @@ def build_url(rule, values) -> str:
 
 @pytest.fixture
 def records(app, world, make_proposal):
-    """A proposal with a photo in each community: {community letter: ids for the routes}."""
+    """A proposal with a photo and an item in each community: {letter: ids for the routes}."""
     ids = {}
     for letter, household, plan in (
         ("a", world.households_a[0], world.plan_a),
@@ -43,7 +44,17 @@ def records(app, world, make_proposal):
                 select(ProposalPhoto.id).where(ProposalPhoto.proposal_id == pid)
             )
             proposal = db.session.get(Proposal, pid)
+            item = Item(
+                community_id=proposal.community_id,
+                plan_id=plan,
+                key="Z9",
+                title="项目",
+                category="basic",
+            )
+            db.session.add(item)
+            db.session.commit()
             ids[letter] = {
+                "item_id": item.id,
                 "community_id": proposal.community_id,
                 "plan_id": plan,
                 "proposal_id": pid,
@@ -54,7 +65,7 @@ def records(app, world, make_proposal):
 
 def test_staff_routes_answer_404_for_another_communitys_ids(app, world, records):
     rules = proposal_staff_rules(app)
-    assert len(rules) == 9
+    assert len(rules) == 10  # the nine proposal pages and deleting a draft item
     own, foreign = records["a"], records["b"]
     for role in ("worker", "admin"):
         client = world.staff_client(role)
@@ -132,7 +143,7 @@ def test_committee_reads_but_cannot_decide(app, world, records):
 def test_a_proposal_is_reached_only_through_its_own_plan(app, world, records):
     """A community's older plan: its proposals and photos are not served under the newer plan."""
     from app.communities.models import Community
-    from app.plans.operations import create_plan
+    from app.plans.items import create_plan
 
     with app.test_request_context():
         newer = create_plan(db.session.get(Community, world.a), "第二期方案").id

@@ -36,9 +36,10 @@ def build_plan(app, phase: str = "voting") -> dict:
     """
     from app.communities.models import Household
     from app.communities.operations import create_community, import_roster_file
-    from app.plans.operations import import_plan, set_phase
+    from app.plans.items import import_plan
     from app.plans.planfile import parse_plan_file
     from app.plans.queries import local_today
+    from app.plans.workflow import set_phase
 
     with app.app_context():
         community = create_community("滨城区示例小区", "滨城区")

@@ -125,9 +125,9 @@ def test_roster_upload_answers_and_changes_nothing(app, worker, data, name):
 )
 @given(data=st.one_of(st.binary(max_size=300), csv_text.map(lambda t: t.encode())))
 def test_paper_ballot_import_refuses_garbage_whole(app, voting_plan, data):
+    from app.paper.importing import import_paper_ballots
+    from app.paper.models import PaperEntry
     from app.plans.models import Plan
-    from app.voting.models import PaperEntry
-    from app.voting.paper_import import import_paper_ballots
 
     with app.test_request_context():
         plan = db.session.get(Plan, voting_plan)
@@ -257,7 +257,7 @@ def test_every_form_survives_hostile_values(app, factory, role):
     factory.user("u1", role, communities=[cid])
     with app.test_request_context():
         from app.communities.models import Community
-        from app.plans.operations import create_plan
+        from app.plans.items import create_plan
 
         plan = create_plan(db.session.get(Community, cid), "方案")
         db.session.commit()

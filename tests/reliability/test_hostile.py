@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from app import create_app
-from app.accounts.operations import rotate_code
+from app.communities.codes import rotate_code
 from app.communities.models import Household
 from app.extensions import db
 from tests.e2e.conftest import in_ci

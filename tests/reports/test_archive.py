@@ -26,13 +26,13 @@ def archived(app, factory, exported, tmp_path):  # noqa: F811
     from app.accounts.models import User
     from app.communities.models import Household
     from app.communities.operations import create_community
+    from app.paper.keying import Keying
+    from app.paper.models import PaperSerial
+    from app.paper.operations import enter_paper_ballot, mark_invalid, resolve_mismatch
     from app.plans.models import Item, Plan
     from app.printing.jobs import prints_dir
     from app.printing.models import PrintJob
     from app.tally.operations import publish_preliminary
-    from app.voting.models import PaperSerial
-    from app.voting.paper import Keying
-    from app.voting.paper_operations import enter_paper_ballot, mark_invalid, resolve_mismatch
 
     cid, pid = exported["cid"], exported["pid"]
     factory.user("worker2", "worker", communities=[cid])
@@ -89,7 +89,7 @@ def archived(app, factory, exported, tmp_path):  # noqa: F811
 def built(app, archived):
     """The archive built into a file: (path, info)."""
     from app.plans.models import Plan
-    from app.reports.archive import build_archive
+    from app.reports.archive.build import build_archive
 
     path = archived["tmp"] / "archive.zip"
     with app.test_request_context():
@@ -271,7 +271,7 @@ def test_exports_are_all_present(app, archived, built):
 
 
 def test_audit_trail_with_hashes_and_gaps_for_other_communities(app, archived, built):
-    from app.reports.archive import verify_archive
+    from app.reports.archive.build import verify_archive
 
     path, _info = built
     root = f"plan-{archived['pid']}/"
@@ -327,7 +327,7 @@ TAMPERING = [
 
 def test_tampering_is_found(app, archived, built):
     """A changed byte, a removed file, an added file, an edited manifest: each one reported."""
-    from app.reports.archive import verify_archive
+    from app.reports.archive.build import verify_archive
 
     path, _info = built
     for n, (case, kinds) in enumerate(TAMPERING):
@@ -343,7 +343,7 @@ def test_tampering_is_found(app, archived, built):
 
 def test_an_edited_audit_event_breaks_the_chain(app, archived, built):
     """An event edited inside audit.jsonl (and the manifest updated to match) is still caught."""
-    from app.reports.archive import verify_archive
+    from app.reports.archive.build import verify_archive
 
     path, _info = built
     root = f"plan-{archived['pid']}/"
@@ -368,7 +368,7 @@ def test_an_edited_audit_event_breaks_the_chain(app, archived, built):
 
 
 def test_a_corrupted_zip_byte_and_a_non_zip_are_reported(app, archived, built):
-    from app.reports.archive import verify_archive
+    from app.reports.archive.build import verify_archive
 
     path, _info = built
     data = bytearray(path.read_bytes())
@@ -455,7 +455,7 @@ def test_roles_on_the_archive_page(app, archived, factory):
 def test_a_plan_without_ballots_archives_too(app, factory):
     """A plan still in proposals: no notices, no ballots, and the archive is still whole."""
     from app.plans.models import Plan
-    from app.reports.archive import build_archive, verify_archive
+    from app.reports.archive.build import build_archive, verify_archive
 
     cid = factory.community("空小区", buildings=1, units=1, floors=1)
     with app.test_request_context():
@@ -471,7 +471,7 @@ def test_a_plan_without_ballots_archives_too(app, factory):
 
 
 def test_member_names_leaving_the_folder_are_refused(app, archived, built):
-    from app.reports.archive import verify_archive
+    from app.reports.archive.build import verify_archive
 
     path, _info = built
     bad = _rewrite(path, archived["tmp"] / "slip.zip", add=("../../etc/evil", b"x"))

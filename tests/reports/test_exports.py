@@ -13,8 +13,8 @@ from sqlalchemy import event, select
 
 from app.core.audit import AuditEvent
 from app.extensions import db
+from app.formats.writers import read_csv
 from app.reports.exports import EXPORTS
-from app.reports.writers import read_csv
 from tests.conftest import sign_in_staff
 from tests.reports.conftest import HYPERLINK
 
@@ -225,7 +225,7 @@ def test_turnout_export_has_the_place_turnout_of_tally_plan(app, client, exporte
 
 
 def test_payments_export_is_exact_to_the_fen_with_every_correction(app, client, exported):
-    from app.funding.queries import fixed_share_rows
+    from app.plans.shares import fixed_share_rows
 
     sign_in_staff(client, "worker1")
     _raw, _heading, labels, rows = get_csv(client, exported, "payments")
@@ -258,7 +258,7 @@ def test_payments_export_is_exact_to_the_fen_with_every_correction(app, client, 
 
 
 def test_plan_export_has_items_funding_and_fixed_shares(app, client, exported):
-    from app.funding.queries import fixed_share_rows
+    from app.plans.shares import fixed_share_rows
 
     sign_in_staff(client, "worker1")
     _raw, _heading, labels, rows = get_csv(client, exported, "plan")

@@ -9,9 +9,9 @@ from xml.dom import minidom
 
 from openpyxl import load_workbook
 
-from app.reports import xlsx
-from app.reports.tables import AREA, DATETIME, INT, MONEY, PERCENT, YESNO, Column, Report
-from app.reports.writers import ExportMeta, xlsx_bytes
+from app.formats import xlsx
+from app.formats.tables import AREA, DATETIME, INT, MONEY, PERCENT, YESNO, Column, Report
+from app.formats.writers import ExportMeta, xlsx_bytes
 
 
 def test_column_letters():

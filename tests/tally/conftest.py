@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from app.communities.models import Building, Community, Household, Unit
 from app.extensions import db
+from app.paper.models import Delivery, PaperEntry
 from app.plans.models import Item, ItemScope, Plan
-from app.voting.models import Ballot, BallotChoice, Delivery, EffectiveBallot, PaperEntry
+from app.voting.models import Ballot, BallotChoice, EffectiveBallot
 
 TODAY = date(2026, 4, 20)
 _receipts = itertools.count(1)

@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.accounts.operations import issue_codes
+from app.communities.codes import issue_codes
 from app.core.audit import AuditEvent
 from app.extensions import db
+from app.paper.models import Delivery
 from app.plans.queries import local_today
-from app.voting.models import Delivery
 from tests.conftest import post_form, sign_in_staff
 
 
@@ -256,7 +256,7 @@ def test_dashboard_and_json_show_both_outcomes_under_follow_majority(app, client
 def test_resolving_an_objection_of_another_community_is_404(client, voting, build):
     with build(name="别的小区") as foreign:
         plan = foreign.plan(phase="published", result_stage="preliminary")
-        from app.voting.models import Objection
+        from app.tally.models import Objection
 
         objection = Objection(community_id=foreign.cid, plan_id=plan.id, text="x")
         db.session.add(objection)

@@ -9,16 +9,16 @@ from sqlalchemy import select
 from app.core.audit import AuditEvent
 from app.core.errors import DomainError
 from app.extensions import db
+from app.paper.operations import record_delivery
 from app.plans.models import Plan
 from app.plans.queries import local_today
+from app.tally.models import Objection
 from app.tally.operations import (
     publish_final,
     publish_preliminary,
-    record_delivery,
     record_objection,
     resolve_objection,
 )
-from app.voting.models import Objection
 from tests.conftest import post_form, sign_in_staff
 from tests.tally.conftest import TODAY
 

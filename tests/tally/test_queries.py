@@ -9,8 +9,8 @@ from sqlalchemy import event
 
 from app.extensions import db
 from app.plans.queries import local_today
+from app.rules.counting import Measure
 from app.tally.queries import tally_plan
-from app.tally.rules import Measure
 from tests.tally.conftest import TODAY
 
 D, F = Decimal, Fraction

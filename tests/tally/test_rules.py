@@ -1,4 +1,4 @@
-"""Known-answer tests for app.tally.rules, each worked by hand (design.md §3)."""
+"""Known-answer tests for app.rules.counting, each worked by hand (design.md §3)."""
 
 import json
 from decimal import Decimal
@@ -7,14 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.tally.households import (
-    HouseholdRecord,
-    ItemSpec,
-    Scope,
-    count_households,
-    tally_households,
-)
-from app.tally.rules import (
+from app.rules.counting import (
     CC278_MAJOR,
     CC278_ORDINARY,
     CustomRule,
@@ -28,6 +21,13 @@ from app.tally.rules import (
     parse_rule,
     tally_counts,
     tally_item,
+)
+from app.tally.households import (
+    HouseholdRecord,
+    ItemSpec,
+    Scope,
+    count_households,
+    tally_households,
 )
 
 D = Decimal

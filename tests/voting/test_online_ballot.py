@@ -185,7 +185,8 @@ def test_refused_after_close(app, factory, example):  # noqa: F811
 
 
 def test_paused_voting_and_revised_item_voids_its_choices(app, factory, example):  # noqa: F811
-    from app.plans.operations import close_voting, reopen_voting, revise_item
+    from app.plans.items import revise_item
+    from app.plans.workflow import close_voting, reopen_voting
 
     cid, pid = example()
     ids = item_ids(app, pid)

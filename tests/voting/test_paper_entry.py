@@ -6,9 +6,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.extensions import db
-from app.printing.serials import format_serial
-from app.voting.models import Ballot, EffectiveBallot, PaperEntry, PaperSerial
-from app.voting.paper import EntryRef, Keying, enter_outcome, keyings_agree
+from app.paper.keying import EntryRef, Keying, enter_outcome, keyings_agree
+from app.paper.models import PaperEntry, PaperSerial
+from app.paper.serials import format_serial
+from app.voting.models import Ballot, EffectiveBallot
 from tests.conftest import post_form, sign_in_staff
 from tests.plans.conftest import example, household_id  # noqa: F401
 

@@ -6,7 +6,8 @@ import os
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.voting.models import Ballot, PaperEntry
+from app.paper.models import PaperEntry
+from app.voting.models import Ballot
 from tests.conftest import DATA, post_form, sign_in_staff
 from tests.plans.conftest import example  # noqa: F401
 

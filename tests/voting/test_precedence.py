@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.voting.precedence import REASONS, BallotRef, ballots_differ, choose_effective_ballot
+from app.rules.precedence import REASONS, BallotRef, ballots_differ, choose_effective_ballot
 
 T0 = datetime(2026, 4, 12, 9, 0)
 

@@ -1,0 +1,332 @@
+"""Reads on co-funding: each household's share of each item, and the funding breakdown (§5)."""
+
+import json
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, delete, or_, select
+
+from app.communities.models import Household
+from app.communities.queries import household_address_select
+from app.core.audit import log_event
+from app.core.vocabulary import RESIDENTS_LABEL, SOURCE_LABELS, coefficient_text, describe_method
+from app.extensions import db
+from app.plans.models import FUNDING_SOURCES, HouseholdShare, Item, ItemScope, Plan
+from app.plans.phases import DRAFTING, PHASES, PROPOSALS
+from app.rules.shares import (
+    ShareError,
+    ShareHousehold,
+    household_order,
+    parse_floor_coefficients,
+    residents_part,
+    split_shares,
+)
+
+
+def item_residents_part(item: Item) -> int:
+    """Cost minus the other funding sources, in fen."""
+    return residents_part(item.cost_fen, {f.source: f.amount_fen for f in item.funding})
+
+
+def floor_table(item: Item) -> dict[int, Decimal] | None:
+    """The item's floor-coefficient table, exact, or None when it has none."""
+    if not item.floor_coefficients:
+        return None
+    return parse_floor_coefficients(json.loads(item.floor_coefficients))
+
+
+def electorate_for_shares(item: Item) -> list[ShareHousehold]:
+    """The item's electorate as the share rules see it, in building, unit, room order."""
+    query = household_address_select(Household.area_centi, Household.floor).where(
+        Household.community_id == item.community_id
+    )
+    if item.scopes:
+        covers = select(ItemScope.item_id).where(
+            ItemScope.item_id == item.id,
+            ItemScope.building_id == Household.building_id,
+            or_(ItemScope.unit_id.is_(None), ItemScope.unit_id == Household.unit_id),
+        )
+        query = query.where(covers.exists())
+    households = [
+        ShareHousehold(
+            id=hid,
+            area=Decimal(centi).scaleb(-2),
+            floor=floor,
+            order=household_order(b, u, room),
+            label=f"{b}{u}{room}",
+        )
+        for hid, b, u, room, centi, floor in db.session.execute(query)
+    ]
+    return sorted(households, key=lambda h: (h.order, h.id))
+
+
+def uploaded_custom_shares(item: Item) -> dict[int, int]:
+    """The amounts uploaded for the custom method, {household id: fen}."""
+    return dict(
+        db.session.execute(
+            select(HouseholdShare.household_id, HouseholdShare.amount_fen).where(
+                HouseholdShare.item_id == item.id, HouseholdShare.custom.is_(True)
+            )
+        ).all()
+    )
+
+
+def compute_item_shares(item: Item) -> dict[int, int]:
+    """Split the item's residents' part by its method (custom: the uploaded amounts).
+
+    Raises ShareError when the split is impossible (e.g. a floor missing from the table).
+    """
+    residents = item_residents_part(item)
+    custom = uploaded_custom_shares(item) if item.share_method == "custom" else None
+    if custom == {} and residents:
+        raise ShareError(str(_l("还没有上传每户金额。")))
+    return split_shares(
+        item.share_method,
+        residents,
+        electorate_for_shares(item),
+        floor_coefficients=floor_table(item),
+        custom=custom,
+    )
+
+
+def shares_fixed(plan: Plan) -> bool:
+    """True once voting has opened: shares are then stored and change only by revision."""
+    return PHASES.index(plan.phase) > PHASES.index(DRAFTING)
+
+
+def fixed_share_rows(item_ids: list[int], household_id: int | None = None):
+    """(item id, household id, fen) of the stored shares: computed rows, or for a custom item
+    its uploaded rows (the upload is what was fixed)."""
+    query = (
+        select(HouseholdShare.item_id, HouseholdShare.household_id, HouseholdShare.amount_fen)
+        .join(Item, Item.id == HouseholdShare.item_id)
+        .where(
+            HouseholdShare.item_id.in_(item_ids),
+            or_(
+                and_(Item.share_method == "custom", HouseholdShare.custom.is_(True)),
+                and_(Item.share_method != "custom", HouseholdShare.custom.is_(False)),
+            ),
+        )
+    )
+    if household_id is not None:
+        query = query.where(HouseholdShare.household_id == household_id)
+    return db.session.execute(query).all()
+
+
+@dataclass
+class PlanShares:
+    """Every household's share of every item, and the items whose split is impossible."""
+
+    shares: dict[int, dict[int, int]] = field(default_factory=dict)  # item → household → fen
+    problems: dict[int, str] = field(default_factory=dict)  # item → message
+    fixed: set[int] = field(default_factory=set)  # items read from stored shares
+
+
+# Inside reading_shares_once(), each plan's shares are worked out once (see plan_shares).
+_shares_memo: ContextVar[dict[int, "PlanShares"] | None] = ContextVar("shares_memo", default=None)
+
+
+@contextmanager
+def reading_shares_once():
+    """A read-only stretch of work (an archive build) that asks for a plan's shares many
+    times gets them computed once; outside it every call reads the database afresh."""
+    token = _shares_memo.set({})
+    try:
+        yield
+    finally:
+        _shares_memo.reset(token)
+
+
+def plan_shares(plan: Plan) -> PlanShares:
+    """Shares as they stand (computed once per plan inside reading_shares_once())."""
+    memo = _shares_memo.get()
+    if memo is None:
+        return _plan_shares(plan)
+    if plan.id not in memo:
+        memo[plan.id] = _plan_shares(plan)
+    return memo[plan.id]
+
+
+def _plan_shares(plan: Plan) -> PlanShares:
+    """Shares as they stand: stored once voting opened, else computed now.
+
+    A custom item is always checked against its residents' part, so an upload that no longer
+    adds up (the cost changed) shows as a problem instead of as shares.
+    """
+    result = PlanShares()
+    stored: dict[int, dict[int, int]] = {}
+    if shares_fixed(plan):
+        for item_id, household_id, fen in fixed_share_rows([i.id for i in plan.items]):
+            stored.setdefault(item_id, {})[household_id] = fen
+    for item in plan.items:
+        if item.id in stored and item.share_method != "custom":
+            result.shares[item.id] = stored[item.id]
+            result.fixed.add(item.id)
+            continue
+        try:
+            result.shares[item.id] = compute_item_shares(item)
+        except ShareError as exc:
+            result.problems[item.id] = exc.message
+        else:
+            if item.id in stored:
+                result.fixed.add(item.id)
+    return result
+
+
+def share_problems(plan: Plan) -> list[str]:
+    """Why some items' shares cannot be computed, one line per item (empty when all can)."""
+    problems = plan_shares(plan).problems
+    return [f"{i.key} {i.title}：{problems[i.id]}" for i in plan.items if i.id in problems]
+
+
+def household_shares(items: list[Item], household_id: int) -> dict[int, int | None]:
+    """The household's share of each item, in fen: fixed shares once stored, else computed.
+
+    None for an item whose split cannot be computed yet (e.g. custom amounts not uploaded):
+    the page should say the share is still to be set, never show 0.
+    """
+    if not items:
+        return {}
+    fixed = {
+        item_id: fen for item_id, _hid, fen in fixed_share_rows([i.id for i in items], household_id)
+    }
+    shares: dict[int, int | None] = {}
+    for item in items:
+        if item.id in fixed and item.share_method != "custom":
+            shares[item.id] = fixed[item.id]
+        elif item.cost_fen:
+            try:
+                shares[item.id] = compute_item_shares(item).get(household_id, 0)
+            except ShareError:
+                shares[item.id] = None
+        else:
+            shares[item.id] = 0
+    return shares
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """One funding source of an item."""
+
+    source: str
+    label: str
+    amount_fen: int
+    note: str
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """An item's funding as the draft plan shows it."""
+
+    item_id: int
+    cost_fen: int
+    sources: list[SourceLine]
+    residents_fen: int | None  # None when the sources exceed the cost
+    residents_label: str
+    method: str
+    method_words: str
+    floor_rows: list[tuple[int, str]]  # the coefficient table (floor, "1.2"), floor methods
+    problem: str | None
+
+
+def item_breakdown(item: Item) -> Breakdown:
+    """Cost, each source, residents' part and the method in words."""
+    order = {s: i for i, s in enumerate(FUNDING_SOURCES)}
+    sources = [
+        SourceLine(f.source, str(SOURCE_LABELS.get(f.source, f.source)), f.amount_fen, f.note)
+        for f in sorted(item.funding, key=lambda f: (order.get(f.source, 99), f.id or 0))
+        if f.amount_fen or f.note
+    ]
+    problem = None
+    try:
+        residents = item_residents_part(item)
+    except ShareError as exc:
+        residents, problem = None, exc.message
+    try:
+        table = floor_table(item)
+    except ShareError as exc:
+        table, problem = None, problem or exc.message
+    floor_method = item.share_method in ("floor", "floor_flat")
+    return Breakdown(
+        item_id=item.id,
+        cost_fen=item.cost_fen,
+        sources=sources,
+        residents_fen=residents,
+        residents_label=str(RESIDENTS_LABEL),
+        method=item.share_method,
+        method_words=describe_method(item.share_method, table),
+        floor_rows=[(f, coefficient_text(c)) for f, c in sorted(table.items())]
+        if floor_method and table
+        else [],
+        problem=problem,
+    )
+
+
+def plan_breakdowns(plan: Plan) -> dict[int, Breakdown]:
+    """The breakdown of every item of the plan, by item id."""
+    return {item.id: item_breakdown(item) for item in plan.items}
+
+
+def items_editable(plan: Plan) -> bool:
+    """Funding may be edited directly (before voting) or by revision (voting paused)."""
+    return plan.phase in (PROPOSALS, DRAFTING) or (
+        plan.phase == "voting" and plan.voting_closed_at is not None
+    )
+
+
+def fix_item_shares(item: Item) -> int:
+    """Store the item's shares as they are now; returns how many. Raises ShareError.
+
+    A custom item's uploaded amounts are themselves the fixed shares; for any other method a
+    stale upload is dropped, as a household has one share row per item.
+    """
+    shares = compute_item_shares(item)
+    if item.share_method == "custom":
+        db.session.execute(
+            delete(HouseholdShare).where(
+                HouseholdShare.item_id == item.id, HouseholdShare.custom.is_(False)
+            )
+        )
+        db.session.flush()
+        return len(shares)
+    db.session.execute(delete(HouseholdShare).where(HouseholdShare.item_id == item.id))
+    db.session.add_all(
+        HouseholdShare(
+            community_id=item.community_id, item_id=item.id, household_id=hid, amount_fen=fen
+        )
+        for hid, fen in shares.items()
+    )
+    db.session.flush()
+    return len(shares)
+
+
+def fix_shares(plan: Plan) -> int:
+    """Store every household's share of every item; returns the number of shares written.
+
+    Called when voting opens, so what a household saw before voting is what it pledges. An item
+    whose split is impossible keeps no stored shares and is named in the audit event (and on the
+    funding dashboard) instead of stopping the phase change.
+    """
+    written, problems = 0, {}
+    for item in plan.items:
+        try:
+            written += fix_item_shares(item)
+        except ShareError as exc:
+            problems[item.key] = exc.message
+            db.session.execute(
+                delete(HouseholdShare).where(
+                    HouseholdShare.item_id == item.id, HouseholdShare.custom.is_(False)
+                )
+            )
+    db.session.flush()
+    log_event(
+        "funding.fix_shares",
+        "plan",
+        plan.id,
+        community_id=plan.community_id,
+        after={"shares": written, "problems": problems},
+    )
+    return written

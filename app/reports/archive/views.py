@@ -1,0 +1,99 @@
+"""The archive page (一小区一档案): what an archive of the plan holds, archives made before,
+the download (built on request, audited) and a form to check an archive ZIP."""
+
+import tempfile
+
+from flask import current_app, redirect, render_template, request, send_file, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+
+from app.communities.tenancy import staff_required
+from app.core.db import begin_snapshot, commit_or_rollback
+from app.core.errors import DomainError
+from app.core.feedback import flash_refusal
+from app.plans.access import plan_or_404
+from app.plans.queries import local_today
+from app.reports.archive.build import build_archive, record_archive, verify_archive
+from app.reports.archive.queries import archive_history, archive_outline, matching_archives
+from app.reports.blueprint import bp
+
+# An archive of a large community can pass the general upload limit; this form may take more.
+VERIFY_ENDPOINT = "reports.archive_verify"
+DEFAULT_VERIFY_LIMIT = 512 * 1024 * 1024
+
+
+class ArchiveVerifyForm(FlaskForm):
+    """Upload an archive ZIP to check it."""
+
+    file = FileField(
+        _l("档案文件（ZIP）"), validators=[FileRequired(_l("请选择要核对的档案文件。"))]
+    )
+
+
+@bp.url_value_preprocessor
+def allow_archive_uploads(endpoint, values):
+    """Raise the body limit for the archive check; runs before CSRF reads the body."""
+    if endpoint == VERIFY_ENDPOINT:
+        configured = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        limit = current_app.config.get("ARCHIVE_MAX_UPLOAD", DEFAULT_VERIFY_LIMIT)
+        request.max_content_length = max(configured, limit)
+
+
+def _page(plan, form, result=None, matches=(), status=200):
+    """Render the archive page, with a check's result when there is one."""
+    return render_template(
+        "reports/archive.html",
+        plan=plan,
+        outline=archive_outline(plan),
+        history=archive_history(plan.community_id, plan.id),
+        form=form,
+        result=result,
+        matches=matches,
+    ), status
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/archive")
+@staff_required("archive")
+def archive_page(community_id: int, plan_id: int):
+    """What the archive holds, archives made before, download and check."""
+    return _page(plan_or_404(plan_id), ArchiveVerifyForm())
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/archive.zip")
+@staff_required("archive")
+def archive_download(community_id: int, plan_id: int):
+    """Build the archive now and send it; the build is recorded in the audit trail."""
+    plan = plan_or_404(plan_id)
+    filename = f"coplan-plan-{plan.id}-archive-{local_today():%Y%m%d}.zip"
+    # Built in an unnamed temporary file (gone when closed), streamed from there.
+    target = tempfile.TemporaryFile()  # noqa: SIM115 (send_file closes it after sending)
+    try:
+        begin_snapshot()  # every file of the archive describes the same moment
+        info = build_archive(plan, target, user=current_user)
+        commit_or_rollback()  # the snapshot ends before the audit event reads the chain's end
+    except DomainError as exc:
+        target.close()
+        flash_refusal(exc)
+        return redirect(url_for("reports.archive_page", community_id=community_id, plan_id=plan_id))
+    record_archive(plan, info, via="web", filename=filename)
+    target.seek(0)
+    response = send_file(
+        target, mimetype="application/zip", as_attachment=True, download_name=filename
+    )
+    response.content_length = info.size
+    return response
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/archive/verify", methods=["POST"])
+@staff_required("archive")
+def archive_verify(community_id: int, plan_id: int):
+    """Check an uploaded archive ZIP; the result is shown on the archive page."""
+    plan = plan_or_404(plan_id)
+    form = ArchiveVerifyForm()
+    if not form.validate_on_submit():
+        return _page(plan, form, status=422)
+    result = verify_archive(form.file.data.stream)
+    matches = matching_archives(plan.community_id, result.sha256) if result.sha256 else []
+    return _page(plan, ArchiveVerifyForm(formdata=None), result=result, matches=matches)
