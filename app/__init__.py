@@ -105,13 +105,14 @@ def register_request_hooks(app: Flask) -> None:
     """One commit per request, security headers on every response."""
     from app.accounts.views import load_principal
     from app.core.db import commit_or_rollback
+    from app.core.refusals import was_refused
 
     login_manager.user_loader(load_principal)
 
     @app.after_request
     def commit_unit_of_work(response):
-        """Commit what the request did when it succeeded; roll back otherwise."""
-        if response.status_code < 400:
+        """Commit what the request did when it succeeded; roll back a refusal or an error."""
+        if response.status_code < 400 and not was_refused():
             commit_or_rollback()
         else:
             db.session.rollback()
@@ -144,6 +145,9 @@ def register_errorhandlers(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
     from sqlalchemy.exc import OperationalError
 
+    from app.core.errors import DomainError
+    from app.core.refusals import handle_refusal
+
     messages = {
         400: lambda: _("请求无效，请返回重试。"),
         401: lambda: _("请先登录。"),
@@ -166,6 +170,8 @@ def register_errorhandlers(app: Flask) -> None:
     def csrf_error(e):
         return render(400, _("页面已过期，请返回、刷新后再提交一次。"))
 
+    app.register_error_handler(DomainError, handle_refusal)
+
     @app.errorhandler(OperationalError)
     def database_down(e):
         db.session.rollback()
@@ -178,6 +184,28 @@ def register_commands(app: Flask) -> None:
         if importlib.util.find_spec(f"app.{name}.cli"):
             for command in importlib.import_module(f"app.{name}.cli").commands:
                 app.cli.add_command(command)
+
+
+def register_vocabulary_filters(app: Flask) -> None:
+    """One filter per vocabulary of app.core.vocabulary: ``{{ plan.phase|phase_label }}``,
+    ``{{ b.channel|channel_label }}``, ``{{ e.action|audit_action_label }}``, ...; and
+    ``{{ e.actor|actor_label(actor_names(events)) }}`` for who did it."""
+    from functools import partial
+
+    from app.core import vocabulary
+
+    for kind in vocabulary.VOCABULARIES:
+        app.add_template_filter(partial(vocabulary.label, kind), f"{kind}_label")
+    app.add_template_filter(vocabulary.phase_label, "phase_label")
+    app.add_template_filter(vocabulary.choice_label, "choice_label")
+    app.add_template_filter(vocabulary.actor_label, "actor_label")
+
+    @app.template_global()
+    def actor_names(events) -> dict[str, str]:
+        """Staff users' names and households' addresses for these audit events (two queries)."""
+        from app.accounts.queries import actor_names as names
+
+        return names(events)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -197,6 +225,8 @@ def register_template_helpers(app: Flask) -> None:
     @app.template_filter("area")
     def area_filter(value):
         return format_decimal(value, format="#,##0.00")
+
+    register_vocabulary_filters(app)
 
     @app.template_global()
     def can(permission: str) -> bool:

@@ -23,6 +23,7 @@ from app.communities.models import Household
 from app.communities.tenancy import staff_required, visible_communities_query
 from app.core.audit import log_event
 from app.core.errors import DomainError
+from app.core.refusals import refuse
 from app.extensions import db, limiter
 
 
@@ -195,8 +196,7 @@ def new_user():
                 display_name=form.display_name.data or "",
             )
         except DomainError as exc:
-            db.session.rollback()
-            errors = exc.reasons
+            errors = refuse(exc)
         else:
             flash(_("已创建账号 %(name)s。", name=user.username), "success")
             return redirect(url_for("accounts.users"))

@@ -1,6 +1,6 @@
 """Household roster files (CSV or XLSX) parsed into validated rows or a full list of errors.
 
-Pure: no database and no request. The roster format is a public interface (design §6): keep
+Pure: no database and no request. The roster format is a public interface (docs/formats.md): keep
 the accepted headers and the README in step.
 """
 

@@ -56,6 +56,7 @@ from app.core.codes import format_code
 from app.core.errors import DomainError
 from app.core.paging import page_number
 from app.core.permissions import has_permission
+from app.core.refusals import refuse
 from app.extensions import db
 
 
@@ -88,8 +89,7 @@ def new_community():
                 form.name.data, district, form.street.data or "", form.address.data or ""
             )
         except DomainError as exc:
-            db.session.rollback()
-            errors = exc.reasons
+            errors = refuse(exc)
         else:
             return redirect(url_for("communities.overview", community_id=community.id))
     return render_template("communities/community_form.html", form=form, errors=errors)

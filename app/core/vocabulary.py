@@ -1,10 +1,137 @@
-"""Words for co-funding codes: funding sources, share methods, payment methods."""
+"""Words for every code the pages show: one vocabulary per kind of code, in one module.
 
+Codes stay codes in the database, the audit trail and machine files (JSON, CSV columns of
+codes); people read these words. Each label is a lazy message whose id is the Chinese text
+(app/translations/en holds the English). Templates use the filters registered in
+``app.register_template_helpers`` (``{{ plan.phase|phase_label }}``); Python code uses
+``label(kind, code)``, the helpers below, or the mappings for form choices. An unknown code
+reads as itself, never an error.
+"""
+
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from fractions import Fraction
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-SOURCE_LABELS = {
+# --- Plans: phases, categories, rules, policies -----------------------------------------------
+
+PHASE_LABELS = {
+    "proposals": _l("征集意见（一上）"),
+    "drafting": _l("公布草案（一下）"),
+    "voting": _l("表决（二上）"),
+    "published": _l("公布结果（二下）"),
+    "closed": _l("已归档"),
+}
+NO_PLAN_LABEL = _l("未建方案")
+# The button that moves a plan into the phase ("进入下一阶段：开始表决").
+PHASE_STEP_LABELS = {"drafting": _l("公布草案"), "voting": _l("开始表决")}
+# What to add to a phase in the district overview (voting not open yet, results shown, ...).
+STAGE_NOTE_LABELS = {
+    "voting_not_open": _l("未到投票日"),
+    "voting_over": _l("投票已截止，待公布"),
+    "preliminary": _l("公示期"),
+    "final": _l("最终结果"),
+}
+
+CATEGORY_LABELS = {
+    "basic": _l("基础类"),
+    "improvement": _l("完善类"),
+    "enhancement": _l("提升类"),
+}
+# The voting rule as the plan form offers it ...
+RULE_LABELS = {
+    "cc278_major": _l("重大事项：双四分之三（民法典第二百七十八条）"),
+    "cc278_ordinary": _l("一般事项：双过半（民法典第二百七十八条）"),
+    "custom": _l("自定义规则"),
+}
+# ... and as results and exports name it.
+RULE_NAMES = {
+    "cc278_major": _l("《民法典》第二百七十八条 重大事项（双四分之三）"),
+    "cc278_ordinary": _l("《民法典》第二百七十八条 一般事项（双过半）"),
+    "custom": _l("方案约定的规则"),
+}
+CONFLICT_POLICY_LABELS = {
+    "paper_prevails": _l("纸质票优先（默认）"),
+    "online_prevails": _l("网上投票优先"),
+    "latest_prevails": _l("以最后一次为准"),
+}
+NON_VOTER_POLICY_LABELS = {
+    "none": _l("未表决的不计入（默认）"),
+    "follow_majority": _l("已送达未表决的，视为同意多数意见（须议事规则明确规定）"),
+}
+
+# --- Voting: choices, channels, which ballot counts, ballot states ------------------------------
+
+CHOICE_LABELS = {"agree": _l("同意"), "oppose": _l("反对"), "abstain": _l("弃权")}
+BLANK_CHOICE_LABEL = _l("未填")
+# The rows of a result table: the three choices, then the totals.
+MEASURE_LABELS = {**CHOICE_LABELS, "participating": _l("参与合计"), "electorate": _l("表决范围")}
+
+CHANNEL_LABELS = {"online": _l("网上"), "paper": _l("纸质"), "assisted": _l("上门代填")}
+# How a ballot was cast, as a receipt check tells a resident.
+CHANNEL_BALLOT_LABELS = {
+    "online": _l("网上投票"),
+    "paper": _l("纸质票"),
+    "assisted": _l("上门代填"),
+}
+# Why a household's effective ballot is the one it is (app.rules.precedence REASONS).
+REASON_LABELS = {
+    "no_ballot": _l("没有表决票"),
+    "online_only": _l("只有网上票"),
+    "paper_only": _l("只有纸质或代填票"),
+    "paper_prevails": _l("纸质票优先"),
+    "online_prevails": _l("网上票优先"),
+    "latest_prevails": _l("以最后一次为准"),
+}
+BALLOT_STATUS_LABELS = {
+    "counted": _l("有效"),
+    "counted_conflict": _l("有效 · 冲突待处理"),
+    "conflict": _l("冲突待处理 · 未计入"),
+    "superseded": _l("已被取代"),
+}
+BALLOT_STATUS_FILTER_LABELS = {
+    "": _l("全部"),
+    "counted": _l("只看有效票"),
+    "conflict": _l("冲突待处理"),
+    "superseded": _l("已被取代"),
+}
+
+# --- Results: the checks of a rule and the fractions they name ---------------------------------
+
+CHECK_LABELS = {
+    "electorate_nonempty": _l("表决范围内有住户"),
+    "participants_present": _l("有住户参与表决"),
+    "quorum_headcount": _l("参与表决的人数"),
+    "quorum_area": _l("参与表决的面积"),
+    "approval_headcount": _l("同意的人数"),
+    "approval_area": _l("同意的面积"),
+}
+THRESHOLD_LABELS = {
+    Fraction(2, 3): _l("三分之二"),
+    Fraction(1, 2): _l("半数"),
+    Fraction(3, 4): _l("四分之三"),
+    Fraction(1): _l("全部"),
+}
+
+# --- Proposals ---------------------------------------------------------------------------------
+
+PROPOSAL_STATUS_LABELS = {
+    "open": _l("征集中"),
+    "accepted": _l("已采纳"),
+    "declined": _l("未采纳"),
+    "merged": _l("已合并"),
+}
+PROPOSAL_SOURCE_LABELS = {
+    "resident": _l("居民提议"),
+    "door_to_door": _l("入户走访"),
+    "survey": _l("问卷调查"),
+}
+
+# --- Co-funding: funding sources, share methods, payment methods --------------------------------
+
+FUNDING_SOURCE_LABELS = {
     "government": _l("政府补助（含以奖代补）"),
     "utility": _l("管线单位出资"),
     "maintenance_fund": _l("住宅专项维修资金"),
@@ -13,7 +140,7 @@ SOURCE_LABELS = {
 }
 RESIDENTS_LABEL = _l("居民出资")
 
-METHOD_LABELS = {
+SHARE_METHOD_LABELS = {
     "equal": _l("每户平均分摊"),
     "area": _l("按房屋面积分摊"),
     "floor": _l("按楼层系数 × 面积分摊"),
@@ -29,6 +156,211 @@ PAYMENT_METHOD_LABELS = {
     "other": _l("其他"),
 }
 
+# --- Paper ballots, printing, deliveries --------------------------------------------------------
+
+DELIVERY_METHOD_LABELS = {
+    "in_person": _l("当面送达"),
+    "mailbox": _l("投入信箱"),
+    "family": _l("家人代收"),
+}
+# The columns of the paper ballot register.
+PAPER_COUNT_LABELS = {
+    "households": _l("户数"),
+    "issued": _l("已打印"),
+    "delivered": _l("已送达"),
+    "returned": _l("已交回"),
+    "entered": _l("已录入"),
+    "confirmed": _l("已确认计入"),
+    "invalid": _l("无效票"),
+    "awaiting": _l("待第二次录入"),
+    "in_review": _l("待核对"),
+}
+PRINT_KIND_LABELS = {"letters": _l("登录信"), "ballots": _l("表决票")}
+PRINT_KIND_TITLES = {"letters": _l("住户登录信"), "ballots": _l("纸质表决票")}
+JOB_STATUS_LABELS = {
+    "queued": _l("排队中"),
+    "running": _l("正在生成"),
+    "done": _l("已完成"),
+    "failed": _l("失败"),
+}
+NOTICE_KIND_LABELS = {
+    "preliminary": _l("初步结果公示"),
+    "final": _l("最终结果公告"),
+    "sheet": _l("计票表（计票人、监票人签名）"),
+}
+ARCHIVE_VIA_LABELS = {"cli": _l("命令行"), "web": _l("网页下载")}
+
+# --- People, households, codes -----------------------------------------------------------------
+
+ROLE_LABELS = {
+    "admin": _l("系统管理员"),
+    "district": _l("区/市住建部门"),
+    "worker": _l("社区工作者"),
+    "committee": _l("居委会/业委会"),
+}
+# Sign-in codes: the households list's filter and a household's state.
+CODE_FILTER_LABELS = {"": _l("全部"), "issued": _l("已发"), "missing": _l("未发")}
+# Roster fields as the user reads them in messages and the re-import preview (household
+# attributes owner_name and owner_key are the roster's owner and owner_id).
+ROSTER_FIELD_LABELS = {
+    "building": _l("楼栋"),
+    "unit": _l("单元"),
+    "room": _l("房号"),
+    "floor": _l("楼层"),
+    "area": _l("面积"),
+    "owner": _l("业主"),
+    "owner_id": _l("证件号"),
+    "phone": _l("电话"),
+}
+ROSTER_FIELD_LABELS.update(
+    owner_name=ROSTER_FIELD_LABELS["owner"], owner_key=ROSTER_FIELD_LABELS["owner_id"]
+)
+
+# --- The audit trail: actions and actors --------------------------------------------------------
+
+AUDIT_ACTION_LABELS = {
+    "community.create": _l("新建小区"),
+    "roster.upload": _l("上传花名册"),
+    "roster.import": _l("导入花名册"),
+    "codes.issue": _l("发放登录码"),
+    "codes.rotate": _l("补发登录码"),
+    "household.signin": _l("住户登录"),
+    "user.create": _l("新建账号"),
+    "plan.create": _l("新建方案"),
+    "plan.import": _l("上传方案文件"),
+    "plan.update": _l("修改方案"),
+    "plan.phase": _l("进入新阶段"),
+    "plan.close_voting": _l("暂停表决"),
+    "plan.reopen_voting": _l("恢复表决"),
+    "item.create": _l("添加项目"),
+    "item.update": _l("修改项目"),
+    "item.revise": _l("表决期间修改项目"),
+    "item.delete": _l("删除项目"),
+    "proposal.create": _l("提交提议"),
+    "proposal.support": _l("附议提议"),
+    "proposal.withdraw_support": _l("撤回附议"),
+    "proposal.merge": _l("合并提议"),
+    "proposal.accept": _l("采纳提议"),
+    "proposal.decline": _l("不采纳提议"),
+    "proposal.reopen": _l("提议恢复为征集中"),
+    "funding.update": _l("修改资金安排"),
+    "funding.custom_upload": _l("上传每户约定金额"),
+    "funding.fix_shares": _l("确定每户分摊金额"),
+    "payment.record": _l("登记缴费"),
+    "payment.correct": _l("更正缴费"),
+    "ballots.print": _l("打印纸质表决票"),
+    "print.queue": _l("提交打印任务"),
+    "print.done": _l("打印文件已生成"),
+    "print.failed": _l("打印文件生成失败"),
+    "print.purge": _l("删除过期打印文件"),
+    "ballot.delivery": _l("登记送达"),
+    "ballot.online": _l("网上表决"),
+    "ballot.paper": _l("纸质票计入"),
+    "ballot.assisted": _l("上门代填表决"),
+    "paper.enter": _l("录入纸质票"),
+    "paper.resolve": _l("核对纸质票"),
+    "paper.invalid": _l("纸质票记为无效"),
+    "result.publish_preliminary": _l("公示初步结果"),
+    "result.publish_final": _l("公告最终结果"),
+    "objection.record": _l("登记异议"),
+    "objection.resolve": _l("处理异议"),
+    "export": _l("导出数据"),
+    "archive": _l("生成档案"),
+}
+# Actors that are not a person: the command line and the scheduled phase changes.
+SYSTEM_ACTOR_LABELS = {"cli": _l("命令行"), "system:schedule": _l("系统（按日期）")}
+
+# --- Lookup ------------------------------------------------------------------------------------
+
+VOCABULARIES: dict[str, Mapping] = {
+    "phase": PHASE_LABELS,
+    "phase_step": PHASE_STEP_LABELS,
+    "stage_note": STAGE_NOTE_LABELS,
+    "category": CATEGORY_LABELS,
+    "rule": RULE_LABELS,
+    "rule_name": RULE_NAMES,
+    "conflict_policy": CONFLICT_POLICY_LABELS,
+    "non_voter_policy": NON_VOTER_POLICY_LABELS,
+    "choice": CHOICE_LABELS,
+    "measure": MEASURE_LABELS,
+    "channel": CHANNEL_LABELS,
+    "channel_ballot": CHANNEL_BALLOT_LABELS,
+    "reason": REASON_LABELS,
+    "ballot_status": BALLOT_STATUS_LABELS,
+    "ballot_status_filter": BALLOT_STATUS_FILTER_LABELS,
+    "check": CHECK_LABELS,
+    "proposal_status": PROPOSAL_STATUS_LABELS,
+    "proposal_source": PROPOSAL_SOURCE_LABELS,
+    "funding_source": FUNDING_SOURCE_LABELS,
+    "share_method": SHARE_METHOD_LABELS,
+    "payment_method": PAYMENT_METHOD_LABELS,
+    "delivery_method": DELIVERY_METHOD_LABELS,
+    "paper_count": PAPER_COUNT_LABELS,
+    "print_kind": PRINT_KIND_LABELS,
+    "print_title": PRINT_KIND_TITLES,
+    "job_status": JOB_STATUS_LABELS,
+    "notice_kind": NOTICE_KIND_LABELS,
+    "archive_via": ARCHIVE_VIA_LABELS,
+    "role": ROLE_LABELS,
+    "code_filter": CODE_FILTER_LABELS,
+    "roster_field": ROSTER_FIELD_LABELS,
+    "audit_action": AUDIT_ACTION_LABELS,
+}
+
+
+def label(kind: str, code) -> str:
+    """The words for `code` in the vocabulary `kind`, in the current language.
+
+    An unknown code (an old audit action, a value from a newer version) reads as itself; None
+    reads as "".
+    """
+    words = VOCABULARIES[kind].get(code)
+    if words is not None:
+        return str(words)
+    return "" if code is None else str(code)
+
+
+def form_choices(kind: str, codes: Iterable[str] | None = None) -> list[tuple[str, object]]:
+    """(code, lazy label) pairs for a form's select: `codes` in order, else the whole vocabulary."""
+    vocabulary = VOCABULARIES[kind]
+    return [(code, vocabulary[code]) for code in (vocabulary if codes is None else codes)]
+
+
+def choice_label(code: str | None) -> str:
+    """同意 / 反对 / 弃权, and 未填 for a blank (None)."""
+    return str(BLANK_CHOICE_LABEL) if code is None else label("choice", code)
+
+
+def phase_label(code: str | None) -> str:
+    """The phase in words; 未建方案 when there is no plan (None)."""
+    return str(NO_PLAN_LABEL) if code is None else label("phase", code)
+
+
+def audit_action_label(action: str) -> str:
+    """An audit action in words ("ballot.online" → 网上表决); unknown ones as recorded."""
+    return label("audit_action", action)
+
+
+def actor_label(actor: str | None, names: Mapping[str, str] | None = None) -> str:
+    """Who acted, in words: 工作人员 <name>, 住户 <address>, 命令行, 系统（按日期）.
+
+    `names` maps actors to a staff user's display name or a household's address (see
+    ``app.accounts.queries.actor_names``); without it, the username and the household's id.
+    Anything else reads as recorded.
+    """
+    if not actor:
+        return ""
+    system = SYSTEM_ACTOR_LABELS.get(actor)
+    if system is not None:
+        return str(system)
+    kind, _sep, rest = actor.partition(":")
+    known = (names or {}).get(actor)
+    if kind == "user" and rest:
+        return _("工作人员 %(name)s", name=known or rest)
+    if kind == "household" and rest:
+        return _("住户 %(address)s", address=known or f"#{rest}")
+    return actor
+
 
 def coefficient_text(value: Decimal) -> str:
     """A coefficient as people write it: 1.20 → "1.2", 0 → "0", 1 → "1"."""
@@ -38,7 +370,7 @@ def coefficient_text(value: Decimal) -> str:
 
 def describe_method(method: str, table: dict[int, Decimal] | None) -> str:
     """The share method in one sentence, naming exempt floors ("…，1、2 层免缴")."""
-    words = str(METHOD_LABELS.get(method, method))
+    words = label("share_method", method)
     if method in ("floor", "floor_flat") and table:
         exempt = [str(f) for f, c in sorted(table.items()) if c == 0]
         if exempt:

@@ -224,9 +224,10 @@ def plan_figures(
 def draft_residents_part(plan: Plan) -> int:
     """What a plan before voting asks of residents, in fen: its items' residents' parts.
 
-    The shares of an item add up to its residents' part exactly (largest remainder, §5), so
-    this is the dashboard's total without splitting every item over every household — the
-    costly part of a draft's funding (about 60 ms a plan of 300 households, bench/district.py).
+    The shares of an item add up to its residents' part exactly (largest remainder,
+    docs/counting.md#shares), so this is the dashboard's total without splitting every item
+    over every household — the costly part of a draft's funding (about 60 ms a plan of 300
+    households, bench/district.py).
     An item whose split cannot be made yet (e.g. a floor table without the estate's floors)
     still asks its part here, as the dashboard lists it; an item whose sources exceed its cost
     asks nothing, as there.

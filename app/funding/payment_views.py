@@ -18,6 +18,7 @@ from app.communities.queries import household_list
 from app.communities.tenancy import get_in_community_or_404, staff_required
 from app.core.errors import DomainError
 from app.core.permissions import has_permission
+from app.core.refusals import flash_refusal, refuse
 from app.core.vocabulary import PAYMENT_METHOD_LABELS
 from app.extensions import db
 from app.formats.downloads import file_response
@@ -129,7 +130,7 @@ def add_payment(community_id: int, plan_id: int, household_id: int):
             user=current_user,
         )
     except DomainError as exc:
-        db.session.rollback()
+        refuse(exc)
         plan = plan_or_404(plan_id)
         household = get_in_community_or_404(Household, household_id)
         for reason in exc.reasons:
@@ -190,8 +191,7 @@ def correct(community_id: int, plan_id: int, payment_id: int):
                     payment, reason=form.reason.data, user=current_user, replacement=replacement
                 )
             except DomainError as exc:
-                db.session.rollback()
-                errors = exc.reasons
+                errors = refuse(exc)
             else:
                 flash(_("已更正第 %(id)d 号缴费记录，原记录保留。", id=payment_id), "success")
                 return redirect(
@@ -224,8 +224,7 @@ def statement(community_id: int, plan_id: int, household_id: int):
     try:
         data = statement_pdf(household_statement(plan, household, local_today()))
     except DomainError as exc:  # no usable CJK font: say how to install one
-        for reason in exc.reasons:
-            flash(reason, "error")
+        flash_refusal(exc)
         return redirect(
             url_for(
                 "funding.household_funding",

@@ -13,8 +13,8 @@ from flask_babel import gettext as _
 from app.communities.models import Building
 from app.communities.tenancy import get_in_community_or_404, staff_required
 from app.core.errors import DomainError
+from app.core.refusals import refuse
 from app.core.vocabulary import coefficient_text
-from app.extensions import db
 from app.formats.downloads import export_response, file_response, plan_meta
 from app.formats.tables import AREA, INT, TEXT, Column, Report, percent_value
 from app.formats.writers import XLSX_MIMETYPE, report_xlsx
@@ -157,7 +157,7 @@ def save_item_funding(community_id: int, plan_id: int, item_id: int):
             reason=form.reason.data or "",
         )
     except DomainError as exc:
-        db.session.rollback()
+        refuse(exc)
         item = item_or_404(plan_or_404(plan_id), item_id)
         return _funding_form_page(plan, item, form, exc.reasons, 422)
     flash(_("已保存 %(key)s 的资金安排。", key=item.key), "success")
@@ -189,8 +189,7 @@ def upload_custom(community_id: int, plan_id: int, item_id: int):
                     item, rows, filename=upload.file.data.filename, reason=upload.reason.data or ""
                 )
             except DomainError as exc:
-                db.session.rollback()
-                errors = exc.reasons
+                errors = refuse(exc)
             else:
                 flash(_("已导入 %(n)d 户的分摊金额。", n=count), "success")
                 return redirect(

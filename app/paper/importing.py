@@ -1,4 +1,4 @@
-"""The paper ballots file (design.md §6) as ONE worker's keying of each ballot; all or nothing.
+"""The paper ballots file (docs/formats.md) as ONE worker's keying of each ballot; all or nothing.
 
 Columns, any order, Chinese or English headers: building, unit, room (the roster's names and
 normalisers), optional serial (票号), then one column per item key with 同意/反对/弃权 (or

@@ -1,6 +1,6 @@
 """Paper ballot entry rules: keys for marks, one worker's keying, and when two keyings agree.
 
-Pure: no Flask, no database. With double entry (design.md §4) a paper ballot counts only once a
+Pure: no Flask, no database. With double entry (docs/counting.md) a paper ballot counts only once a
 second, different worker keys exactly what the first keyed; a disagreement waits for a
 committee member. ``enter_outcome`` is that state machine for one ballot's entries:
 
@@ -17,7 +17,7 @@ CHOICES = ("agree", "oppose", "abstain")
 # Keyboard entry: one key per item, as printed on the ballot (同意 / 反对 / 弃权 / blank).
 KEY_CHOICES = {"1": "agree", "2": "oppose", "3": "abstain", "0": None, "": None}
 CHOICE_KEYS = {"agree": "1", "oppose": "2", "abstain": "3", None: "0"}
-# Words accepted in a paper ballots file (design.md §6), compared after lower-casing.
+# Words accepted in a paper ballots file (docs/formats.md), compared after lower-casing.
 FILE_WORDS = {
     "同意": "agree",
     "agree": "agree",

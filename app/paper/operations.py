@@ -1,7 +1,7 @@
 """Writes on paper ballots: a worker's keying, a committee's resolution, an invalid ballot.
 
 A confirmed paper ballot goes through ``record_paper_ballot``, which refreshes the household's
-effective ballot (design.md §4); entries themselves never count.
+effective ballot (docs/counting.md#effective-ballot); entries themselves never count.
 """
 
 from flask_babel import lazy_gettext as _l
@@ -211,7 +211,7 @@ def mark_invalid(plan: Plan, serial: PaperSerial, reason: str, *, user) -> None:
 
 
 def record_delivery(plan: Plan, household: Household, method: str, user=None) -> Delivery:
-    """Record that the ballot or letter reached a household (follow_majority needs it, §3)."""
+    """Record that the ballot or letter reached a household (follow_majority needs it)."""
     if plan.phase != "voting":
         raise DomainError(_l("只有表决期间才能登记送达。"))
     if household.community_id != plan.community_id:

@@ -11,6 +11,7 @@ from flask_login import current_user
 from app.communities.models import Household
 from app.communities.tenancy import get_in_community_or_404, staff_required
 from app.core.errors import DomainError
+from app.core.refusals import refuse
 from app.extensions import db
 from app.paper.blueprint import bp
 from app.paper.forms import (
@@ -48,12 +49,6 @@ STATUS_MESSAGES = {
     "confirmed": lambda: _("已确认并计入：%(s)s。"),
     "mismatch": lambda: _("两次录入不一致，已转给居委会/业委会核对。"),
 }
-
-
-def _failed(exc: DomainError) -> list[str]:
-    """Discard what the request wrote; the reasons to show."""
-    db.session.rollback()
-    return exc.reasons
 
 
 @bp.route(BASE)
@@ -94,7 +89,7 @@ def entry(community_id: int, plan_id: int):
         try:
             serial = find_serial(plan, typed)
         except DomainError as exc:
-            errors = exc.reasons
+            errors = refuse(exc)
         else:
             household = db.session.get(Household, serial.household_id)
     elif request.method == "POST":
@@ -110,7 +105,7 @@ def entry(community_id: int, plan_id: int):
                     plan, household, keying, user=current_user, serial=serial
                 )
             except DomainError as exc:
-                errors = _failed(exc)
+                errors = refuse(exc)
             else:
                 message = STATUS_MESSAGES[saved.status]()
                 flash(message % {"s": household.address_label}, "success")
@@ -142,7 +137,7 @@ def invalid(community_id: int, plan_id: int):
             serial = find_serial(plan, form.serial.data)
             mark_invalid(plan, serial, form.reason.data, user=current_user)
         except DomainError as exc:
-            for reason in _failed(exc):
+            for reason in refuse(exc):
                 flash(reason, "error")
         else:
             flash(_("已记为无效票：%(s)s。", s=form.serial.data), "success")
@@ -185,7 +180,7 @@ def review(community_id: int, plan_id: int, household_id: int):
                     user=current_user,
                 )
             except DomainError as exc:
-                errors = _failed(exc)
+                errors = refuse(exc)
             else:
                 flash(_("已按核对结果计入：%(h)s。", h=household.address_label), "success")
                 return redirect(url_for(".review_list", community_id=community_id, plan_id=plan_id))
@@ -234,7 +229,7 @@ def upload(community_id: int, plan_id: int):
                 plan, storage.read(), storage.filename or "ballots.csv", user=current_user
             )
         except DomainError as exc:
-            errors = _failed(exc)
+            errors = refuse(exc)
         else:
             flash(
                 _(

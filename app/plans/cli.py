@@ -24,7 +24,7 @@ plan_cli = AppGroup("plan", help="Renovation plans (改造方案).")
 @fail_on_domain_error
 @transactional
 def plan_import(file: Path, community):
-    """Create a plan from a plan file (JSON, design.md §6); all or nothing."""
+    """Create a plan from a plan file (JSON, docs/formats.md#plan-file); all or nothing."""
     try:
         spec = parse_plan_file(file.read_bytes())
     except PlanFileError as exc:

@@ -14,25 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-CATEGORY_LABELS = {
-    "basic": _l("基础类"),
-    "improvement": _l("完善类"),
-    "enhancement": _l("提升类"),
-}
-RULE_LABELS = {
-    "cc278_major": _l("重大事项：双四分之三（民法典第二百七十八条）"),
-    "cc278_ordinary": _l("一般事项：双过半（民法典第二百七十八条）"),
-    "custom": _l("自定义规则"),
-}
-CONFLICT_LABELS = {
-    "paper_prevails": _l("纸质票优先（默认）"),
-    "online_prevails": _l("网上投票优先"),
-    "latest_prevails": _l("以最后一次为准"),
-}
-NON_VOTER_LABELS = {
-    "none": _l("未表决的不计入（默认）"),
-    "follow_majority": _l("已送达未表决的，视为同意多数意见（须议事规则明确规定）"),
-}
+from app.core.vocabulary import form_choices
 
 
 class PlanForm(FlaskForm):
@@ -50,14 +32,16 @@ class PlanForm(FlaskForm):
         _l("公示异议期（天）"), default=7, validators=[NumberRange(min=0, max=60)]
     )
     conflict_policy = SelectField(
-        _l("同一户既有网上又有纸质票时"), choices=list(CONFLICT_LABELS.items())
+        _l("同一户既有网上又有纸质票时"), choices=form_choices("conflict_policy")
     )
     paper_double_entry = BooleanField(_l("纸质票需两人分别录入一致才计入"), default=True)
-    non_voter_policy = SelectField(_l("未表决户的计票方式"), choices=list(NON_VOTER_LABELS.items()))
+    non_voter_policy = SelectField(
+        _l("未表决户的计票方式"), choices=form_choices("non_voter_policy")
+    )
 
 
 class PlanUploadForm(FlaskForm):
-    """A plan file (JSON, design.md §6)."""
+    """A plan file (JSON, docs/formats.md#plan-file)."""
 
     file = FileField(_l("方案文件（JSON）"), validators=[FileRequired(_l("请选择要上传的文件。"))])
 
@@ -76,8 +60,8 @@ class ItemForm(FlaskForm):
     title = StringField(_l("项目名称"), validators=[DataRequired(), Length(max=200)])
     summary = StringField(_l("一句话说明（表决页显示）"), validators=[Length(max=200)])
     description = TextAreaField(_l("详细说明"), validators=[Length(max=5000)])
-    category = SelectField(_l("类别"), choices=list(CATEGORY_LABELS.items()))
-    rule = SelectField(_l("表决规则"), choices=list(RULE_LABELS.items()))
+    category = SelectField(_l("类别"), choices=form_choices("category"))
+    rule = SelectField(_l("表决规则"), choices=form_choices("rule"))
     custom_quorum = StringField(_l("自定义：参与门槛（如 2/3，0 为不设）"), default="0")
     custom_approval = StringField(_l("自定义：通过比例（如 2/3）"), default="1/2")
     custom_strict = BooleanField(_l("自定义：须超过该比例（不含等于）"))

@@ -1,4 +1,4 @@
-"""The plan file (design.md §6): JSON → a validated PlanSpec, or every problem with its place.
+"""The plan file (docs/formats.md): JSON → a validated PlanSpec, or every problem with its place.
 
 Pure: no database. Names of buildings and units are resolved later against the roster.
 """

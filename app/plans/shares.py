@@ -1,4 +1,5 @@
-"""Reads on co-funding: each household's share of each item, and the funding breakdown (§5)."""
+"""Each household's share of each item (docs/counting.md#shares), fixed when voting opens, and
+the funding breakdown of an item."""
 
 import json
 from contextlib import contextmanager

@@ -11,6 +11,7 @@ from app.communities.models import Building, Unit
 from app.communities.tenancy import scoped, staff_required
 from app.core.errors import DomainError
 from app.core.permissions import has_permission
+from app.core.refusals import flash_refusal, refuse
 from app.extensions import db
 from app.plans.access import item_or_404, plan_or_404
 from app.plans.blueprint import bp
@@ -38,13 +39,6 @@ from app.plans.queries import is_voting_open, scope_label
 from app.plans.workflow import close_voting, reopen_voting, set_phase
 
 
-def _failed(exc: DomainError) -> None:
-    """Show an operation's reasons and discard anything it wrote."""
-    db.session.rollback()
-    for reason in exc.reasons:
-        flash(reason, "error")
-
-
 @bp.route("/c/<int:community_id>/plans")
 @staff_required("plan.view")
 def plan_list(community_id: int):
@@ -68,7 +62,7 @@ def new_plan(community_id: int):
                 **{k: getattr(form, k).data for k in PLAN_FIELDS if k != "title"},
             )
         except DomainError as exc:
-            _failed(exc)
+            flash_refusal(exc)
         else:
             return redirect(
                 url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id)
@@ -89,8 +83,7 @@ def upload_plan(community_id: int):
         except PlanFileError as exc:
             problems = [str(p) for p in exc.problems]
         except DomainError as exc:
-            db.session.rollback()
-            problems = exc.reasons
+            problems = refuse(exc)
         else:
             flash(_("已导入方案，共 %(n)d 个项目。", n=len(spec.items)), "success")
             return redirect(
@@ -129,7 +122,7 @@ def edit_plan(community_id: int, plan_id: int):
         try:
             update_plan(plan, **{k: getattr(form, k).data for k in PLAN_FIELDS})
         except DomainError as exc:
-            _failed(exc)
+            flash_refusal(exc)
         else:
             return redirect(
                 url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id)
@@ -148,7 +141,7 @@ def change_phase(community_id: int, plan_id: int):
     try:
         set_phase(plan, form.phase.data, reason="manual")
     except DomainError as exc:
-        _failed(exc)
+        flash_refusal(exc)
     return redirect(url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id))
 
 
@@ -166,7 +159,7 @@ def pause_or_resume_voting(community_id: int, plan_id: int):
                 raise DomainError(_("请填写暂停表决的原因。"))
             close_voting(plan, form.reason.data)
     except DomainError as exc:
-        _failed(exc)
+        flash_refusal(exc)
     return redirect(url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id))
 
 
@@ -248,7 +241,7 @@ def edit_item(community_id: int, plan_id: int, item_id: int | None = None):
             else:
                 save_item(plan, item, scope=scope, **fields)
         except DomainError as exc:
-            _failed(exc)
+            flash_refusal(exc)
         else:
             return redirect(
                 url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id)

@@ -21,6 +21,7 @@ from app.communities.models import Building, Unit
 from app.communities.tenancy import get_in_community_or_404, scoped, staff_required
 from app.core.errors import DomainError
 from app.core.permissions import has_permission
+from app.core.refusals import refuse
 from app.extensions import db
 from app.formats.fonts import pdf_font
 from app.formats.pdf import Pen
@@ -110,7 +111,7 @@ def _print_batch(community_id: int, plan_id: int, kind: str):
     try:
         pdf_font()
     except DomainError as exc:
-        problem = " ".join(exc.reasons)
+        problem = " ".join(refuse(exc))
     form = BatchForm(request.args if request.method == "GET" else None)
     form.batch.choices = _batch_choices(plan)
     confirm = ConfirmBatchForm()
@@ -244,7 +245,7 @@ def notice(community_id: int, plan_id: int):
         try:
             pdf_font()
         except DomainError as exc:
-            problem = " ".join(exc.reasons)
+            problem = " ".join(refuse(exc))
     if problem:
         flash(str(problem), "error")
         return redirect(back)

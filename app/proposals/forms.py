@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.plans.forms import CATEGORY_LABELS
 from app.plans.models import CATEGORIES
 
-# Plain words for the three categories of 国办发〔2020〕23号 (design.md §1).
+# Plain words for the three categories of 国办发〔2020〕23号 (docs/process.md#item-categories).
 CATEGORY_HINTS = {
     "basic": _l(
         "保安全、保基本生活的：水、电、气、暖、通信管线，道路，消防，屋顶漏水，外墙和保温，楼道。"

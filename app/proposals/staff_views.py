@@ -7,9 +7,9 @@ from wtforms import SelectChoice
 
 from app.communities.tenancy import get_in_community_or_404, staff_required
 from app.core.errors import DomainError
-from app.core.feedback import flash_refusal
 from app.core.paging import page_number
 from app.core.permissions import has_permission
+from app.core.refusals import flash_refusal, refuse
 from app.extensions import db
 from app.plans.access import item_or_404, plan_or_404
 from app.plans.models import CATEGORIES, Item, Plan
@@ -135,8 +135,7 @@ def staff_new(community_id: int, plan_id: int):
                     photos=uploaded_photos(form.photos.data),
                 )
             except DomainError as exc:
-                db.session.rollback()
-                errors = exc.reasons
+                errors = refuse(exc)
             else:
                 flash(_("已添加提议“%(title)s”。", title=proposal.title), "success")
                 return redirect(
@@ -205,7 +204,7 @@ def _decide(plan_id: int, proposal_id: int, form_name: str, act):
         try:
             message = act(proposal, form)
         except DomainError as exc:
-            db.session.rollback()
+            refuse(exc)
             return _render_detail(plan, proposal, forms, exc.reasons, 422)
         flash(message, "success")
         return redirect(

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 
 from app.communities.tenancy import household_required
 from app.core.errors import DomainError
-from app.core.feedback import flash_refusal
+from app.core.refusals import flash_refusal, refuse
 from app.extensions import db
 from app.plans.access import household_plan
 from app.plans.models import Plan
@@ -134,8 +134,7 @@ def new():
                 photos=uploaded_photos(form.photos.data),
             )
         except DomainError as exc:
-            db.session.rollback()
-            errors = exc.reasons
+            errors = refuse(exc)
         else:
             flash(_("您的提议已提交。其他住户可以在“居民提议”中看到并支持它。"), "success")
             return redirect(url_for("proposals.index", _anchor="mine"))

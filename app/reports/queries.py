@@ -110,7 +110,7 @@ class BallotVersion:
     authorised_by: str | None
     witness: str | None
     effective: bool
-    conflict: bool  # the household's ballots differ (design.md §4)
+    conflict: bool  # the household's ballots differ (docs/counting.md#effective-ballot)
     choices: dict
 
 

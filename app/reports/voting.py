@@ -28,7 +28,7 @@ CHOICE_LABELS = {"agree": _l("同意"), "oppose": _l("反对"), "abstain": _l("�
 def _mark_words() -> dict:
     """Every cell text of an item column, translated once per export (not once per cell):
     (choice, current revision?) → 同意/反对/弃权/未填, or void when the item was revised after
-    the mark (it then counts as abstain, §3). An item not on the ballot stays empty."""
+    the mark (it then counts as abstain). An item not on the ballot stays empty."""
     words = {choice: str(label) for choice, label in CHOICE_LABELS.items()}
     words[None] = _("未填")
     cells = {(choice, True): text for choice, text in words.items()}

@@ -1,4 +1,6 @@
-"""Pure counting rules for item votes (design.md §3; PRC Civil Code art. 278, SPC interp. art. 9).
+"""Pure counting rules for item votes (PRC Civil Code art. 278, SPC interp. art. 9).
+
+The contract, in words and worked examples: docs/counting.md.
 
 No Flask, no database, no floats: headcount is a Fraction, area a Decimal.
 
@@ -9,7 +11,7 @@ by households and area per (status, k): an ``ItemCounts``, built by ``count_stra
 ``OwnerGroup`` per owner, or by ``count_households`` (``app.tally.households``) from
 per-household lists.
 ``tally_counts(counts, rule, policy)`` applies a rule; results pages show the outcome with and
-without follow_majority (§3): count once, then ``compare_policies`` (or tally_counts twice).
+without follow_majority: count once, then ``compare_policies`` (or tally_counts twice).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ RULE_KINDS: tuple[RuleKind, ...] = get_args(RuleKind)
 _CHOICE_SET = frozenset(CHOICES)
 _BALLOT_MARKS = frozenset((*CHOICES, None))  # None: left blank (used by households.py)
 
-# Area sums must be exact: trap instead of rounding (design.md §3 "never floats").
+# Area sums must be exact: trap instead of rounding (docs/counting.md#exact-arithmetic).
 _EXACT = Context(prec=80, traps=[Inexact, InvalidOperation, DivisionByZero])
 
 
@@ -90,7 +92,7 @@ def heads(by_k: Mapping[int, int]) -> Fraction:
 
 @dataclass(frozen=True)
 class Measure:
-    """Headcount (owners), area (m²) and households of a set of households (§3 totals)."""
+    """Headcount (owners), area (m²) and households of a set of households (docs/counting.md)."""
 
     owners: Fraction = Fraction(0)
     area: Decimal = Decimal(0)
@@ -112,7 +114,7 @@ class Measure:
 
 @dataclass(frozen=True)
 class CustomRule:
-    """Custom thresholds (design.md §3 ``custom``); quorum 0 means no quorum."""
+    """Custom thresholds (docs/counting.md#custom-rules); quorum 0 means no quorum."""
 
     quorum: Fraction
     approval: Fraction
@@ -133,7 +135,7 @@ class CustomRule:
 
     @property
     def op(self) -> Op:
-        """Approval comparison: '>' like 过半数, '>=' like 以上 (design.md §3)."""
+        """Approval comparison: '>' like 过半数, '>=' like 以上 (docs/counting.md#rules)."""
         return ">" if self.strict else ">="
 
 
@@ -170,7 +172,7 @@ CC278_MAJOR = Rule("cc278_major")
 
 
 def parse_rule(kind: str, params: Mapping[str, object] | None = None) -> Rule:
-    """Build a Rule from a plan file's ``rule`` and ``custom`` fields (design.md §6)."""
+    """Build a Rule from a plan file's ``rule`` and ``custom`` fields (docs/formats.md)."""
     if kind != "custom":
         if params:
             raise ValueError(f"rule {kind!r} takes no custom parameters")
@@ -215,7 +217,7 @@ def _check(name: str, dimension, value, base, required: Fraction, op: Op) -> Che
 
 @dataclass(frozen=True)
 class ItemTally:
-    """One item's totals and outcome under one rule and non-voter policy (design.md §3).
+    """One item's totals and outcome under one rule and non-voter policy (docs/counting.md#rules).
 
     ``deemed`` is the part of ``participating`` that follow_majority added (zero under 'none').
     ``checks``: electorate_nonempty, participants_present, then quorum_<dim> (none if the quorum
@@ -238,7 +240,7 @@ class ItemTally:
 
 @dataclass(frozen=True)
 class ItemCounts:
-    """Households and area per (status, k) for one item: all a rule needs (§3)."""
+    """Households and area per (status, k) for one item: all a rule needs (docs/counting.md)."""
 
     cells: Mapping[tuple[Status, int], tuple[int, Decimal]]
 
@@ -328,7 +330,7 @@ def count_owner_groups(groups: Iterable[OwnerGroup]) -> ItemCounts:
 
 
 def _leader(agree, oppose) -> Choice:
-    """The side leading among actual participants on one dimension; a tie abstains (§3)."""
+    """The side leading among actual participants on one dimension; a tie abstains."""
     return "agree" if agree > oppose else "oppose" if oppose > agree else "abstain"
 
 
@@ -340,12 +342,12 @@ def _on(measure: Measure, dimension: str) -> Fraction:
 def tally_counts(
     counts: ItemCounts, rule: Rule, non_voter_policy: NonVoterPolicy = "none"
 ) -> ItemTally:
-    """Apply a rule to one item's counts (Civil Code art. 278 ¶2, design.md §3)."""
+    """Apply a rule to one item's counts (Civil Code art. 278 ¶2, docs/counting.md#rules)."""
     _one_of(non_voter_policy, NON_VOTER_POLICIES, "non_voter_policy")
     sides = {choice: counts.measure(choice) for choice in CHOICES}
     deemed = Measure.zero()
     if non_voter_policy == "follow_majority":
-        # §3: a delivered household without an effective ballot joins, on EACH dimension
+        # A delivered household without an effective ballot joins, on EACH dimension
         # separately, the side leading among actual participants; its household count
         # goes with its headcount.
         deemed = counts.measure("delivered_no_ballot")
@@ -380,7 +382,7 @@ def tally_counts(
 
 
 def compare_policies(counts: ItemCounts, rule: Rule) -> dict[NonVoterPolicy, ItemTally]:
-    """Tally under both non-voter policies, for the side-by-side view §3 asks for."""
+    """Tally under both non-voter policies, for the side-by-side view docs/counting.md asks for."""
     return {policy: tally_counts(counts, rule, policy) for policy in NON_VOTER_POLICIES}
 
 

@@ -1,4 +1,4 @@
-"""Which ballot counts for a household: one household, one effective ballot (design.md §4).
+"""Which ballot counts for a household: one household, one effective ballot (docs/counting.md).
 
 Pure: no Flask, no database. The caller passes the household's latest online ballot and its
 confirmed paper and assisted ballots (double entry agreed, not void, not invalid); this module
@@ -19,15 +19,15 @@ Channel = Literal["online", "paper", "assisted"]
 ConflictPolicy = Literal["paper_prevails", "online_prevails", "latest_prevails"]
 CONFLICT_POLICIES: tuple[ConflictPolicy, ...] = get_args(ConflictPolicy)
 
-# Decision.reason codes, for the UI to translate and the audit log to record.
-REASONS = {
-    "no_ballot": "The household has no online and no confirmed paper or assisted ballot.",
-    "online_only": "Only an online ballot: it counts.",
-    "paper_only": "Only paper/assisted ballots: the latest recorded counts.",
-    "paper_prevails": "Online and paper/assisted ballots; policy: the latest paper one counts.",
-    "online_prevails": "Online and paper/assisted ballots; policy: the online one counts.",
-    "latest_prevails": "Online and paper/assisted ballots; policy: the latest recorded counts.",
-}
+# Decision.reason codes, stored with the effective ballot; app.core.vocabulary words them.
+# no_ballot: no online and no confirmed paper or assisted ballot. online_only: only an online
+# ballot, it counts. paper_only: only paper/assisted ballots, the latest recorded counts.
+# paper_prevails / online_prevails / latest_prevails: both kinds, the plan's conflict_policy
+# picked the latest paper one, the online one, or the latest recorded one.
+Reason = Literal[
+    "no_ballot", "online_only", "paper_only", "paper_prevails", "online_prevails", "latest_prevails"
+]
+REASONS: tuple[Reason, ...] = get_args(Reason)
 
 
 class BallotRef(NamedTuple):
@@ -41,14 +41,14 @@ class BallotRef(NamedTuple):
 
 @dataclass(frozen=True)
 class Decision:
-    """The effective ballot, whether the household's ballots disagree, and why (REASONS key).
+    """The effective ballot, whether the household's ballots disagree, and why (a REASONS code).
 
     ``superseded`` lists the household's other ballots, so none disappears from view.
     """
 
     effective: BallotRef | None
     conflict: bool
-    reason: str
+    reason: Reason
     superseded: tuple[BallotRef, ...] = ()
 
 
@@ -72,7 +72,7 @@ def choose_effective_ballot(
     paper: Sequence[BallotRef],
     policy: ConflictPolicy = "paper_prevails",
 ) -> Decision:
-    """Pick a household's effective ballot by the plan's conflict_policy (design.md §4)."""
+    """Pick a household's effective ballot by the plan's conflict_policy (docs/counting.md)."""
     if policy not in CONFLICT_POLICIES:
         raise ValueError(f"conflict_policy: expected one of {CONFLICT_POLICIES}, got {policy!r}")
     paper = tuple(paper)

@@ -1,4 +1,4 @@
-"""Split an item's residents' part over its electorate (design.md §5, co-funding).
+"""Split an item's residents' part over its electorate (docs/counting.md#shares, co-funding).
 
 Pure: no Flask, no database. Money is integer fen; weights are exact (Decimal areas and
 coefficients become Fractions); floats are refused. Each household's share is its exact

@@ -14,7 +14,7 @@ from app.tally.queries import tally_plan
 
 @click.command("tally")
 @click.argument("plan_id", metavar="PLAN", type=int)
-@click.option("--json", "as_json", is_flag=True, help="Print the tally document (design.md §6).")
+@click.option("--json", "as_json", is_flag=True, help="Print the tally document (docs/formats.md).")
 @with_appcontext
 def tally_command(plan_id: int, as_json: bool):
     """Tally plan PLAN (its id) by Civil Code art. 278 and print the result."""

@@ -1,4 +1,4 @@
-"""The tally document (design.md §6 "Tally JSON"): what `flask tally PLAN --json` prints and the
+"""The tally document (docs/formats.md#tally-json): what `flask tally PLAN --json` prints and the
 staff URL serves.
 
 Numbers stay exact. ``owners`` is a JSON integer when the headcount is whole; otherwise a float
@@ -40,7 +40,7 @@ def area_json(area: Decimal) -> int | float:
 
 
 def measure_json(measure: Measure) -> dict:
-    """{"owners", ["owners_exact"], "area", "households"} of one total (design.md §6)."""
+    """{"owners", ["owners_exact"], "area", "households"} of one total (docs/formats.md)."""
     return {
         **owners_json(measure.owners),
         "area": area_json(measure.area),
@@ -89,7 +89,7 @@ def item_json(result: ItemResult) -> dict:
 
 
 def tally_document(result: PlanTally) -> dict:
-    """The whole document: plan, ballot counts, turnout, items (design.md §6)."""
+    """The whole document: plan, ballot counts, turnout, items (docs/formats.md#tally-json)."""
     plan = result.plan
     community = db.session.get(Community, plan.community_id)
     return {

@@ -1,4 +1,4 @@
-"""Per-household front end of the counting rules: rosters and ballots as plain lists (design.md §3).
+"""Per-household front end of the counting rules: rosters and ballots as plain lists.
 
 The database tally (``app.tally.queries``) aggregates in SQL and never builds these lists; this
 module is the small, obviously-correct path used by tests, imports and anything that already
@@ -28,7 +28,7 @@ from app.rules.counting import (
 
 
 class HouseholdRecord(NamedTuple):
-    """A household as counting sees it; owner None means it is its own owner (design.md §2)."""
+    """A household as counting sees it; owner None means it is its own owner (docs/counting.md)."""
 
     id: Hashable
     owner: Hashable | None
@@ -69,7 +69,7 @@ Ballots = Mapping[Hashable, Mapping[str, Choice | None]]
 def count_households(
     households: Iterable[tuple], ballots: Ballots, items: Iterable[ItemSpec]
 ) -> dict[str, ItemCounts]:
-    """Count each item from households and effective ballots (in-scope blank = abstain, §3).
+    """Count each item from households and effective ballots (in-scope blank = abstain).
 
     Choices for items not in ``items`` are ignored, so a subset of a plan's items can be counted.
     """

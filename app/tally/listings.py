@@ -54,7 +54,7 @@ class ConflictRow:
 
 
 def conflicts(plan: Plan) -> list[ConflictRow]:
-    """Households with differing ballots (design.md §4: listed for a person to see)."""
+    """Households with differing ballots (docs/counting.md: listed for a person to see)."""
     rows = db.session.execute(
         household_address_select(EffectiveBallot.reason, EffectiveBallot.ballot_id)
         .join(EffectiveBallot, EffectiveBallot.household_id == Household.id)

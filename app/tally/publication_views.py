@@ -8,8 +8,8 @@ from flask_login import current_user
 from app.communities.models import Community
 from app.communities.tenancy import get_in_community_or_404, household_required, staff_required
 from app.core.errors import DomainError
-from app.core.feedback import flash_refusal
 from app.core.permissions import has_permission
+from app.core.refusals import flash_refusal
 from app.extensions import db
 from app.plans.access import plan_or_404
 from app.plans.queries import items_for_household, local_today

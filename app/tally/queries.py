@@ -1,4 +1,4 @@
-"""Tally a plan from the database: four statements feed the pure rules (§3), whatever the size.
+"""Tally a plan from the database: four statements feed the pure rules, whatever the size.
 
 1. the plan's items with their scope rows;
 2. households by (building, unit, owner, participation): an effective ballot, delivered without
@@ -8,7 +8,7 @@
    GROUP BY plus each household's area, the unit only for scoped items — united with the same
    count for owners with several households, by owner. A participant's in-scope item without a
    counting agree/oppose (blank, abstain, or a mark on an older item revision) is an abstention
-   (§3), so abstain is participating − agree − oppose and needs no rows of its own;
+   (docs/counting.md), so abstain is participating − agree − oppose and needs no rows of its own;
 4. effective ballots by channel and conflict, and paper ballots awaiting entry.
 
 Scopes are buildings and units, so an item's electorate is a set of units: Python sums the
@@ -75,7 +75,9 @@ class ItemResult:
     item: ItemInfo
     counts: ItemCounts
     tally: ItemTally
-    without_policy: ItemTally | None = None  # set when the plan uses follow_majority (§3)
+    without_policy: ItemTally | None = (
+        None  # set when the plan uses follow_majority (docs/counting.md)
+    )
 
     @property
     def status(self) -> str:
@@ -281,7 +283,7 @@ def _votes(plan: Plan, items: list[ItemInfo], scope_units: dict, several: bool) 
     votes: dict = defaultdict(dict)
     for sign, item_id, item_rev, unit, owner, choice, n, centi in db.session.execute(query, params):
         if revision.get(item_id) != item_rev:
-            continue  # another plan's item, or a mark on an older revision: abstain (§3)
+            continue  # another plan's item, or a mark on an older revision: abstain
         if unit is not None and unit not in scope_units[item_id]:
             continue  # a mark outside the item's scope is not a vote
         cells = votes[item_id]
@@ -396,7 +398,7 @@ def ballot_counts(plan: Plan) -> BallotCounts:
 
 
 def tally_plan(plan: Plan, today: date | None = None) -> PlanTally:
-    """Count every item of the plan (4 queries, whatever its size) and apply its rules (§3)."""
+    """Count every item of the plan (4 queries, whatever its size) and apply its rules."""
     if today is None:
         today = local_today()
     items, pairs = _items_and_scopes(plan)

@@ -15,8 +15,8 @@ from app.communities.models import Household
 from app.communities.normalize import natural_key
 from app.communities.tenancy import get_in_community_or_404, staff_required
 from app.core.errors import DomainError
-from app.core.feedback import flash_refusal
 from app.core.permissions import has_permission
+from app.core.refusals import flash_refusal
 from app.paper.operations import record_delivery
 from app.plans.access import item_or_404, plan_or_404
 from app.plans.queries import scope_label
@@ -104,7 +104,7 @@ def dashboard(community_id: int, plan_id: int):
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/tally.json")
 @staff_required("tally.view")
 def tally_json(community_id: int, plan_id: int):
-    """The tally document of design.md §6, as `flask tally PLAN --json` prints it."""
+    """The tally document of docs/formats.md#tally-json, as `flask tally PLAN --json` prints it."""
     plan = plan_or_404(plan_id)
     body = json.dumps(tally_document(tally_plan(plan)), ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/json")

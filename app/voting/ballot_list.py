@@ -1,7 +1,7 @@
 """Reads for the staff list of ballots: every recorded version, who/when/how, never the choices.
 
 One row per ballot (an online change adds a version). A ballot's status says whether it counts
-(design.md §4): it is the household's effective ballot; it takes part in an unresolved
+(docs/counting.md): it is the household's effective ballot; it takes part in an unresolved
 disagreement between the household's ballots (the latest online one and every paper or
 assisted one, when they differ); or it was superseded (an older online version, or a ballot
 the conflict policy set aside while agreeing with the one that counts).

@@ -1,6 +1,6 @@
 """Writes on ballots: cast online, record paper and assisted ballots, keep the effective ballot.
 
-Every ballot write ends by refreshing the household's effective ballot (design.md §4), under a
+Every ballot write ends by refreshing the household's effective ballot (docs/counting.md), under a
 row lock on the household so concurrent submissions serialise on PostgreSQL.
 """
 

@@ -11,6 +11,7 @@ from app.communities.models import Community, Household
 from app.communities.queries import household_list
 from app.communities.tenancy import get_in_community_or_404, household_required, staff_required
 from app.core.errors import DomainError
+from app.core.refusals import refuse
 from app.extensions import db, limiter
 from app.plans.access import household_plan, plan_or_404
 from app.plans.forms import CATEGORY_LABELS
@@ -89,7 +90,7 @@ def ballot():
             choices, pledges = parse_ballot_fields(request.form)
         except DomainError as exc:
             return render_template(
-                "voting/ballot.html", **_ballot_context(plan, error=exc.reasons[0])
+                "voting/ballot.html", **_ballot_context(plan, error=refuse(exc)[0])
             ), 400
         context = _ballot_context(plan, choices, pledges)
         missing = [i for i in context["items"] if not choices.get(i.id)]
@@ -116,7 +117,7 @@ def confirm():
             plan, g.household, choices, pledges, request.form.get("submission_key", "")[:40]
         )
     except DomainError as exc:
-        db.session.rollback()
+        refuse(exc)
         if not is_voting_open(plan):
             return render_template("voting/closed.html", plan=plan, error=exc.reasons[0]), 409
         return render_template(
@@ -191,7 +192,7 @@ def assisted(community_id: int, plan_id: int):
                 witness=form.witness.data,
             )
         except DomainError as exc:
-            db.session.rollback()
+            refuse(exc)
             for reason in exc.reasons:
                 flash(reason, "error")
         else:

@@ -150,7 +150,7 @@ def test_a_refusal_undoes_what_the_operation_flushed_and_says_why(app):
 
     from app.communities.models import Community
     from app.core.errors import DomainError
-    from app.core.feedback import flash_refusal
+    from app.core.refusals import flash_refusal
     from app.extensions import db
 
     with app.test_request_context():

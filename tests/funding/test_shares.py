@@ -1,4 +1,4 @@
-"""Tests for app.rules.shares (design.md §5): known answers and properties."""
+"""Tests for app.rules.shares (docs/counting.md#shares): known answers and properties."""
 
 import json
 import math

@@ -1,4 +1,4 @@
-"""Known-answer tests of the database tally (app.tally.queries), each worked by hand (§3)."""
+"""Known-answer tests of the database tally (app.tally.queries), each worked by hand."""
 
 from datetime import timedelta
 from decimal import Decimal

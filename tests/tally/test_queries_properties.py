@@ -1,5 +1,5 @@
 """Property test: the database tally (queries.tally_plan) against a naive reference that reads
-design.md §3 literally, on random rosters, owners, scopes, ballots, deliveries and policies."""
+docs/counting.md literally, on random rosters, owners, scopes, ballots, deliveries and policies."""
 
 import itertools
 from decimal import Decimal
@@ -38,7 +38,7 @@ def lead(agree, oppose):
 
 
 def reference(households, item, policy):
-    """Totals (owners, area, households) per name, quorum_met, approved — straight from §3."""
+    """Totals (owners, area, households) per name, quorum_met, approved — as the rules read."""
     electorate = [h for h in households if in_scope(item["scope"], h)]
     owner = lambda h: h["owner"] or ("self", h["n"])  # noqa: E731
     k = {h["n"]: sum(1 for g in electorate if owner(g) == owner(h)) for h in electorate}

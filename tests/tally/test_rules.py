@@ -1,4 +1,4 @@
-"""Known-answer tests for app.rules.counting, each worked by hand (design.md §3)."""
+"""Known-answer tests for app.rules.counting, each worked by hand (docs/counting.md#rules)."""
 
 import json
 from decimal import Decimal

@@ -35,17 +35,17 @@ F = Fraction
 
 
 def in_scope(scope, h):
-    """§2: whole community, or a listed building, or a listed (building, unit)."""
+    """Scope: whole community, or a listed building, or a listed (building, unit)."""
     return scope is None or h.building in scope.buildings or (h.building, h.unit) in scope.units
 
 
 def owner_of(h):
-    """§2: households with the same owner ID belong to one owner; without one, its own owner."""
+    """Owners: households with the same owner ID are one owner; without one, its own owner."""
     return ("id", h.owner) if h.owner is not None else ("self", h.id)
 
 
 def reference_item(households, ballots, item, policy):
-    """Totals and outcome of one item, computed as §3 reads."""
+    """Totals and outcome of one item, computed as docs/counting.md reads."""
     electorate = [h for h in households if in_scope(item.scope, h)]
     total = {name: [F(0), F(0), 0] for name in ("E", "P", "agree", "oppose", "abstain")}
 

@@ -1,4 +1,4 @@
-"""The paper ballots file (design.md §6): one worker's keying, row/column errors, all or nothing."""
+"""The paper ballots file (docs/formats.md): one keying, row/column errors, all or nothing."""
 
 import json
 import os

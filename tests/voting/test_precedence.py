@@ -1,4 +1,4 @@
-"""One household, one effective ballot: precedence and conflict reporting (design.md §4)."""
+"""One household, one effective ballot: precedence and conflict reporting (docs/counting.md)."""
 
 from datetime import datetime, timedelta
 

@@ -170,7 +170,7 @@ def plan_document(plan: Plan, places: Places) -> dict:
 
 
 def _item_json(item: Item, scopes: list, funding: list, proposals: list) -> dict:
-    """One item in the plan file's shape (design.md §6), with revision and funding notes."""
+    """One item in the plan file's shape (docs/formats.md), with revision and funding notes."""
     others = sum(f["amount_fen"] for f in funding)
     return {
         "key": item.key,

@@ -12,7 +12,7 @@ from flask_wtf.file import FileField, FileRequired
 from app.communities.tenancy import staff_required
 from app.core.db import begin_snapshot, commit_or_rollback
 from app.core.errors import DomainError
-from app.core.feedback import flash_refusal
+from app.core.refusals import flash_refusal
 from app.plans.access import plan_or_404
 from app.plans.queries import local_today
 from app.reports.archive.build import build_archive, record_archive, verify_archive
