@@ -3,13 +3,26 @@
 import importlib
 import importlib.util
 import os
+from functools import partial
 from pathlib import Path
 
-from flask import Flask, g, render_template, request
-from flask_babel import format_datetime, format_decimal
+from flask import Flask, g, render_template, request, url_for
+from flask_babel import format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.routing import IntegerConverter
 
+from app.core import vocabulary
+from app.core.db import commit_or_rollback
+from app.core.errors import DomainError
+from app.core.nav import community_menu
+from app.core.permissions import has_permission
+from app.core.refusals import handle_refusal, was_refused
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+from app.plans.phases import phase_allows
+from app.rules.money import format_fen
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,7 +97,6 @@ MODULES = (
 
 def register_blueprints(app: Flask) -> None:
     """Attach each module's blueprint; `<int:…>` in routes stops at the largest id."""
-    from werkzeug.routing import IntegerConverter
 
     from app.communities.tenancy import MAX_ID
 
@@ -104,8 +116,6 @@ def register_blueprints(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     """One commit per request, security headers on every response."""
     from app.accounts.views import load_principal
-    from app.core.db import commit_or_rollback
-    from app.core.refusals import was_refused
 
     login_manager.user_loader(load_principal)
 
@@ -142,11 +152,6 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     """Friendly pages for the errors users meet, in their language."""
-    from flask_wtf.csrf import CSRFError
-    from sqlalchemy.exc import OperationalError
-
-    from app.core.errors import DomainError
-    from app.core.refusals import handle_refusal
 
     messages = {
         400: lambda: _("请求无效，请返回重试。"),
@@ -190,9 +195,7 @@ def register_vocabulary_filters(app: Flask) -> None:
     """One filter per vocabulary of app.core.vocabulary: ``{{ plan.phase|phase_label }}``,
     ``{{ b.channel|channel_label }}``, ``{{ e.action|audit_action_label }}``, ...; and
     ``{{ e.actor|actor_label(actor_names(events)) }}`` for who did it."""
-    from functools import partial
-
-    from app.core import vocabulary
+    from app.accounts.queries import actor_names as names  # the factory imports what it wires
 
     for kind in vocabulary.VOCABULARIES:
         app.add_template_filter(partial(vocabulary.label, kind), f"{kind}_label")
@@ -203,8 +206,6 @@ def register_vocabulary_filters(app: Flask) -> None:
     @app.template_global()
     def actor_names(events) -> dict[str, str]:
         """Staff users' names and households' addresses for these audit events (two queries)."""
-        from app.accounts.queries import actor_names as names
-
         return names(events)
 
 
@@ -218,8 +219,6 @@ def register_template_helpers(app: Flask) -> None:
     @app.template_filter("yuan")
     def yuan_filter(fen):
         """Fen as yuan, exactly, with separators: 123456 → 1,234.56 ("—" for None)."""
-        from app.rules.money import format_fen
-
         return "—" if fen is None else format_fen(fen)
 
     @app.template_filter("area")
@@ -231,25 +230,18 @@ def register_template_helpers(app: Flask) -> None:
     @app.template_global()
     def can(permission: str) -> bool:
         """The signed-in staff user holds the permission (menus, buttons, links)."""
-        from flask_login import current_user
-
-        from app.core.permissions import has_permission
 
         return has_permission(current_user, permission)
 
     @app.template_global()
     def may(action: str, plan) -> bool:
         """The plan's phase lets the signed-in user's role take `action` (plans.phases table)."""
-        from flask_login import current_user
-
-        from app.plans.phases import phase_allows
 
         return phase_allows(getattr(current_user, "role", ""), action, plan.phase)
 
     @app.template_global()
     def url_for_safe(endpoint: str, **values) -> str:
         """url_for, or "" when the endpoint does not exist (a module not installed)."""
-        from flask import url_for
 
         if endpoint not in app.view_functions:
             return ""
@@ -257,9 +249,6 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject():
-        from flask_babel import get_locale
-
-        from app.core.nav import community_menu
 
         return {
             "current_locale": str(get_locale()),

@@ -1,4 +1,12 @@
-"""Test fixtures: one app per session on SQLite or PostgreSQL (migrated), clean tables per test."""
+"""Test fixtures: one app per session on SQLite or PostgreSQL (migrated), clean tables per test.
+
+Tiers: a test that uses the `app` fixture, directly or through another fixture (client, ctx,
+factory, world, ...), is a database test (marker `db`): the app is created and migrated once per
+session (per xdist worker) and every table is emptied before each such test. A test that uses
+none of them is pure: it never creates the app nor touches a database. Slow tests carry the
+marker `slow`; `make test-fast` leaves them out. Hypothesis runs the quick profile "dev" unless
+HYPOTHESIS_PROFILE=ci (CI: many more examples).
+"""
 
 import os
 import re
@@ -6,7 +14,8 @@ import tempfile
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import text
+from hypothesis import settings
+from sqlalchemy import create_engine, make_url, text
 
 from app import create_app
 from app.communities.roster import RosterRow
@@ -15,15 +24,55 @@ from app.extensions import db, limiter
 PG_URL = os.environ.get("COPLAN_TEST_DATABASE_URL")
 DATA = os.path.join(os.path.dirname(__file__), "data")
 
+# Hypothesis: a quick developer loop by default, a thorough run in CI (.ci/run sets "ci").
+settings.register_profile("dev", max_examples=30, deadline=None)
+settings.register_profile("ci", max_examples=400, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def db_examples(thorough: int) -> int:
+    """max_examples of a property test whose every example goes through the database (too
+    costly for the profile's count): `thorough` under the "ci" profile, a quarter of it (at
+    least 5) under any other."""
+    if settings.get_current_profile_name() == "ci":
+        return thorough
+    return max(5, thorough // 4)
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the tests that use the app (and so the database) `db`: `-m "not db"` picks the pure
+    tests, which start without creating the app."""
+    for item in items:
+        if "app" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own, "<name>_<worker>"
+    (created on first use, next to the one COPLAN_TEST_DATABASE_URL names)."""
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
 
 def _database_url(tmpdir: str) -> str:
     if PG_URL:
-        return (
+        url = (
             PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
             if PG_URL.startswith("postgresql://")
             else PG_URL
         )
-    return f"sqlite:///{tmpdir}/test.sqlite3"
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        return _worker_database(url, worker) if worker else url
+    return f"sqlite:///{tmpdir}/test.sqlite3"  # a temporary folder per session, so per worker
 
 
 def _compile_catalogs() -> None:
@@ -59,9 +108,9 @@ def app():
     yield app
 
 
-@pytest.fixture(autouse=True)
-def _clean(app):
-    """Empty every table and reset rate-limit counters before each test."""
+@pytest.fixture
+def clean_db(app):
+    """Empty every table and reset rate-limit counters (before each database test)."""
     with app.app_context():
         db.session.remove()
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
@@ -78,7 +127,14 @@ def _clean(app):
                 for table in tables:
                     conn.execute(text(f'DELETE FROM "{table}"'))
         limiter.reset()
-    yield
+
+
+@pytest.fixture(autouse=True)
+def _clean_when_the_app_is_used(request):
+    """Every test that uses the app, directly or through any fixture, starts on empty tables;
+    a test that does not (a pure one) never creates the app."""
+    if "app" in request.fixturenames:
+        request.getfixturevalue("clean_db")
 
 
 @pytest.fixture

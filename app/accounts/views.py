@@ -15,7 +15,7 @@ from limits import parse_many
 from sqlalchemy import select
 
 from app.accounts.blueprint import bp
-from app.accounts.forms import ROLE_LABELS, HouseholdSigninForm, StaffSigninForm, UserForm
+from app.accounts.forms import HouseholdSigninForm, StaffSigninForm, UserForm
 from app.accounts.models import HouseholdPrincipal, User
 from app.accounts.operations import create_user
 from app.accounts.queries import household_by_code
@@ -165,9 +165,7 @@ def users():
     query = select(User).order_by(User.role, User.username)
     if current_user.role == "district":
         query = query.where(User.district == current_user.district)
-    return render_template(
-        "accounts/users.html", users=db.session.scalars(query).all(), role_labels=ROLE_LABELS
-    )
+    return render_template("accounts/users.html", users=db.session.scalars(query).all())
 
 
 @bp.route("/staff/users/new", methods=["GET", "POST"])

@@ -27,6 +27,7 @@ from app.communities.normalize import (
     parse_area,
     parse_floor,
 )
+from app.core.vocabulary import ROSTER_FIELD_LABELS
 from app.rules.text import cell_text, normalize_digits
 
 # The normalisers are re-exported for the paper-ballot import.
@@ -74,18 +75,6 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 }
 IGNORED_HEADERS = ("序号", "备注", "说明", "no", "remarks", "remark", "note", "notes")
 REQUIRED = ("building", "room", "area", "owner")
-
-# Field names as the user reads them in messages; lazy so an English catalog can rename them.
-FIELD_LABELS = {
-    "building": _l("楼栋"),
-    "unit": _l("单元"),
-    "room": _l("房号"),
-    "floor": _l("楼层"),
-    "area": _l("面积"),
-    "owner": _l("业主"),
-    "owner_id": _l("证件号"),
-    "phone": _l("电话"),
-}
 
 
 @dataclass(frozen=True)
@@ -245,7 +234,7 @@ def _read_header(table, issues: _Issues) -> _Header | None:
             header.ok = False
             issues.add(None, None, _l(
                 "缺少必填列“%(column)s”（也可写作：%(aliases)s）。",
-                column=FIELD_LABELS[name], aliases="、".join(HEADER_ALIASES[name][1:]),
+                column=ROSTER_FIELD_LABELS[name], aliases="、".join(HEADER_ALIASES[name][1:]),
             ))  # fmt: skip
     return header
 

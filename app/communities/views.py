@@ -226,16 +226,7 @@ def roster_preview(community_id: int, upload_id: int):
             "success",
         )
         return redirect(url_for("communities.overview", community_id=community_id))
-    labels = {
-        "floor": _("楼层"),
-        "area": _("面积"),
-        "owner_name": _("业主"),
-        "owner_key": _("证件号"),
-        "phone": _("电话"),
-    }
-    return render_template(
-        "communities/roster_preview.html", plan=plan, upload=upload, form=form, field_labels=labels
-    )
+    return render_template("communities/roster_preview.html", plan=plan, upload=upload, form=form)
 
 
 @bp.route("/c/<int:community_id>/codes", methods=["GET", "POST"])

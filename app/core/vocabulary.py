@@ -156,6 +156,13 @@ PAYMENT_METHOD_LABELS = {
     "other": _l("其他"),
 }
 
+# A payment entry: a payment, the entry reversing one, the entry replacing a reversed one.
+PAYMENT_ENTRY_LABELS = {
+    "payment": _l("缴费"),
+    "reversal": _l("冲正"),
+    "replacement": _l("更正后重新登记"),
+}
+
 # --- Paper ballots, printing, deliveries --------------------------------------------------------
 
 DELIVERY_METHOD_LABELS = {
@@ -294,6 +301,7 @@ VOCABULARIES: dict[str, Mapping] = {
     "funding_source": FUNDING_SOURCE_LABELS,
     "share_method": SHARE_METHOD_LABELS,
     "payment_method": PAYMENT_METHOD_LABELS,
+    "payment_entry": PAYMENT_ENTRY_LABELS,
     "delivery_method": DELIVERY_METHOD_LABELS,
     "paper_count": PAPER_COUNT_LABELS,
     "print_kind": PRINT_KIND_LABELS,
@@ -314,7 +322,10 @@ def label(kind: str, code) -> str:
     An unknown code (an old audit action, a value from a newer version) reads as itself; None
     reads as "".
     """
-    words = VOCABULARIES[kind].get(code)
+    try:
+        words = VOCABULARIES[kind].get(code)
+    except TypeError:  # not a code at all (unhashable)
+        words = None
     if words is not None:
         return str(words)
     return "" if code is None else str(code)

@@ -5,7 +5,7 @@ The city page shows a few integers of every plan's tally (turnout, items passed)
 They change only when the community's data changes, and every write in CoPlan appends an audit
 event carrying the community's id in the same transaction (core.audit.log_event): ballots of every
 channel, paper entry, deliveries, roster import, items and their revisions, plan policies, phase
-moves — those the dates make (plans.operations.sync_phase) included. So a summary is identified by
+moves — those the dates make (plans.workflow.sync_phase) included. So a summary is identified by
 
     (plan id, the community's newest audit event, today's date)
 

@@ -3,7 +3,7 @@ total (funding.ledger.funding_dashboard) counts them, in three grouped statement
 
 The dashboard builds one line per item and household (ledger) and sums them; the overview needs
 only the sums, for every plan of a district or the city. Once voting opened, an item's shares
-are its stored rows (funding.queries.plan_shares), so the sums can be taken in the database:
+are its stored rows (plans.shares.plan_shares), so the sums can be taken in the database:
 
 - required: the item's stored shares;
 - pledged: the shares of households whose effective ballot agrees to the item's current

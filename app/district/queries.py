@@ -15,37 +15,22 @@ from fractions import Fraction
 
 from babel.dates import get_timezone
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.communities.models import Community, Household
 from app.communities.tenancy import visible_communities_query
+from app.core.vocabulary import label, phase_label
 from app.district.cache import newest_audit_events, plan_summary
 from app.district.funds import plans_funding
 from app.extensions import db
-from app.plans.models import Item, Plan
+from app.plans.models import RESULT_STAGES, Item, Plan
 from app.plans.phases import CLOSED, DRAFTING, PHASES, PROPOSALS, PUBLISHED, VOTING
 from app.plans.shares import item_residents_part, shares_fixed
 from app.rules.shares import ShareError
 from app.tally.queries import voting_over
 
-# The same words as templates/plans/_phase_name.html (one msgid each).
-PHASE_NAMES = {
-    PROPOSALS: _l("征集意见（一上）"),
-    DRAFTING: _l("公布草案（一下）"),
-    VOTING: _l("表决（二上）"),
-    PUBLISHED: _l("公布结果（二下）"),
-    CLOSED: _l("已归档"),
-}
 NO_PLAN = "none"  # the phase filter's value for communities without a plan
-NO_PLAN_NAME = _l("未建方案")
-NOTE_NAMES = {
-    "voting_not_open": _l("未到投票日"),
-    "voting_over": _l("投票已截止，待公布"),
-    "preliminary": _l("公示期"),
-    "final": _l("最终结果"),
-}
 TALLIED = (VOTING, PUBLISHED, CLOSED)
 
 
@@ -63,7 +48,7 @@ class CommunityRow:
     phase: str | None = None  # None: no plan yet (未建方案)
     phase_opens: date | None = None
     phase_closes: date | None = None  # the current phase's last day (closing date)
-    note: str | None = None  # a key of NOTE_NAMES
+    note: str | None = None  # a stage_note code (app.core.vocabulary)
     tallied: bool = False  # voting or later: turnout, results, fixed shares and pledges exist
     provisional: bool = False  # results may still change (voting not over)
     electorate_households: int = 0
@@ -84,12 +69,12 @@ class CommunityRow:
     @property
     def phase_name(self) -> str:
         """The phase in words, or 未建方案."""
-        return str(PHASE_NAMES[self.phase] if self.phase else NO_PLAN_NAME)
+        return phase_label(self.phase)
 
     @property
     def note_name(self) -> str:
         """The phase's state in words ("" when there is nothing to add)."""
-        return str(NOTE_NAMES[self.note]) if self.note else ""
+        return label("stage_note", self.note) if self.note else ""
 
     @property
     def turnout(self) -> Fraction | None:
@@ -149,7 +134,7 @@ def phase_note(plan: Plan, today: date) -> str | None:
             return "voting_over"
         if plan.voting_opens and today < plan.voting_opens:
             return "voting_not_open"
-    if plan.phase == PUBLISHED and plan.result_stage in NOTE_NAMES:
+    if plan.phase == PUBLISHED and plan.result_stage in RESULT_STAGES:
         return plan.result_stage
     return None
 

@@ -10,12 +10,11 @@ from flask_login import current_user
 from app.communities.tenancy import staff_required
 from app.core.db import utcnow
 from app.core.permissions import has_permission
+from app.core.vocabulary import phase_label
 from app.district.blueprint import bp
 from app.district.listing import SORTS, page_of, sort_rows
 from app.district.queries import (
     NO_PLAN,
-    NO_PLAN_NAME,
-    PHASE_NAMES,
     community_rows,
     district_summary,
     overview_communities,
@@ -146,4 +145,4 @@ def export(fmt: str):
 
 def phase_filter_names() -> list[tuple[str, str]]:
     """(value, label) of the phase filter's choices."""
-    return [(p, str(PHASE_NAMES[p])) for p in PHASES] + [(NO_PLAN, str(NO_PLAN_NAME))]
+    return [(p, phase_label(p)) for p in PHASES] + [(NO_PLAN, phase_label(None))]

@@ -8,7 +8,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from app.core.vocabulary import METHOD_LABELS, PAYMENT_METHOD_LABELS, SOURCE_LABELS
+from app.core.vocabulary import FUNDING_SOURCE_LABELS, form_choices
 from app.plans.models import FUNDING_SOURCES
 from app.rules.money import AmountError, parse_yuan
 from app.rules.shares import ShareError, parse_floor_coefficients
@@ -45,9 +45,7 @@ class FundingForm(FlaskForm):
     residents_check = StringField(
         _l("居民出资合计（选填，用于核对）"), validators=[Yuan(), Length(max=30)]
     )
-    share_method = SelectField(
-        _l("居民出资的分摊方式"), choices=[(k, v) for k, v in METHOD_LABELS.items()]
-    )
+    share_method = SelectField(_l("居民出资的分摊方式"), choices=form_choices("share_method"))
     reason = StringField(_l("修改原因（表决期间必填，居民会看到）"), validators=[Length(max=500)])
 
 
@@ -55,7 +53,7 @@ for _source in FUNDING_SOURCES:
     setattr(
         FundingForm,
         f"amount_{_source}",
-        StringField(SOURCE_LABELS[_source], validators=[Yuan(), Length(max=30)]),
+        StringField(FUNDING_SOURCE_LABELS[_source], validators=[Yuan(), Length(max=30)]),
     )
     setattr(
         FundingForm,
@@ -108,7 +106,7 @@ class PaymentForm(FlaskForm):
     item_id = SelectField(_l("项目"), coerce=int, validators=[DataRequired()])
     amount = StringField(_l("缴费金额（元）"), validators=[Yuan(required=True)])
     paid_on = DateField(_l("缴费日期"), validators=[DataRequired(message=_l("请填写缴费日期。"))])
-    method = SelectField(_l("缴费方式"), choices=[(k, v) for k, v in PAYMENT_METHOD_LABELS.items()])
+    method = SelectField(_l("缴费方式"), choices=form_choices("payment_method"))
     receipt_no = StringField(
         _l("收据号"),
         validators=[DataRequired(message=_l("请填写收据号。")), Length(max=40)],
@@ -132,5 +130,5 @@ class CorrectionForm(FlaskForm):
     )
     amount = StringField(_l("正确的金额（元）"), validators=[Yuan()])
     paid_on = DateField(_l("缴费日期"), validators=[Optional()])
-    method = SelectField(_l("缴费方式"), choices=[(k, v) for k, v in PAYMENT_METHOD_LABELS.items()])
+    method = SelectField(_l("缴费方式"), choices=form_choices("payment_method"))
     receipt_no = StringField(_l("收据号"), validators=[Length(max=40)])

@@ -19,7 +19,6 @@ from app.communities.tenancy import get_in_community_or_404, staff_required
 from app.core.errors import DomainError
 from app.core.permissions import has_permission
 from app.core.refusals import flash_refusal, refuse
-from app.core.vocabulary import PAYMENT_METHOD_LABELS
 from app.extensions import db
 from app.formats.downloads import file_response
 from app.funding.blueprint import bp
@@ -59,7 +58,6 @@ def payments(community_id: int, plan_id: int):
         recent=recent,
         households=households,
         items={i.id: i for i in plan.items},
-        method_labels=PAYMENT_METHOD_LABELS,
     )
 
 
@@ -88,7 +86,6 @@ def _household_page(plan, household, form: PaymentForm, status: int = 200):
         form=form,
         can_pay=has_permission(current_user, "payment.record") and fixed and bool(payable),
         fixed=fixed,
-        method_labels=PAYMENT_METHOD_LABELS,
         payment_note=payment_note,
     ), status
 
@@ -211,7 +208,6 @@ def correct(community_id: int, plan_id: int, payment_id: int):
         form=form,
         errors=errors,
         already=payment.id in reversed_payment_ids(plan.id) or payment.amount_fen < 0,
-        method_labels=PAYMENT_METHOD_LABELS,
     ), (422 if errors or form.errors else 200)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from app.communities.models import Community, Household, centi_to_area
 from app.core.audit import AuditEvent
-from app.core.vocabulary import PAYMENT_METHOD_LABELS
+from app.core.vocabulary import label
 from app.extensions import db
 from app.formats.fonts import pdf_font
 from app.formats.pdf import cn_date, yuan
@@ -140,7 +140,7 @@ def payment_note(row: PaymentRow) -> str:
 def _method_zh(method: str) -> str:
     """A payment method in Chinese, whatever the screen's language."""
     with force_locale("zh_CN"):
-        return str(PAYMENT_METHOD_LABELS.get(method, method))
+        return label("payment_method", method)
 
 
 def statement_pdf(s: Statement) -> bytes:

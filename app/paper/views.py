@@ -12,6 +12,7 @@ from app.communities.models import Household
 from app.communities.tenancy import get_in_community_or_404, staff_required
 from app.core.errors import DomainError
 from app.core.refusals import refuse
+from app.core.vocabulary import label
 from app.extensions import db
 from app.paper.blueprint import bp
 from app.paper.forms import (
@@ -37,7 +38,6 @@ from app.paper.queries import (
 )
 from app.paper.serials import format_serial
 from app.plans.access import plan_or_404
-from app.plans.forms import CATEGORY_LABELS
 from app.plans.models import Plan
 from app.plans.queries import is_paper_entry_open, items_for_household
 from app.plans.shares import household_shares
@@ -70,9 +70,7 @@ def _ballot_items(plan: Plan, household: Household):
     """The household's items with their shares, as the entry and review pages list them."""
     items = items_for_household(plan, household)
     shares = household_shares(items, household.id)
-    return [
-        (item, CATEGORY_LABELS.get(item.category, ""), shares.get(item.id, 0)) for item in items
-    ]
+    return [(item, label("category", item.category), shares.get(item.id, 0)) for item in items]
 
 
 @bp.route(BASE + "/entry", methods=["GET", "POST"])

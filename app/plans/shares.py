@@ -13,7 +13,7 @@ from sqlalchemy import and_, delete, or_, select
 from app.communities.models import Household
 from app.communities.queries import household_address_select
 from app.core.audit import log_event
-from app.core.vocabulary import RESIDENTS_LABEL, SOURCE_LABELS, coefficient_text, describe_method
+from app.core.vocabulary import RESIDENTS_LABEL, coefficient_text, describe_method, label
 from app.extensions import db
 from app.plans.models import FUNDING_SOURCES, HouseholdShare, Item, ItemScope, Plan
 from app.plans.phases import DRAFTING, PHASES, PROPOSALS
@@ -237,7 +237,7 @@ def item_breakdown(item: Item) -> Breakdown:
     """Cost, each source, residents' part and the method in words."""
     order = {s: i for i, s in enumerate(FUNDING_SOURCES)}
     sources = [
-        SourceLine(f.source, str(SOURCE_LABELS.get(f.source, f.source)), f.amount_fen, f.note)
+        SourceLine(f.source, label("funding_source", f.source), f.amount_fen, f.note)
         for f in sorted(item.funding, key=lambda f: (order.get(f.source, 99), f.id or 0))
         if f.amount_fen or f.note
     ]

@@ -16,8 +16,6 @@ from app.extensions import db
 from app.plans.access import item_or_404, plan_or_404
 from app.plans.blueprint import bp
 from app.plans.forms import (
-    CATEGORY_LABELS,
-    RULE_LABELS,
     ItemForm,
     PhaseForm,
     PlanForm,
@@ -104,8 +102,6 @@ def plan_detail(community_id: int, plan_id: int):
         plan=plan,
         phases=PHASES,
         scope_label=scope_label,
-        category_labels=CATEGORY_LABELS,
-        rule_labels=RULE_LABELS,
         voting_open=is_voting_open(plan),
         reason_form=ReasonForm(),
         phase_form=PhaseForm(),

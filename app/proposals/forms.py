@@ -6,7 +6,7 @@ from flask_wtf.file import MultipleFileField
 from wtforms import RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.plans.forms import CATEGORY_LABELS
+from app.core.vocabulary import CATEGORY_LABELS, PROPOSAL_SOURCE_LABELS
 from app.plans.models import CATEGORIES
 
 # Plain words for the three categories of 国办发〔2020〕23号 (docs/process.md#item-categories).
@@ -18,19 +18,6 @@ CATEGORY_HINTS = {
         "让住得更方便舒适的：小区环境、节能改造、加装电梯、停车和充电、无障碍和适老化设施。"
     ),
     "enhancement": _l("增加社区服务的：养老、托育、卫生服务站、社区食堂、便民商店、快递驿站。"),
-}
-
-STATUS_LABELS = {
-    "open": _l("征集中"),
-    "accepted": _l("已采纳"),
-    "declined": _l("未采纳"),
-    "merged": _l("已合并"),
-}
-
-SOURCE_LABELS = {
-    "resident": _l("居民提议"),
-    "door_to_door": _l("入户走访"),
-    "survey": _l("问卷调查"),
 }
 
 TITLE_MAX = 100
@@ -63,7 +50,7 @@ class StaffProposalForm(ProposalForm):
 
     source = SelectField(
         _l("来源"),
-        choices=[SelectChoice(s, SOURCE_LABELS[s]) for s in ("door_to_door", "survey")],
+        choices=[SelectChoice(s, PROPOSAL_SOURCE_LABELS[s]) for s in ("door_to_door", "survey")],
     )
     household = StringField(_l("提议住户（可不填）"), validators=[Optional(), Length(max=100)])
 

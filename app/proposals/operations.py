@@ -14,11 +14,12 @@ from app.communities.models import Household
 from app.core.audit import log_event
 from app.core.db import utcnow
 from app.core.errors import DomainError
+from app.core.vocabulary import PROPOSAL_STATUS_LABELS
 from app.extensions import db
 from app.plans.items import delete_item, ensure_editable, save_item
 from app.plans.models import CATEGORIES, Item, ItemProposal, Plan
 from app.plans.phases import phase_allows
-from app.proposals.forms import BODY_MAX, STATUS_LABELS, TITLE_MAX
+from app.proposals.forms import BODY_MAX, TITLE_MAX
 from app.proposals.models import PROPOSAL_SOURCES, Proposal, ProposalPhoto, ProposalSupport
 from app.proposals.uploads import prepare_photos
 
@@ -249,7 +250,10 @@ def _decidable(proposal: Proposal, *, statuses=("open",)) -> Plan:
     require_phase(plan, "worker", "decide_proposal")
     if proposal.status not in statuses:
         raise DomainError(
-            _l("这条提议已经处理过了（%(status)s）。", status=STATUS_LABELS[proposal.status])
+            _l(
+                "这条提议已经处理过了（%(status)s）。",
+                status=PROPOSAL_STATUS_LABELS[proposal.status],
+            )
         )
     return plan
 

@@ -25,14 +25,7 @@ from app.plans.models import Plan
 from app.plans.phases import phase_allows
 from app.plans.workflow import sync_phase
 from app.proposals.blueprint import bp
-from app.proposals.forms import (
-    CATEGORY_HINTS,
-    CATEGORY_LABELS,
-    SOURCE_LABELS,
-    STATUS_LABELS,
-    ProposalForm,
-    SupportForm,
-)
+from app.proposals.forms import CATEGORY_HINTS, ProposalForm, SupportForm
 from app.proposals.models import Proposal, ProposalPhoto
 from app.proposals.operations import create_proposal, support_proposal, withdraw_support
 from app.proposals.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
@@ -54,13 +47,8 @@ def allow_photo_uploads(endpoint, values):
 
 @bp.context_processor
 def proposal_labels():
-    """Words for categories, statuses and sources, for every proposals template."""
-    return {
-        "category_labels": CATEGORY_LABELS,
-        "category_hints": CATEGORY_HINTS,
-        "status_labels": STATUS_LABELS,
-        "source_labels": SOURCE_LABELS,
-    }
+    """What each category covers, for every proposals template (labels: app.core.vocabulary)."""
+    return {"category_hints": CATEGORY_HINTS}
 
 
 def uploaded_photos(files) -> list[tuple[str, bytes]]:

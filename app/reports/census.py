@@ -2,11 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 
+from app.core.vocabulary import label
 from app.formats.tables import AREA, DATETIME, INT, YESNO, Column, Report
 from app.funding.ledger import households_of
-from app.plans.forms import CATEGORY_LABELS
 from app.plans.models import Plan
-from app.proposals.forms import SOURCE_LABELS, STATUS_LABELS
 from app.proposals.queries import proposal_cards
 from app.reports.queries import roster_rows
 
@@ -106,11 +105,11 @@ def proposal_reports(plan: Plan) -> list[Report]:
             [
                 p.id,
                 p.title,
-                str(CATEGORY_LABELS.get(p.category, p.category)),
-                str(SOURCE_LABELS.get(p.source, p.source)),
+                label("category", p.category),
+                label("proposal_source", p.source),
                 home.label if home else "",
                 card.supports,
-                str(STATUS_LABELS.get(p.status, p.status)),
+                label("proposal_status", p.status),
                 p.decline_reason or "",
                 f"{merged.id} {merged.title}" if merged else "",
                 p.created_at,

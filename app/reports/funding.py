@@ -9,7 +9,12 @@ import json
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.core.vocabulary import PAYMENT_METHOD_LABELS, SOURCE_LABELS
+from app.core.vocabulary import (
+    FUNDING_SOURCE_LABELS,
+    PAYMENT_ENTRY_LABELS,
+    PAYMENT_METHOD_LABELS,
+    label,
+)
 from app.formats.tables import AREA, DATETIME, INT, MONEY, YESNO, Column, Report
 from app.funding.ledger import Figures, households_of, ledger, payments_of
 from app.funding.models import Payment
@@ -21,14 +26,12 @@ from app.funding.summaries import (
     money_columns,
     money_totals,
 )
-from app.plans.forms import CATEGORY_LABELS
 from app.plans.models import FUNDING_SOURCES, Plan
 from app.plans.shares import item_breakdown, plan_shares
 from app.proposals.queries import proposals_for_items
 from app.reports.queries import correction_reasons, plan_items, scope_names, user_names
 from app.reports.voting import rule_words
 from app.rules.counting import parse_rule
-from app.tally.explain import RULE_NAMES
 
 
 def _rule_of(item):
@@ -58,7 +61,10 @@ def plan_reports(plan: Plan) -> list[Report]:
             Column(str(_l("版本")), INT),
             Column(str(_l("修改原因"))),
             Column(str(_l("总费用（元）")), MONEY),
-            *[Column(str(_l("%(s)s（元）", s=SOURCE_LABELS[s])), MONEY) for s in FUNDING_SOURCES],
+            *[
+                Column(str(_l("%(s)s（元）", s=FUNDING_SOURCE_LABELS[s])), MONEY)
+                for s in FUNDING_SOURCES
+            ],
             Column(str(_l("居民出资（元）")), MONEY),
             Column(str(_l("分摊方式"))),
             Column(str(_l("每户份额已确定")), YESNO),
@@ -78,9 +84,9 @@ def plan_reports(plan: Plan) -> list[Report]:
             [
                 item.key,
                 item.title,
-                str(CATEGORY_LABELS.get(item.category, item.category)),
+                label("category", item.category),
                 scopes.get(item.id) or _("全小区"),
-                str(RULE_NAMES.get(item.rule, item.rule)),
+                label("rule_name", item.rule),
                 rule_words(rule) if rule else "",
                 item.revision,
                 item.revision_reason or "",
@@ -175,13 +181,8 @@ def pledge_reports(plan: Plan) -> list[Report]:
     return [report, payment_entries(plan), building_summary(lines)]
 
 
-def _entry_kinds() -> dict[str, str]:
-    """Words for a payment entry: a payment, a reversing entry, the entry replacing one."""
-    return {"payment": _("缴费"), "reversal": _("冲正"), "replacement": _("更正后重新登记")}
-
-
 def _entry_kind(payment: Payment) -> str:
-    """A payment entry's kind (a key of _entry_kinds)."""
+    """A payment entry's kind (a payment_entry code of app.core.vocabulary)."""
     if payment.amount_fen < 0:
         return "reversal"
     return "replacement" if payment.corrects_id else "payment"
@@ -195,8 +196,8 @@ def payment_entries(plan: Plan) -> Report:
     names = user_names(p.recorded_by_id for p in payments)
     reasons = correction_reasons(plan.community_id)
     reversed_ids = {p.corrects_id for p in payments if p.amount_fen < 0 and p.corrects_id}
-    kinds = _entry_kinds()
-    methods = {m: str(label) for m, label in PAYMENT_METHOD_LABELS.items()}
+    kinds = {kind: str(words) for kind, words in PAYMENT_ENTRY_LABELS.items()}
+    methods = {m: str(words) for m, words in PAYMENT_METHOD_LABELS.items()}
     report = Report(
         title=str(_l("缴费记录")),
         columns=[

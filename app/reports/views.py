@@ -8,6 +8,7 @@ from app.communities.queries import CODE_FILTERS, filtered_household_ids
 from app.communities.tenancy import staff_required
 from app.core.db import utcnow
 from app.core.permissions import has_permission
+from app.core.vocabulary import label
 from app.formats.downloads import FORMATS, export_response, exporter_name, plan_meta
 from app.formats.writers import ExportMeta
 from app.plans.access import plan_or_404
@@ -15,9 +16,6 @@ from app.plans.queries import local_today
 from app.reports.blueprint import bp
 from app.reports.census import roster_report
 from app.reports.exports import EXPORTS
-
-# How the roster export's heading names the households list's code filter.
-CODE_FILTER_LABELS = {"issued": _l("已发"), "missing": _l("未发")}
 
 
 def _filename(*parts: str) -> str:
@@ -73,7 +71,7 @@ def household_export(community_id: int, fmt: str):
     if q:
         scope.append((str(_l("搜索")), q))
     if codes:
-        scope.append((str(_l("登录码")), str(CODE_FILTER_LABELS[codes])))
+        scope.append((str(_l("登录码")), label("code_filter", codes)))
     meta = ExportMeta(
         title=report.title,
         scope=scope,

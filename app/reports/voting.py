@@ -11,26 +11,30 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.communities.normalize import natural_key
+from app.core.vocabulary import (
+    BLANK_CHOICE_LABEL,
+    CHANNEL_LABELS,
+    CHECK_LABELS,
+    CHOICE_LABELS,
+    label,
+)
 from app.formats.tables import AREA, DATETIME, INT, PERCENT, TEXT, YESNO, Column, Report
 from app.funding.ledger import households_of
 from app.funding.summaries import household_cells, household_columns
 from app.plans.models import Plan
 from app.reports.queries import ballot_versions, plan_items, scope_names, user_names
 from app.rules.counting import ItemTally, Measure, Rule
-from app.tally.explain import CHECK_LABELS, RULE_NAMES, owners_text, threshold_text
+from app.tally.explain import owners_text, threshold_text
 from app.tally.listings import place_names
 from app.tally.queries import PlanTally, tally_plan
-
-CHANNEL_LABELS = {"online": _l("网上"), "paper": _l("纸质"), "assisted": _l("上门代填")}
-CHOICE_LABELS = {"agree": _l("同意"), "oppose": _l("反对"), "abstain": _l("弃权")}
 
 
 def _mark_words() -> dict:
     """Every cell text of an item column, translated once per export (not once per cell):
     (choice, current revision?) → 同意/反对/弃权/未填, or void when the item was revised after
     the mark (it then counts as abstain). An item not on the ballot stays empty."""
-    words = {choice: str(label) for choice, label in CHOICE_LABELS.items()}
-    words[None] = _("未填")
+    words = {choice: str(text) for choice, text in CHOICE_LABELS.items()}
+    words[None] = str(BLANK_CHOICE_LABEL)
     cells = {(choice, True): text for choice, text in words.items()}
     for choice, text in words.items():
         cells[(choice, False)] = _("作废（项目已修改，原：%(c)s）", c=text)
@@ -71,7 +75,7 @@ def ballot_reports(plan: Plan) -> list[Report]:
         True: _("已被这户后来的网上表决替代"),
         False: _("已被这户后来的纸质或代填票替代"),
     }
-    channels = {c: str(label) for c, label in CHANNEL_LABELS.items()}
+    channels = {c: str(words) for c, words in CHANNEL_LABELS.items()}
     ordered = sorted(versions, key=lambda v: (homes[v.household_id].order, v.recorded_at, v.id))
     for v in ordered:
         home = homes[v.household_id]
@@ -205,7 +209,7 @@ def tally_reports(plan: Plan, result: PlanTally | None = None) -> list[Report]:
             r.item.key,
             r.item.title,
             scopes.get(r.item.id) or _("全小区"),
-            str(RULE_NAMES.get(r.item.rule_kind, r.item.rule_kind)),
+            label("rule_name", r.item.rule_kind),
         ]
         for m in (t.electorate, t.participating, t.agree, t.oppose, t.abstain):
             row += _measure_cells(m)

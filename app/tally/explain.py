@@ -8,31 +8,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from app.core.vocabulary import CHECK_LABELS, CHOICE_LABELS, RULE_NAMES, THRESHOLD_LABELS
 from app.rules.counting import Check, ItemTally, Measure, _leader
 from app.tally.queries import ItemResult
-
-_THRESHOLD_WORDS = {
-    Fraction(2, 3): _l("三分之二"),
-    Fraction(1, 2): _l("半数"),
-    Fraction(3, 4): _l("四分之三"),
-    Fraction(1): _l("全部"),
-}
-CHECK_LABELS = {
-    "electorate_nonempty": _l("表决范围内有住户"),
-    "participants_present": _l("有住户参与表决"),
-    "quorum_headcount": _l("参与表决的人数"),
-    "quorum_area": _l("参与表决的面积"),
-    "approval_headcount": _l("同意的人数"),
-    "approval_area": _l("同意的面积"),
-}
-_SIDE_WORDS = {"agree": _l("同意"), "oppose": _l("反对"), "abstain": _l("弃权")}
-RULE_NAMES = {
-    "cc278_major": _l("《民法典》第二百七十八条 重大事项（双四分之三）"),
-    "cc278_ordinary": _l("《民法典》第二百七十八条 一般事项（双过半）"),
-    "custom": _l("方案约定的规则"),
-}
 
 
 def owners_text(owners: Fraction) -> str:
@@ -63,7 +42,7 @@ def percent_text(value: Fraction | None) -> str:
 
 def threshold_text(value: Fraction) -> str:
     """A threshold in words where it has a common name (三分之二), else as n/d."""
-    word = _THRESHOLD_WORDS.get(value)
+    word = THRESHOLD_LABELS.get(value)
     return str(word) if word else f"{value.numerator}/{value.denominator}"
 
 
@@ -239,8 +218,8 @@ def explain_item(result: ItemResult, scope_label: str, provisional: bool) -> dic
                 "人数上计入“%(head)s”，面积上计入“%(area)s”"
                 "（各按实际参与表决者中占多的一方，相等时计为弃权）。",
                 m=measure_text(t.deemed),
-                head=_SIDE_WORDS[_leader(voters.agree.owners, voters.oppose.owners)],
-                area=_SIDE_WORDS[_leader(voters.agree.area, voters.oppose.area)],
+                head=CHOICE_LABELS[_leader(voters.agree.owners, voters.oppose.owners)],
+                area=CHOICE_LABELS[_leader(voters.agree.area, voters.oppose.area)],
             )
         )
     paragraphs.append(_rule_sentence(t))

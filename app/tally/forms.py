@@ -5,18 +5,16 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-DELIVERY_CHOICES = [
-    ("in_person", _l("当面送达")),
-    ("mailbox", _l("投入信箱")),
-    ("family", _l("家人代收")),
-]
+from app.core.vocabulary import form_choices
 
 
 class DeliveryForm(FlaskForm):
     """Record that one household received its ballot or letter."""
 
     household_id = IntegerField(validators=[DataRequired()])
-    method = SelectField(_l("送达方式"), choices=DELIVERY_CHOICES, default="in_person")
+    method = SelectField(
+        _l("送达方式"), choices=form_choices("delivery_method"), default="in_person"
+    )
     next = HiddenField()
 
 

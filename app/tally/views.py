@@ -23,7 +23,6 @@ from app.plans.queries import scope_label
 from app.tally.blueprint import bp
 from app.tally.document import tally_document
 from app.tally.explain import (
-    RULE_NAMES,
     amount_text,
     area_text,
     explain_item,
@@ -31,7 +30,7 @@ from app.tally.explain import (
     owners_text,
     percent_text,
 )
-from app.tally.forms import DELIVERY_CHOICES, DeliveryForm
+from app.tally.forms import DeliveryForm
 from app.tally.listings import conflicts, latest_plan_with_results, non_voters, place_names
 from app.tally.queries import tally_plan
 
@@ -53,12 +52,8 @@ def meter_filter(part, whole):
 
 @bp.context_processor
 def tally_words():
-    """Rule names, amounts and permissions for every tally template."""
-    return {
-        "rule_names": RULE_NAMES,
-        "amount_text": amount_text,
-        "delivery_labels": dict(DELIVERY_CHOICES),
-    }
+    """Amounts in words for every tally template (labels: app.core.vocabulary's filters)."""
+    return {"amount_text": amount_text}
 
 
 def turnout_rows(result, community_id: int) -> list[dict]:

@@ -4,7 +4,6 @@ Routes on the voting blueprint (imported at the end of ``app.voting.views``).
 """
 
 from flask import current_app, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.communities.tenancy import staff_required
@@ -19,20 +18,6 @@ from app.voting.ballot_list import (
 )
 from app.voting.blueprint import bp
 from app.voting.models import CHANNELS
-
-CHANNEL_LABELS = {"online": _l("网上"), "paper": _l("纸质"), "assisted": _l("上门代填")}
-STATUS_LABELS = {
-    "counted": _l("有效"),
-    "counted_conflict": _l("有效 · 冲突待处理"),
-    "conflict": _l("冲突待处理 · 未计入"),
-    "superseded": _l("已被取代"),
-}
-STATUS_FILTER_LABELS = {
-    "": _l("全部"),
-    "counted": _l("只看有效票"),
-    "conflict": _l("冲突待处理"),
-    "superseded": _l("已被取代"),
-}
 
 
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/ballots")
@@ -55,9 +40,6 @@ def ballot_list(community_id: int, plan_id: int):
         wanted=wanted,
         totals=ballot_totals(plan),
         channels=CHANNELS,
-        channel_labels=CHANNEL_LABELS,
-        status_labels=STATUS_LABELS,
         status_filters=("", *STATUS_FILTERS),
-        status_filter_labels=STATUS_FILTER_LABELS,
         link_households=has_permission(current_user, "household.view"),
     )

@@ -14,7 +14,6 @@ from app.core.errors import DomainError
 from app.core.refusals import refuse
 from app.extensions import db, limiter
 from app.plans.access import household_plan, plan_or_404
-from app.plans.forms import CATEGORY_LABELS
 from app.plans.phases import phase_allows
 from app.plans.queries import is_voting_open, items_for_household
 from app.plans.shares import household_shares, plan_breakdowns
@@ -50,7 +49,6 @@ def _ballot_context(plan, choices=None, pledges=None, error=None):
         "pledges": pledges or set(),
         "error": error,
         "agreed_total": agreed_total,
-        "category_labels": CATEGORY_LABELS,
         "form": BallotForm(),
     }
 
@@ -71,7 +69,6 @@ def draft():
         taken_up=taken_up,
         shares=household_shares(items, g.household.id),
         breakdowns=plan_breakdowns(plan),
-        category_labels=CATEGORY_LABELS,
         voting_open=is_voting_open(plan),
     )
 
@@ -215,7 +212,6 @@ def assisted(community_id: int, plan_id: int):
         form=form,
         voting_open=is_voting_open(plan),
         shares=household_shares(items, household.id) if household else {},
-        category_labels=CATEGORY_LABELS,
     )
 
 

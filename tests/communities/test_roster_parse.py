@@ -2,7 +2,6 @@
 
 import io
 import struct
-import time
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -390,15 +389,11 @@ def test_ten_thousand_rows_with_error_in_last_row():
         building, unit, room = i // 1000 + 1, i // 100 % 10 + 1, i % 100 // 4 * 100 + 101 + i % 4
         lines.append(f"{building},{unit},{room},,{60 + i % 40}.{i % 100:02d},业主{i},,")
     lines[-1] = lines[-1].replace("业主9999", "")
-    data = csv_bytes(*lines, encoding="gb18030")
-    start = time.perf_counter()
-    result = parse_roster(data, "big.csv")
-    elapsed = time.perf_counter() - start
-    assert result.data_rows == 10_000
+    result = parse_roster(csv_bytes(*lines, encoding="gb18030"), "big.csv")
+    assert result.data_rows == 10_000  # every row read (its time: bench/roster_import.py)
     assert not result.ok
     assert result.rows == []
     assert [(issue.row, issue.column) for issue in result.errors] == [(10_001, "业主姓名")]
-    assert elapsed < 2  # about 0.1 s on a laptop; generous for slow CI
 
 
 # Zip bombs

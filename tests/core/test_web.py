@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from tests.conftest import sign_in_staff
 
 
@@ -57,6 +59,7 @@ def test_healthz(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
 
 
+@pytest.mark.slow
 def test_demo_seed_prints_sign_ins_and_working_codes(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["demo", "seed"])

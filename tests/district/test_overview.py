@@ -167,6 +167,7 @@ def yuan(fen: int) -> str:
 # --- figures ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_rows_equal_tally_plan_and_funding_dashboard(app, city):
     with app.test_request_context():
         communities = db.session.scalars(select(Community).order_by(Community.name)).all()
@@ -217,6 +218,7 @@ def test_rows_equal_tally_plan_and_funding_dashboard(app, city):
         assert voting.phase_closes == plan_closes(city["甲"])
 
 
+@pytest.mark.slow
 def test_batched_funds_equal_each_plans_own_sums(app, city):
     from app.district.funds import funding_totals, plans_funding, stored_item_sums
     from app.plans.queries import current_plan
@@ -242,6 +244,7 @@ def plan_closes(cid):
 # --- tenancy ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_district_staff_see_only_their_district_whatever_they_ask(app, city):
     client = signed_in(app, "east")
     for url in (
@@ -264,6 +267,7 @@ def test_district_staff_see_only_their_district_whatever_they_ask(app, city):
     assert client.get(f"/c/{city['丁']}/").status_code == 404
 
 
+@pytest.mark.slow
 def test_district_account_without_district_sees_nothing(app, city, factory):
     from app.accounts.models import User
 
@@ -275,6 +279,7 @@ def test_district_account_without_district_sees_nothing(app, city, factory):
     assert listed(html) == []
 
 
+@pytest.mark.slow
 def test_admin_sees_the_city_with_district_totals(app, city):
     client = signed_in(app, "admin")
     html = client.get("/district").get_data(as_text=True)
@@ -285,6 +290,7 @@ def test_admin_sees_the_city_with_district_totals(app, city):
     assert "全市合计" not in html
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ["worker", "committee"])
 def test_worker_and_committee_get_403(app, city, role):
     client = signed_in(app, role)
@@ -292,11 +298,13 @@ def test_worker_and_committee_get_403(app, city, role):
         assert client.get(url).status_code == 403, url
 
 
+@pytest.mark.slow
 def test_anonymous_is_sent_to_sign_in(app, city):
     response = app.test_client().get("/district")
     assert response.status_code == 302 and "/staff/signin" in response.headers["Location"]
 
 
+@pytest.mark.slow
 def test_staff_home_links_the_overview_for_district_and_admin_only(app, city):
     for username, shown in (("admin", True), ("east", True), ("worker", False)):
         html = signed_in(app, username).get("/staff/").get_data(as_text=True)
@@ -306,6 +314,7 @@ def test_staff_home_links_the_overview_for_district_and_admin_only(app, city):
 # --- page figures, filters, sorts, paging -------------------------------------------------
 
 
+@pytest.mark.slow
 def test_page_shows_the_rows_figures(app, city):
     client = signed_in(app, "admin")
     html = client.get("/district").get_data(as_text=True)
@@ -324,6 +333,7 @@ def test_page_shows_the_rows_figures(app, city):
     assert "暂计" in row_text(html, city["甲"]) and "暂计" not in row_text(html, city["丁"])
 
 
+@pytest.mark.slow
 def test_filters_by_phase_and_name(app, city):
     client = signed_in(app, "admin")
 
@@ -339,6 +349,7 @@ def test_filters_by_phase_and_name(app, city):
     assert len(names("/district?phase=bogus")) == 6
 
 
+@pytest.mark.slow
 def test_sorts_ascending_and_descending_with_unknowns_last(app, city):
     client = signed_in(app, "admin")
     with app.test_request_context():
@@ -362,6 +373,7 @@ def test_sorts_ascending_and_descending_with_unknowns_last(app, city):
     assert 'aria-sort="ascending"' in html and "sort=turnout&amp;desc=1" in html
 
 
+@pytest.mark.slow
 def test_many_communities_are_paged_by_fifty(app, city, factory):
     for n in range(50):
         factory.community(f"东区第{n:02d}小区", EAST, roster=False)
@@ -379,6 +391,7 @@ def test_many_communities_are_paged_by_fifty(app, city, factory):
 # --- export -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_csv_export_matches_the_page_and_is_audited(app, city):
     client = signed_in(app, "east")
     html = client.get("/district?sort=turnout&desc=1").get_data(as_text=True)
@@ -415,6 +428,7 @@ def test_csv_export_matches_the_page_and_is_audited(app, city):
         assert event.after_data["rows"] == 3 + 1 and event.after_data["format"] == "csv"
 
 
+@pytest.mark.slow
 def test_xlsx_export_has_communities_and_district_totals(app, city):
     from openpyxl import load_workbook
 
@@ -451,6 +465,7 @@ def test_xlsx_export_has_communities_and_district_totals(app, city):
         assert event.record_id is None and event.after_data["format"] == "xlsx"
 
 
+@pytest.mark.slow
 def test_filtered_export_names_its_filters(app, city):
     client = signed_in(app, "admin")
     heading, _labels, data = read_csv(
@@ -463,6 +478,7 @@ def test_filtered_export_names_its_filters(app, city):
 # --- pure rules ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_overview_communities_scopes_by_role(app, city):
     from app.accounts.models import User
 
@@ -493,7 +509,7 @@ row_strategy = st.builds(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)  # as many examples as the profile asks (tests/conftest.py)
 @given(st.lists(row_strategy, max_size=30))
 def test_district_summary_equals_a_naive_sum(rows):
     summary = district_summary(rows)
@@ -524,7 +540,7 @@ def test_district_summary_equals_a_naive_sum(rows):
     assert sum(t.communities for t in summary.districts) == summary.total.communities
 
 
-@settings(max_examples=100, deadline=None)
+@settings(deadline=None)  # as many examples as the profile asks (tests/conftest.py)
 @given(
     st.lists(row_strategy, max_size=20),
     st.sampled_from(["name", "turnout", "pledge_rate", "phase", "closes"]),

@@ -50,11 +50,12 @@ def in_ci() -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Every test under tests/e2e is a browser test (marker `e2e`)."""
+    """Every test under tests/e2e is a browser test (marker `e2e`), and slow (marker `slow`)."""
     here = Path(__file__).resolve().parent
     for item in items:
         if here in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -17,6 +17,7 @@ from app.plans.models import HouseholdShare
 from app.plans.shares import household_shares
 from app.plans.workflow import set_phase
 from app.rules.money import AmountError, parse_yuan
+from tests.conftest import db_examples
 from tests.funding.conftest import build_world
 
 _names = itertools.count()
@@ -162,7 +163,9 @@ def test_upload_needs_the_custom_method_and_an_editable_plan(app, world, ctx):
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=db_examples(25),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     amounts=st.lists(st.integers(0, 2_000_000), min_size=6, max_size=6),

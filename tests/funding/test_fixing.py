@@ -22,6 +22,7 @@ from app.plans.shares import (
     share_problems,
 )
 from app.plans.workflow import close_voting, set_phase
+from tests.conftest import db_examples
 from tests.funding.conftest import B1_EXPECTED, build_world
 
 
@@ -170,7 +171,9 @@ def _rows(areas_and_floors):
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=db_examples(25),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     households=st.lists(

@@ -39,6 +39,84 @@ def test_phase_role_matrix(role, action):
     assert allowed == EXPECTED[(role, action)]
 
 
+# The whole table, written out from what each role is for (not read from PHASE_ACTIONS), so a
+# changed entry fails. Residents read proposals throughout, propose and support only while
+# proposals are open, read the draft once there is one, vote while voting is open and read the
+# result once it is published. Workers (and admins) run the process: proposals and the plan until
+# voting opens, paper ballots, deliveries and revisions while voting, objections once published.
+# The committee reads, prints from the draft on, reviews paper ballots that two keyings disagree
+# on and publishes. District staff take no part (they only read, through their permissions).
+# A role's rows not written here are never allowed.
+#                      proposals drafting voting published closed
+PHASE_MATRIX = {
+    "resident": """
+        view_proposals      x        x       x       x        x
+        propose             x        .       .       .        .
+        support             x        .       .       .        .
+        view_draft          .        x       x       x        x
+        vote                .        .       x       .        .
+        check_receipt       .        .       x       x        x
+        view_result         .        .       .       x        x
+    """,
+    "worker": """
+        view_proposals      x        x       x       x        x
+        add_proposal        x        x       .       .        .
+        decide_proposal     x        x       .       .        .
+        edit_items          x        x       .       .        .
+        edit_plan           x        x       .       .        .
+        advance             x        x       .       x        .
+        view_draft          .        .       x       x        x
+        print               .        x       x       x        x
+        enter_paper         .        .       x       .        .
+        record_delivery     .        .       x       .        .
+        close_voting        .        .       x       .        .
+        revise_item         .        .       x       .        .
+        view_tally          .        .       x       x        x
+        publish             .        .       x       x        .
+        record_objection    .        .       .       x        .
+    """,
+    "committee": """
+        view_proposals      x        x       x       x        x
+        view_draft          x        x       x       x        x
+        print               .        x       x       x        x
+        review_paper        .        .       x       .        .
+        view_tally          .        .       x       x        x
+        publish             .        .       x       x        .
+        record_objection    .        .       .       x        .
+    """,
+}
+EXPECTED_PHASES: dict[tuple[str, str], set[str]] = {
+    (table_role, action): {phase for phase, mark in zip(PHASES, marks, strict=True) if mark == "x"}
+    for table_role, grid in PHASE_MATRIX.items()
+    for action, *marks in (line.split() for line in grid.strip().splitlines())
+}
+# Account roles onto the table's: admins act as workers; district staff have no row.
+TABLE_ROLE = {
+    "household": "resident",
+    "admin": "worker",
+    "worker": "worker",
+    "committee": "committee",
+    "district": None,
+}
+
+
+def test_the_matrix_written_here_names_every_action():
+    assert {action for _role, action in EXPECTED_PHASES} == ACTIONS
+
+
+@pytest.mark.parametrize("role", sorted(TABLE_ROLE))
+def test_whole_phase_table_for_each_account_role(role):
+    """phase_allows() for every action in every phase, against the matrix written out above."""
+    wrong = [
+        (action, phase, allowed)
+        for action in sorted(ACTIONS)
+        for phase in PHASES
+        if (allowed := phase_allows(role, action, phase))
+        != (phase in EXPECTED_PHASES.get((TABLE_ROLE[role], action), ()))
+    ]
+    assert wrong == [], f"{role}: (action, phase, allowed by the app) differing from the matrix"
+
+
 def test_every_phase_has_every_role():
     for phase in PHASES:
         assert set(PHASE_ACTIONS[phase]) == {"resident", "worker", "committee"}

@@ -57,6 +57,7 @@ def _page_of(pages: list[str], address: str) -> str:
     return matches[0]
 
 
+@pytest.mark.slow
 def test_ballots_name_household_items_share_and_serial_with_the_font_embedded(
     app,
     example,

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -15,6 +16,7 @@ def _building_choice(html: str, name: str) -> str:
     return re.search(rf'<option value="(b\d+)">{name}</option>', html).group(1)
 
 
+@pytest.mark.slow
 def test_worker_prints_a_building_of_ballots_in_the_background(app, factory, example):
     cid, pid = example(phase="voting")
     factory.user("w1", "worker", communities=[cid])

@@ -24,6 +24,7 @@ from app.proposals.operations import (
     withdraw_support,
 )
 from app.proposals.queries import proposal_cards, proposals_for_items
+from tests.conftest import db_examples
 from tests.proposals.conftest import image_bytes
 
 
@@ -143,7 +144,7 @@ def test_merge_refusals(app, world, make_proposal):
 
 
 @settings(
-    max_examples=25,
+    max_examples=db_examples(25),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -63,6 +63,7 @@ def records(app, world, make_proposal):
     return ids
 
 
+@pytest.mark.slow
 def test_staff_routes_answer_404_for_another_communitys_ids(app, world, records):
     rules = proposal_staff_rules(app)
     assert len(rules) == 10  # the nine proposal pages and deleting a draft item

@@ -16,11 +16,11 @@ from app.communities.models import Household
 from app.communities.roster import HEADER_ALIASES, parse_roster
 from app.core.audit import verify_chain
 from app.extensions import db
-from tests.conftest import csrf_from, sign_in_staff
+from tests.conftest import csrf_from, db_examples, sign_in_staff
 from tests.plans.conftest import example  # noqa: F401
 
 FUZZ = settings(
-    max_examples=60,
+    max_examples=db_examples(60),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -97,7 +97,7 @@ def households(app):
 
 
 @settings(
-    max_examples=40,
+    max_examples=db_examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -119,7 +119,7 @@ def test_roster_upload_answers_and_changes_nothing(app, worker, data, name):
 
 
 @settings(
-    max_examples=40,
+    max_examples=db_examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -250,6 +250,7 @@ def post_routes(app, values):
             )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ["admin", "worker"])
 def test_every_form_survives_hostile_values(app, factory, role):
     """Each POST route, 25 random forms with a valid CSRF token: never a 5xx; chain intact."""
@@ -279,10 +280,10 @@ def test_every_form_survives_hostile_values(app, factory, role):
     sign_in_staff(client, "u1")
     token = csrf_from(client, "/staff/")
     routes = list(post_routes(app, values))
-    cases = 0
+    cases, examples = 0, db_examples(25)
 
     @settings(
-        max_examples=25,
+        max_examples=examples,
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -299,4 +300,4 @@ def test_every_form_survives_hostile_values(app, factory, role):
     with app.app_context():
         assert verify_chain().ok
     print(f"\n{role}: {len(routes)} POST routes, {cases} hostile forms, no 5xx")
-    assert cases >= 25 * len(routes) * 0.9
+    assert cases >= examples * len(routes) * 0.9

@@ -4,10 +4,8 @@ processes, and code sign-in that does not tell a dead code from one never issued
 import json
 import os
 import re
-import statistics
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
@@ -100,6 +98,7 @@ def _app_process(
     return {**json.loads(done.stdout.strip().splitlines()[-1]), "log": done.stderr[-2000:]}
 
 
+@pytest.mark.slow
 def test_household_signin_limit_is_shared_through_redis(app, factory, tmp_path):
     redis_client = _redis()
     # A prefix of its own: another run sharing this Redis never sees these counters.
@@ -117,6 +116,7 @@ def test_household_signin_limit_is_shared_through_redis(app, factory, tmp_path):
     assert second["statuses"] == [302, 429], ("the second process must see the first one", second)
 
 
+@pytest.mark.slow
 def test_memory_storage_is_not_shared_between_processes(app, factory, tmp_path):
     """The control: without Redis each process counts alone (why production needs Redis)."""
     cid = factory.community(buildings=1, units=1, floors=1)
@@ -156,26 +156,19 @@ def test_dead_code_and_never_issued_code_get_the_same_answer(app, factory):
     assert _signin_body(qr[0]) == _signin_body(qr[1])
 
 
-def test_signin_timing_benchmark(app, factory, capsys):
-    """Not an assertion: prints the median time of each kind of refused code, for the report."""
-    cid = factory.community(buildings=2, units=2, floors=3)
+def test_refused_qr_codes_of_every_kind_get_the_same_answer(app, factory):
+    """Rotated out, never issued or malformed: the same 401 page. How long each takes is a
+    figure of bench/signin_refusal.py, not something a test can assert reliably."""
+    cid = factory.community(buildings=1, units=1, floors=1)
     dead = factory.codes(cid)[("1号楼", "1单元", "101")]
     with app.test_request_context():
         household = db.session.scalar(db.select(Household).where(Household.room == "101"))
         rotate_code(household, "test")
         db.session.commit()
-    kinds = {"never issued": "ABCDEFGHJK", "rotated out": dead, "malformed": "12"}
-    timings = {k: [] for k in kinds}
-    for n in range(100):
-        for kind, code in kinds.items():
-            client = app.test_client()
-            client.environ_base["REMOTE_ADDR"] = f"10.7.{n}.{len(timings[kind]) + 1}"
-            start = time.perf_counter()
-            status = client.get(f"/h/{code}").status_code
-            timings[kind].append(time.perf_counter() - start)
-            assert status == 401
-    with capsys.disabled():
-        line = ", ".join(
-            f"{kind} {statistics.median(ts) * 1000:.2f} ms" for kind, ts in timings.items()
-        )
-        print(f"\n[benchmark] refused QR sign-in, median of 100: {line}")
+    answers = []
+    for n, code in enumerate(("ABCDEFGHJK", dead, "12")):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"10.7.0.{n + 1}"
+        answers.append(client.get(f"/h/{code}"))
+    assert [r.status_code for r in answers] == [401, 401, 401]
+    assert len({_signin_body(r) for r in answers}) == 1

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from app.extensions import db
 from app.tally.queries import tally_plan
+from tests.conftest import db_examples
 from tests.tally.conftest import TODAY, Estate
 
 F = Fraction
@@ -169,7 +170,9 @@ def same(measure, expected):
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=db_examples(30),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(case=cases())
 def test_database_tally_matches_the_reference(ctx, case):

@@ -155,7 +155,7 @@ def cases(draw):
 # --- properties ----------------------------------------------------------------------------
 
 
-@settings(max_examples=400, deadline=None)
+@settings(deadline=None)  # as many examples as the profile asks (tests/conftest.py)
 @given(cases())
 def test_tally_matches_the_reference(case):
     households, ballots, items, policy = case
@@ -175,7 +175,7 @@ def test_tally_matches_the_reference(case):
         )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)  # as many examples as the profile asks (tests/conftest.py)
 @given(cases())
 def test_invariants(case):
     households, ballots, items, policy = case
@@ -197,7 +197,7 @@ def test_invariants(case):
             assert c.actual == (c.value / c.base if c.base else None)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)  # as many examples as the profile asks (tests/conftest.py)
 @given(cases(), st.randoms(use_true_random=False))
 def test_order_of_households_does_not_matter(case, rnd: random.Random):
     households, ballots, items, policy = case
@@ -208,7 +208,7 @@ def test_order_of_households_does_not_matter(case, rnd: random.Random):
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)  # as many examples as the profile asks (tests/conftest.py)
 @given(cases())
 def test_owner_groups_and_sql_strata_agree_with_households(case):
     """What GROUP BY item, owner, choice and GROUP BY item, k, status produce, tallied alike."""

@@ -125,6 +125,7 @@ def test_double_entry_confirms_when_a_second_worker_agrees(app, paper):
     assert "已经录入并计入" in third.get_data(as_text=True)
 
 
+@pytest.mark.slow
 def test_a_mismatch_waits_for_the_committee_who_sees_both_entries(app, paper):
     _key(app, paper, "w1", {"A1": "1", "A2": "1", "B2": "1", "C1": "1"})
     mismatch = _key(app, paper, "w2", {"A1": "1", "A2": "2", "B2": "1", "C1": "1"})

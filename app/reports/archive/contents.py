@@ -1,5 +1,5 @@
 """What the archive (一小区一档案) holds, read from the database: the roster snapshot, the plan,
-publication, the print register, the audit trail (ballots and paper: archive_ballots.py).
+publication, the print register, the audit trail (ballots and paper: ballots.py).
 
 Each reader returns plain data (dicts, lists, rows) or yields it in chunks, so a community of
 thousands of households streams into the ZIP without being held in memory at once. Never read
