@@ -6,7 +6,7 @@ export FLASK_APP := app:create_app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres e2e lint bench bench-load translations system-deps clean
+.PHONY: run test test-fast test-sqlite test-postgres e2e lint bench bench-load translations system-deps clean
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -41,13 +41,21 @@ test: translations system-deps
 	@if [ -n "$$COPLAN_TEST_DATABASE_URL" ]; then $(MAKE) test-postgres; \
 	else echo "COPLAN_TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
 
+# pytest-xdist workers (XDIST= runs in one process); each has its own app and database.
+XDIST ?= -n 2
+
 test-sqlite:
 	@echo "== tests on SQLite =="
-	env -u COPLAN_TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	env -u COPLAN_TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider $(XDIST) $(PYTEST_ARGS)
 
+# Only the tests that use the database (marker db): the pure ones already ran on SQLite.
 test-postgres:
 	@echo "== tests on PostgreSQL: $$COPLAN_TEST_DATABASE_URL =="
-	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/pytest -q -p no:cacheprovider $(XDIST) -m db $(PYTEST_ARGS)
+
+# The quick loop while developing: SQLite, no slow or browser tests, few Hypothesis examples.
+test-fast: translations
+	env -u COPLAN_TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider $(XDIST) -m "not slow and not e2e" $(PYTEST_ARGS)
 
 # Only the browser tests (Debian's Chromium at a phone size); screenshots in artifacts/e2e/.
 e2e: translations system-deps
@@ -68,6 +76,7 @@ bench: translations
 	$(BIN)/python bench/archive.py
 	$(BIN)/python bench/district.py
 	$(BIN)/python bench/vote_throughput.py
+	$(BIN)/python bench/signin_refusal.py
 
 # 200 households voting at once through gunicorn (SQLite, then PostgreSQL), then with a worker killed.
 bench-load: translations

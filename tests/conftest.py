@@ -84,8 +84,11 @@ def _compile_catalogs() -> None:
     for lang in os.listdir(root):
         po = os.path.join(root, lang, "LC_MESSAGES", "messages.po")
         if os.path.exists(po):
-            with open(po, "rb") as src, open(po[:-2] + "mo", "wb") as dst:
+            # Written aside, then renamed: another xdist worker may be reading the catalogue.
+            aside = f"{po[:-3]}.{os.getpid()}.mo"
+            with open(po, "rb") as src, open(aside, "wb") as dst:
                 write_mo(dst, read_po(src))
+            os.replace(aside, po[:-2] + "mo")
 
 
 @pytest.fixture(scope="session")

@@ -172,7 +172,6 @@ def _into_voting(app, site):
         db.session.commit()
 
 
-@pytest.mark.slow
 def test_payment_desk_statement_and_reports(app, client, site):
     _into_voting(app, site)
     sign_in_staff(client, "worker")
@@ -281,7 +280,6 @@ def test_district_sees_no_household_names_on_the_item_page(app, client, site):
     assert "3号楼2单元602" not in html and "650,000.00" in html
 
 
-@pytest.mark.slow
 def test_every_funding_route_answers_404_for_another_community(app, client, site):
     """Foreign ids in a foreign path, and foreign record ids under the worker's own path."""
     _into_voting(app, site)
@@ -363,7 +361,6 @@ def test_breakdown_macro_renders_on_its_own(app, world):
         assert "79,120.88" in render_template_string(source, b=b, share=7_912_088)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("role", ["admin", "district", "worker", "committee"])
 def test_role_route_matrix(app, factory, site, role):
     """Each role reaches exactly the funding routes the permission matrix written out in

@@ -83,7 +83,6 @@ def test_tally_sheet_has_signature_lines_and_final_notice_waits(app, published, 
     assert refused.exit_code == 1 and pdf is None and "最终结果公布后" in refused.output
 
 
-@pytest.mark.slow
 def test_notice_page_downloads_the_pdf(app, factory, published):
     cid, pid = published
     factory.user("c1", "committee", communities=[cid])

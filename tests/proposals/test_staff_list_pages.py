@@ -1,8 +1,6 @@
 """The workers' proposal list in pages of 50: order by support across pages, search by the
 proposer's address, filters kept in the page links."""
 
-import pytest
-
 from app.extensions import db
 from tests.conftest import post_form
 
@@ -34,7 +32,6 @@ def test_sixty_proposals_page_by_fifty_most_supported_first(app, world, make_pro
     assert "共 60 条，按支持户数从多到少排列" in second
 
 
-@pytest.mark.slow
 def test_search_by_the_proposers_address_and_filters_kept_in_page_links(app, world, make_proposal):
     h = world.households_a
     mine = make_proposal(h[0], title="楼顶漏水", category="basic")
