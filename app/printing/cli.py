@@ -1,7 +1,9 @@
 """`flask print ...`: household letters and paper ballots as PDF, with a progress bar."""
 
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -66,14 +68,24 @@ def run_batch(plan: Plan, kind: str, out: Path, building, unit, **options) -> No
     batch = prepare(plan, kind, building_id=building_id, unit_id=unit_id, **options)
     if not batch.pages:
         raise DomainError("no household to print in this batch")
-    partial = f"{out}.uncommitted"
+    # A device or pipe (/dev/stdout, /dev/null) is written through, never replaced by a file.
+    special = out.exists() and not out.is_file()
+    if special:
+        handle, partial = tempfile.mkstemp(suffix=".pdf")
+        os.close(handle)
+    else:
+        partial = f"{out}.uncommitted"
     label = f"{kind} ({batch.households} households)"
     try:
         with click.progressbar(length=batch.households, label=label, file=sys.stderr) as bar:
             pages = render_to_file(batch, partial, bar.update)
         apply_batch(plan, batch)
         commit_or_rollback()
-        os.replace(partial, out)
+        if special:
+            shutil.copyfile(partial, out)
+            os.remove(partial)
+        else:
+            os.replace(partial, out)
     except BaseException:
         db.session.rollback()
         if os.path.exists(partial):

@@ -1,5 +1,7 @@
 """Paper ballot entry: typed serials, keyboard marks, double keying, review, invalid ballots."""
 
+import os
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -43,7 +45,7 @@ def test_counted_and_reviewed_ballots_refuse_more_keyings():
 
 
 @pytest.fixture
-def paper(app, factory, example):  # noqa: F811
+def paper(app, factory, example, tmp_path):  # noqa: F811
     """The example plan in voting, ballots printed for 1号楼1单元, two workers, a committee."""
     cid, pid = example(phase="voting")
     factory.user("w1", "worker", communities=[cid])
@@ -59,7 +61,7 @@ def paper(app, factory, example):  # noqa: F811
             "--unit",
             "1单元",
             "--out",
-            "/dev/null",
+            str(tmp_path / "ballots.pdf"),
         ]
     )
     assert result.exit_code == 0, result.output
@@ -68,7 +70,7 @@ def paper(app, factory, example):  # noqa: F811
         serial = db.session.scalar(
             select(PaperSerial.serial).where(PaperSerial.household_id == hid)
         )
-    return {"cid": cid, "pid": pid, "hid": hid, "serial": serial}
+    return {"cid": cid, "pid": pid, "hid": hid, "serial": serial, "tmp": tmp_path}
 
 
 def _client(app, username):
@@ -212,7 +214,7 @@ def test_typos_void_serials_and_bad_marks_are_explained(app, paper):
             "--unit",
             "1单元",
             "--out",
-            "/dev/null",
+            str(paper["tmp"] / "reprint.pdf"),
         ]
     )
     assert "已作废" in client.get(f"{url}?serial={paper['serial']}").get_data(as_text=True)
@@ -243,3 +245,14 @@ def test_collected_ballots_are_keyed_after_the_close_until_the_result_is_publish
     assert "纸质票不能再录入" in refused.get_data(as_text=True)
     with app.app_context():
         assert len(db.session.scalars(select(Ballot)).all()) == 1
+
+
+def test_printing_to_a_device_writes_through_it_and_never_replaces_it(app, paper):
+    """`--out /dev/null` (or /dev/stdout) is written to; the device stays a device."""
+    import stat
+
+    result = app.test_cli_runner().invoke(
+        args=["print", "ballots", str(paper["pid"]), "--building", "1号楼", "--out", os.devnull]
+    )
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
