@@ -13,6 +13,7 @@ from app.extensions import db
 from app.plans.items import import_plan
 from app.plans.models import PHASES, Plan
 from app.plans.planfile import PlanFileError, parse_plan_file
+from app.plans.planschema import schema_json
 from app.plans.workflow import set_phase
 
 plan_cli = AppGroup("plan", help="Renovation plans (改造方案).")
@@ -49,6 +50,22 @@ def plan_phase(plan_id: int, phase: str):
         sys.exit(1)
     set_phase(plan, phase, reason="cli")
     click.echo(f"plan {plan.id} is now in phase {phase}")
+
+
+@plan_cli.command("schema")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (docs/plan.schema.json) instead of printing.",
+)
+def schema_command(out: Path | None) -> None:
+    """Print the plan file's JSON Schema (draft 2020-12), or write it to --out."""
+    text = schema_json()
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}")
 
 
 commands = [plan_cli]

@@ -1,9 +1,14 @@
 """The plan file (docs/formats.md): JSON → a validated PlanSpec, or every problem with its place.
 
-Pure: no database. Names of buildings and units are resolved later against the roster.
+Two passes, both always run so every problem is listed at once: the JSON Schema
+(app.plans.planschema: fields, types, allowed values, unknown fields named with the nearest
+known one), then the value rules the schema cannot state (dates, funding within the cost, floor
+tables, custom rule fractions, unique keys). Pure: no database. Names of buildings and units are
+resolved later against the roster.
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -18,10 +23,15 @@ from app.plans.models import (
     RULES,
     SHARE_METHODS,
 )
+from app.plans.planschema import (
+    CUSTOM_FIELDS,
+    FLOOR_PATTERN,
+    NUMBER_PATTERN,
+    PHASE_DATES,
+    schema_problems,
+)
 from app.rules.counting import parse_rule
 from app.rules.shares import ShareError, parse_floor_coefficients, residents_part
-
-PHASE_DATES = ("proposals", "drafting", "voting")
 
 
 @dataclass
@@ -78,87 +88,78 @@ def _date(value: Any, where: str, problems: list) -> date | None:
         return None
 
 
-def _text(obj: dict, name: str, where: str, problems: list, *, required=True, limit=200) -> str:
+# Fields, types, lengths and allowed values are the schema's to refuse (schema_problems); the
+# readers below take what they find, falling back quietly where the schema already spoke.
+
+
+def _text(obj: dict, name: str) -> str:
     value = obj.get(name, "")
-    if not isinstance(value, str) or (required and not value.strip()):
-        if required:
-            problems.append(_l("%(where)s：缺少“%(field)s”。", where=where, field=name))
-        return ""
-    if len(value) > limit:
-        problems.append(
-            _l("%(where)s：“%(field)s”超过 %(n)d 个字。", where=where, field=name, n=limit)
-        )
-    return value.strip()
+    return value.strip() if isinstance(value, str) else ""
 
 
-def _choice(obj: dict, name: str, options, default, where: str, problems: list) -> str:
+def _choice(obj: dict, name: str, options, default):
     value = obj.get(name, default)
-    if value not in options:
-        problems.append(
-            _l(
-                "%(where)s：“%(field)s”为“%(value)s”，应为 %(options)s 之一。",
-                where=where,
-                field=name,
-                value=value,
-                options=", ".join(options),
-            )
-        )
-    return value
+    return value if value in options else default
 
 
-def _fen(value: Any, where: str, what: str, problems: list) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        problems.append(
-            _l("%(where)s：%(what)s 应为不小于 0 的整数（单位：分）。", where=where, what=what)
-        )
-        return 0
-    return value
+def _fen(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _floor_table_shape(table: dict) -> bool:
+    """Floors are whole numbers and coefficients numbers (as the schema asks)."""
+    return all(re.fullmatch(FLOOR_PATTERN, str(k)) for k in table) and all(
+        (isinstance(v, int | float) and not isinstance(v, bool))
+        or (isinstance(v, str) and re.fullmatch(NUMBER_PATTERN, v))
+        for v in table.values()
+    )
 
 
 def _item(raw: Any, index: int, problems: list) -> ItemSpec | None:
-    where = str(_l("第 %(n)d 个项目", n=index))
     if not isinstance(raw, dict):
-        problems.append(_l("%(where)s 不是一个对象。", where=where))
-        return None
-    key = _text(raw, "key", where, problems, limit=12)
-    if key:
-        where = str(_l("项目 %(key)s", key=key))
-    rule = _choice(raw, "rule", RULES, "cc278_major", where, problems)
+        return None  # the schema names it
+    key = _text(raw, "key")
+    # Named by its place in the file (as the schema's messages are) and by its key.
+    where = f"items[{index - 1}] " + str(_l("项目 %(key)s", key=key) if key else "")
+    rule = _choice(raw, "rule", RULES, "cc278_major")
     params = raw.get("custom") if rule == "custom" else None
-    if rule == "custom":
+    if rule == "custom" and isinstance(params, dict) and set(params) == set(CUSTOM_FIELDS):
         try:
-            parse_rule("custom", params if isinstance(params, dict) else None)
+            parse_rule("custom", params)
         except (ValueError, TypeError) as exc:
             problems.append(
                 _l("%(where)s：自定义表决规则无效（%(error)s）。", where=where, error=exc)
             )
-    scope = raw.get("scope") or {}
-    buildings = [str(b) for b in scope.get("buildings", [])] if isinstance(scope, dict) else []
-    units = []
-    for pair in scope.get("units", []) if isinstance(scope, dict) else []:
-        if isinstance(pair, list | tuple) and len(pair) == 2:
-            units.append((str(pair[0]), str(pair[1])))
-        else:
-            problems.append(_l('%(where)s：范围中的单元应写成 ["3号楼", "2单元"]。', where=where))
-    cost = _fen(raw.get("cost_fen", 0), where, "cost_fen", problems)
-    funding_raw = raw.get("funding") or {}
-    funding = {}
-    for source, amount in funding_raw.items():
-        if source not in FUNDING_SOURCES:
-            problems.append(
-                _l(
-                    "%(where)s：资金来源“%(source)s”未知，应为 %(options)s 之一。",
-                    where=where,
-                    source=source,
-                    options=", ".join(FUNDING_SOURCES),
-                )
+    elif rule == "custom" and not isinstance(params, dict):
+        problems.append(_l("%(where)s：自定义规则（rule: custom）需要 custom 参数。", where=where))
+    elif "custom" in raw and rule != "custom":
+        problems.append(
+            _l(
+                "%(where)s：只有 rule 为 custom 时才能写 custom 参数（现为 %(rule)s）。",
+                where=where,
+                rule=rule,
             )
-        funding[source] = _fen(amount, where, f"funding.{source}", problems)
-    method = _choice(raw, "share_method", SHARE_METHODS, "equal", where, problems)
+        )
+    scope = raw.get("scope") if isinstance(raw.get("scope"), dict) else {}
+    listed = {k: v if isinstance(v, list) else [] for k, v in scope.items()}
+    buildings = [b for b in listed.get("buildings", []) if isinstance(b, str)]
+    units = [
+        (pair[0], pair[1])
+        for pair in listed.get("units", [])
+        if isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
+    ]
+    cost = _fen(raw.get("cost_fen", 0))
+    funding_raw = raw.get("funding") if isinstance(raw.get("funding"), dict) else {}
+    funding = {
+        source: _fen(amount) for source, amount in funding_raw.items() if source in FUNDING_SOURCES
+    }
+    method = _choice(raw, "share_method", SHARE_METHODS, "equal")
     coefficients = None
     if method in ("floor", "floor_flat"):
         table = raw.get("floor_coefficients")
-        if not isinstance(table, dict) or not table:
+        if isinstance(table, dict) and not _floor_table_shape(table):
+            pass  # the schema names the floor or the coefficient that is not a number
+        elif not isinstance(table, dict) or not table:
             problems.append(
                 _l("%(where)s：按楼层分摊需要 floor_coefficients 楼层系数表。", where=where)
             )
@@ -173,10 +174,10 @@ def _item(raw: Any, index: int, problems: list) -> ItemSpec | None:
         problems.append(_l("%(where)s：%(error)s", where=where, error=exc.message))
     return ItemSpec(
         key=key,
-        title=_text(raw, "title", where, problems),
-        summary=_text(raw, "summary", where, problems, required=False),
-        description=_text(raw, "description", where, problems, required=False, limit=5000),
-        category=_choice(raw, "category", CATEGORIES, None, where, problems),
+        title=_text(raw, "title"),
+        summary=_text(raw, "summary"),
+        description=_text(raw, "description"),
+        category=_choice(raw, "category", CATEGORIES, None),
         rule=rule,
         rule_params=params if rule == "custom" else None,
         buildings=buildings,
@@ -190,18 +191,17 @@ def _item(raw: Any, index: int, problems: list) -> ItemSpec | None:
 
 def parse_plan_file(data: bytes) -> PlanSpec:
     """Parse and validate a plan file; raise PlanFileError listing every problem."""
-    problems: list = []
     try:
         raw = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PlanFileError([_l("方案文件不是有效的 JSON（%(error)s）。", error=exc)]) from exc
     if not isinstance(raw, dict):
         raise PlanFileError([_l("方案文件应为一个 JSON 对象。")])
-    where = str(_l("方案"))
-    phases = raw.get("phases") or {}
+    problems: list = schema_problems(raw)
+    phases = raw.get("phases") if isinstance(raw.get("phases"), dict) else {}
     dates = {}
     for name in PHASE_DATES:
-        span = phases.get(name) or {}
+        span = phases.get(name) if isinstance(phases.get(name), dict) else {}
         dates[f"{name}_opens"] = _date(span.get("opens"), f"phases.{name}.opens", problems)
         dates[f"{name}_closes"] = _date(span.get("closes"), f"phases.{name}.closes", problems)
         if (
@@ -211,18 +211,10 @@ def parse_plan_file(data: bytes) -> PlanSpec:
         ):
             problems.append(_l("phases.%(name)s：结束日期早于开始日期。", name=name))
     objection_days = phases.get("objection_days", 7)
-    if (
-        isinstance(objection_days, bool)
-        or not isinstance(objection_days, int)
-        or not (0 <= objection_days <= 60)
-    ):
-        problems.append(_l("phases.objection_days 应为 0 到 60 之间的整数。"))
-        objection_days = 7
-    policies = raw.get("policies") or {}
-    items_raw = raw.get("items") or []
-    if not isinstance(items_raw, list):
-        problems.append(_l("items 应为列表。"))
-        items_raw = []
+    if isinstance(objection_days, bool) or not isinstance(objection_days, int):
+        objection_days = 7  # the schema names it
+    policies = raw.get("policies") if isinstance(raw.get("policies"), dict) else {}
+    items_raw = raw.get("items") if isinstance(raw.get("items"), list) else []
     items = [i for i in (_item(r, n, problems) for n, r in enumerate(items_raw, 1)) if i]
     seen = set()
     for item in items:
@@ -230,18 +222,14 @@ def parse_plan_file(data: bytes) -> PlanSpec:
             problems.append(_l("项目编号 %(key)s 重复。", key=item.key))
         seen.add(item.key)
     spec = PlanSpec(
-        community=_text(raw, "community", where, problems, required=False, limit=120),
-        title=_text(raw, "title", where, problems),
-        description=_text(raw, "description", where, problems, required=False, limit=5000),
+        community=_text(raw, "community"),
+        title=_text(raw, "title"),
+        description=_text(raw, "description"),
         dates=dates,
         objection_days=objection_days,
-        conflict_policy=_choice(
-            policies, "conflict_policy", CONFLICT_POLICIES, "paper_prevails", "policies", problems
-        ),
-        paper_double_entry=bool(policies.get("paper_double_entry", True)),
-        non_voter_policy=_choice(
-            policies, "non_voter_policy", NON_VOTER_POLICIES, "none", "policies", problems
-        ),
+        conflict_policy=_choice(policies, "conflict_policy", CONFLICT_POLICIES, "paper_prevails"),
+        paper_double_entry=policies.get("paper_double_entry", True) is not False,
+        non_voter_policy=_choice(policies, "non_voter_policy", NON_VOTER_POLICIES, "none"),
         items=items,
     )
     if problems:
