@@ -32,6 +32,7 @@ system-deps:
 	fi
 
 run: translations
+	@if [ "$$COPLAN_ENV" = production ]; then echo "make run seeds the demo: not with COPLAN_ENV=production (README, Deploying)"; exit 1; fi
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed --url http://$(HOST):$(PORT)
 	$(BIN)/flask run --host $(HOST) --port $(PORT)

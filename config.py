@@ -52,11 +52,19 @@ class Config:
     SIGNIN_LIMIT_PER_CLIENT = os.environ.get("COPLAN_SIGNIN_LIMIT", "10 per minute;60 per hour")
     SIGNIN_LIMIT_PER_HOUSEHOLD = os.environ.get("COPLAN_HOUSEHOLD_LIMIT", "20 per hour")
     STAFF_SIGNIN_LIMIT = os.environ.get("COPLAN_STAFF_SIGNIN_LIMIT", "10 per minute")
+    # Per staff account, whatever address the attempts come from (password guessing spread out).
+    STAFF_SIGNIN_LIMIT_PER_ACCOUNT = os.environ.get(
+        "COPLAN_STAFF_ACCOUNT_LIMIT", "10 per minute;30 per hour"
+    )
+    # How many reverse proxies (nginx) stand in front of the app: their X-Forwarded-For and
+    # X-Forwarded-Proto are believed, so rate limits key on the real client. 0: none believed.
+    TRUSTED_PROXIES = int(os.environ.get("COPLAN_TRUSTED_PROXIES", "0"))
     # Base of the QR sign-in links printed on letters, e.g. https://coplan.example.gov.cn
     PUBLIC_BASE_URL = os.environ.get("COPLAN_PUBLIC_URL", "")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PAGE_SIZE = 50
+    PRODUCTION = False
 
 
 class DevelopmentConfig(Config):
@@ -78,6 +86,9 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     """Behind nginx on PostgreSQL, with Redis for shared rate-limit counters."""
 
+    PRODUCTION = True
+    # The documented topology: gunicorn behind one nginx (README, Deploying).
+    TRUSTED_PROXIES = int(os.environ.get("COPLAN_TRUSTED_PROXIES", "1"))
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from app.core import vocabulary
@@ -36,6 +37,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     )
     app.config.from_object(CONFIGS[config_name or os.environ.get("COPLAN_ENV", "development")])
     app.config.update(overrides)
+    if app.config["PRODUCTION"] and not (os.environ.get("SECRET_KEY") or "SECRET_KEY" in overrides):
+        # Several workers would each make their own key (and code hashes would differ).
+        raise RuntimeError("COPLAN_ENV=production needs SECRET_KEY set in the environment")
     register_extensions(app)
     register_models()
     register_blueprints(app)
@@ -47,7 +51,11 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    """Initialise the extension singletons."""
+    """Trust the configured proxies' headers, then initialise the extension singletons."""
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies:
+        # Only the last `proxies` hops are believed: a client cannot pick its own address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     db.init_app(app)
     migrate.init_app(
         app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True
@@ -139,8 +147,18 @@ def register_request_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.path.startswith(("/h/", "/c/", "/staff")):
+        # Every page may show what only its viewer may see (a household's ballot, a receipt, a
+        # district's figures): nothing but the static assets is kept by a browser or a proxy.
+        # The ballot's own steps are kept by this browser alone, so Back from the receipt still
+        # shows the confirmation instead of an error page.
+        if request.path == "/vote":
+            response.headers.setdefault("Cache-Control", "private, no-cache")
+        elif not request.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
+        if app.config["PRODUCTION"]:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
         return response
 
     @app.teardown_request

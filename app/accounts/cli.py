@@ -1,6 +1,5 @@
 """`flask user ...` and `flask codes ...`."""
 
-import csv
 import sys
 from pathlib import Path
 
@@ -9,10 +8,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.accounts.operations import create_user
-from app.communities.codes import issue_codes
+from app.communities.codes import issue_codes, write_codes_csv
 from app.communities.queries import find_community
 from app.core.cli import fail_on_domain_error
-from app.core.codes import format_code
 from app.core.db import transactional
 
 user_cli = AppGroup("user", help="Staff accounts.")
@@ -62,19 +60,8 @@ def codes_issue(community, out: Path, only_missing, base_url):
     # Committed before the file is written: a file never holds codes that do not work.
     issued = transactional(issue_codes)(find_community(community), only_missing=only_missing)
     with out.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["building", "unit", "room", "owner", "code", "link"])
-        for household, code in issued:
-            writer.writerow(
-                [
-                    household.building.name,
-                    household.unit.name,
-                    household.room,
-                    household.owner_name,
-                    format_code(code),
-                    f"{base}/h/{code}",
-                ]
-            )
+        header = ["building", "unit", "room", "owner", "code", "link"]
+        write_codes_csv(fh, issued, lambda code: f"{base}/h/{code}", header)
     click.echo(f"issued {len(issued)} codes to {out}")
 
 

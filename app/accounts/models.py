@@ -1,5 +1,6 @@
 """Staff users with roles and community membership; the household sign-in principal."""
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -11,6 +12,10 @@ from app.core.db import TenantMixin, utcnow
 from app.extensions import db
 
 ROLES = ("admin", "district", "worker", "committee")
+
+
+# A hash of a random password, made like every real one: checking against it costs the same.
+_TIMING_HASH = generate_password_hash(secrets.token_hex(16))
 
 
 class User(UserMixin, db.Model):
@@ -42,6 +47,13 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         """Compare a password with the stored hash."""
         return check_password_hash(self.password_hash, password)
+
+    @staticmethod
+    def check_no_password(password: str) -> bool:
+        """Spend the time a real check takes, for a username that does not exist or is
+        disabled, so the answer's timing does not tell which usernames are real. Always False."""
+        check_password_hash(_TIMING_HASH, password)
+        return False
 
     def get_id(self) -> str:
         """Flask-Login identity, prefixed so staff and households never collide."""

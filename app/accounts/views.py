@@ -24,6 +24,7 @@ from app.communities.tenancy import staff_required, visible_communities_query
 from app.core.audit import log_event
 from app.core.errors import DomainError
 from app.core.refusals import refuse
+from app.core.urls import local_target
 from app.extensions import db, limiter
 
 
@@ -127,20 +128,26 @@ def signout():
 
 @bp.route("/staff/signin", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["STAFF_SIGNIN_LIMIT"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["STAFF_SIGNIN_LIMIT_PER_ACCOUNT"],
+    key_func=lambda: "account:" + request.form.get("username", "").strip().casefold()[:80],
+    methods=["POST"],
+)
 def staff_signin():
     """Password sign-in for workers, committee members and district staff."""
     form = StaffSigninForm()
     error = None
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
-        if user and user.active and user.check_password(form.password.data):
+        if user is None or not user.active:
+            User.check_no_password(form.password.data)  # the same time as a real check
+        elif user.check_password(form.password.data):
             _fresh_session()
             login_user(user)
-            target = request.args.get("next", "")
-            # Only local paths: never an open redirect.
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("communities.staff_home")
-            return redirect(target)
+            # Only a path on this site: never an open redirect.
+            return redirect(
+                local_target(request.args.get("next"), url_for("communities.staff_home"))
+            )
         error = _("用户名或密码不正确。")
     return render_template("accounts/staff_signin.html", form=form, error=error), (
         401 if error else 200
@@ -152,10 +159,7 @@ def set_language(code: str):
     """Switch the interface language for this browser."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    target = request.form.get("next", "/")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    return redirect(target)
+    return redirect(local_target(request.form.get("next"), "/"))
 
 
 @bp.route("/staff/users")

@@ -4,14 +4,18 @@ A code is shown in plain text once (letter, CSV) and stored only as a keyed hash
 (core.codes.hash_code); a new code makes the previous one stop working at once.
 """
 
+import csv
+from collections.abc import Callable, Iterable
+
 from flask import current_app
 from sqlalchemy import select
 
 from app.communities.models import Community, Household
 from app.core.audit import log_event
-from app.core.codes import generate_code, hash_code
+from app.core.codes import format_code, generate_code, hash_code
 from app.core.db import utcnow
 from app.extensions import db
+from app.formats.writers import csv_safe
 
 
 def _assign_code(household: Household, code: str | None = None) -> str:
@@ -77,3 +81,22 @@ def issue_codes_for(
             actor=actor,
         )
     return issued
+
+
+def write_codes_csv(
+    out, issued: Iterable[tuple[Household, str]], link: Callable[[str], str], header: list
+) -> None:
+    """The sign-in codes file: a row per household with its code and QR link. Every cell is
+    guarded against spreadsheet formulas (an owner named "=HYPERLINK(...)" stays text)."""
+    writer = csv.writer(out)
+    writer.writerow([csv_safe(str(h)) for h in header])
+    for household, code in issued:
+        cells = (
+            household.building.name,
+            household.unit.name,
+            household.room,
+            household.owner_name,
+            format_code(code),
+            link(code),
+        )
+        writer.writerow([csv_safe(str(cell)) for cell in cells])

@@ -1,6 +1,5 @@
 """Staff pages of the census: communities, overview, households, roster import, codes, audit."""
 
-import csv
 import io
 from datetime import date
 
@@ -20,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.communities.blueprint import bp
-from app.communities.codes import issue_codes, rotate_code
+from app.communities.codes import issue_codes, rotate_code, write_codes_csv
 from app.communities.forms import (
     CommunityForm,
     ConfirmForm,
@@ -254,19 +253,8 @@ def codes_csv(issued) -> str:
     """The codes file: UTF-8 with BOM so Excel opens it; one row per household."""
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow([_("楼栋"), _("单元"), _("房号"), _("业主"), _("登录码"), _("登录链接")])
-    for household, code in issued:
-        writer.writerow(
-            [
-                household.building.name,
-                household.unit.name,
-                household.room,
-                household.owner_name,
-                format_code(code),
-                signin_link(code),
-            ]
-        )
+    header = [_("楼栋"), _("单元"), _("房号"), _("业主"), _("登录码"), _("登录链接")]
+    write_codes_csv(out, issued, signin_link, header)
     return out.getvalue()
 
 

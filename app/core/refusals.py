@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from flask import flash, g, redirect, render_template, request
 
 from app.core.errors import DomainError
+from app.core.urls import local_target
 from app.extensions import db
 
 
@@ -40,7 +41,7 @@ def _same_site_referrer() -> str | None:
     parts = urlsplit(referrer)
     if parts.netloc != request.host or parts.scheme not in ("http", "https"):
         return None
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    return local_target(parts.path + (f"?{parts.query}" if parts.query else ""), None)
 
 
 def handle_refusal(exc: DomainError):

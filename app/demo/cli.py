@@ -2,11 +2,13 @@
 
 import json
 import random
+import sys
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -166,6 +168,10 @@ def seed_demo() -> tuple[Community, list[tuple[Household, str]], bool]:
 @click.option("--url", default="http://127.0.0.1:5000", help="Where the server will listen.")
 def demo_seed(url):
     """Seed the demo community (once) and print staff sign-ins and household codes."""
+    if current_app.config.get("PRODUCTION"):
+        # The demo admin reaches every community with a published password.
+        click.echo("refused: the demo is never seeded with COPLAN_ENV=production", err=True)
+        sys.exit(1)
     community, issued, created = seed_demo()
     click.echo(("created" if created else "demo already present in") + f" {community.name}")
     click.echo(f"\nCoPlan: {url}/")

@@ -6,12 +6,14 @@ One ``Pen`` draws one document. Text always goes through the registered TrueType
 
 import re
 from datetime import date
+from xml.sax.saxutils import escape
 
 import segno
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph
 
 from app.formats.fonts import pdf_font
 
@@ -238,3 +240,9 @@ class Pen:
     def save(self) -> None:
         """Write the document to its target."""
         self.canvas.save()
+
+
+def paragraph(text: object, style) -> Paragraph:
+    """A ReportLab paragraph of plain text: markup in it (a title, a receipt number, a reason a
+    resident or worker typed) is shown as typed, never read as tags, links or images."""
+    return Paragraph(escape(str(text)), style)

@@ -58,15 +58,15 @@ def csv_bytes(report: Report, meta: ExportMeta | None = None) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     if meta is not None:
-        writer.writerows([[_csv_safe(value) for value in line] for line in meta.lines()])
+        writer.writerows([[csv_safe(value) for value in line] for line in meta.lines()])
         writer.writerow([])
-    writer.writerow([_csv_safe(c.label) for c in report.columns])
+    writer.writerow([csv_safe(c.label) for c in report.columns])
     kinds = [c.kind for c in report.columns]
     converters = _converters(kinds)
     for values in report.all_rows():
         writer.writerow(
             [
-                _csv_safe(converted_text(kind, convert(v)))
+                csv_safe(converted_text(kind, convert(v)))
                 for kind, convert, v in zip(kinds, converters, values, strict=True)
             ]
         )
@@ -90,7 +90,7 @@ def _converters(kinds: list[str]) -> list:
     return [converter(kind) for kind in kinds]
 
 
-def _csv_safe(text: str) -> str:
+def csv_safe(text: str) -> str:
     """Neutralise spreadsheet formulas in text cells (CSV injection): '=1+1' → "'=1+1"."""
     if (text and text[0] in "=+@\t\r") or (text[:1] == "-" and not _is_number(text)):
         return "'" + text
@@ -165,11 +165,11 @@ def _column_widths(report: Report) -> list[int]:
 def _sheet_rows(report: Report, heading: list[list[str]]):
     """A sheet's rows of (value, style): heading, a blank row, the header, the rows, the total."""
     if heading:
-        yield [(_csv_safe(heading[0][0]), xlsx.TITLE)]
+        yield [(csv_safe(heading[0][0]), xlsx.TITLE)]
         for line in heading[1:]:
-            yield [(_csv_safe(value), xlsx.TEXT) for value in line]
+            yield [(csv_safe(value), xlsx.TEXT) for value in line]
         yield []
-    yield [(_csv_safe(c.label), xlsx.HEADER) for c in report.columns]
+    yield [(csv_safe(c.label), xlsx.HEADER) for c in report.columns]
     kinds = [c.kind for c in report.columns]
     cells = list(zip(kinds, _converters(kinds), [_style(kind) for kind in kinds], strict=True))
     for values in report.rows:
@@ -194,7 +194,7 @@ def _xlsx_value(kind: str, value):
     """A converted cell as the workbook holds it: text guarded against formulas."""
     if kind == DATETIME or not isinstance(value, str):
         return value
-    return _csv_safe(value)
+    return csv_safe(value)
 
 
 def report_xlsx(reports: list[Report]) -> bytes:

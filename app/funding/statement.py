@@ -14,7 +14,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy import select
 
 from app.communities.models import Community, Household, centi_to_area
@@ -22,7 +22,7 @@ from app.core.audit import AuditEvent
 from app.core.vocabulary import label
 from app.extensions import db
 from app.formats.fonts import pdf_font
-from app.formats.pdf import cn_date, yuan
+from app.formats.pdf import cn_date, paragraph, yuan
 from app.funding.ledger import Figures, HouseholdInfo, Line, households_of, ledger, payments_of
 from app.funding.models import Payment
 from app.plans.models import Item, Plan
@@ -165,8 +165,8 @@ def statement_pdf(s: Statement) -> bytes:
     cell = ParagraphStyle("c", parent=body, fontSize=10, leading=13)
     h = s.household
     story = [
-        Paragraph(f"{s.community} 改造出资对账单", title),
-        Paragraph(s.plan.title, sub),
+        paragraph(f"{s.community} 改造出资对账单", title),
+        paragraph(s.plan.title, sub),
         Spacer(1, 5 * mm),
         _facts(
             [
@@ -176,14 +176,14 @@ def statement_pdf(s: Statement) -> bytes:
             font,
         ),
         Spacer(1, 5 * mm),
-        Paragraph("一、应缴与已缴（单位：元）", body),
+        paragraph("一、应缴与已缴（单位：元）", body),
         Spacer(1, 2 * mm),
     ]
     rows = [["项目", "应缴", "出资承诺", "已缴", "未缴"]]
     for line in s.lines:
         rows.append(
             [
-                Paragraph(f"{line.item.key} {line.item.title}", cell),
+                paragraph(f"{line.item.key} {line.item.title}", cell),
                 yuan(line.share_fen),
                 "免缴" if line.share_fen == 0 else ("已承诺" if line.pledged else "未承诺"),
                 yuan(line.paid_fen),
@@ -194,7 +194,7 @@ def statement_pdf(s: Statement) -> bytes:
     rows.append(["合计", yuan(t.required_fen), "", yuan(t.paid_fen), yuan(t.outstanding_fen)])
     widths = [70 * mm, 28 * mm, 22 * mm, 28 * mm, 28 * mm]
     story.append(_table(rows, widths, font, numeric=(1, 3, 4), total=True))
-    story += [Spacer(1, 6 * mm), Paragraph("二、缴费记录（单位：元）", body), Spacer(1, 2 * mm)]
+    story += [Spacer(1, 6 * mm), paragraph("二、缴费记录（单位：元）", body), Spacer(1, 2 * mm)]
     if s.payments:
         rows = [["编号", "日期", "项目", "金额", "方式", "收据号", "说明"]]
         for r in s.payments:
@@ -206,17 +206,17 @@ def statement_pdf(s: Statement) -> bytes:
                     r.item.key,
                     yuan(p.amount_fen),
                     _method_zh(p.method),
-                    Paragraph(p.receipt_no, cell),
-                    Paragraph(payment_note(r), cell),
+                    paragraph(p.receipt_no, cell),
+                    paragraph(payment_note(r), cell),
                 ]
             )
         widths = [14 * mm, 24 * mm, 14 * mm, 24 * mm, 20 * mm, 30 * mm, 50 * mm]
         story.append(_table(rows, widths, font, numeric=(3,)))
     else:
-        story.append(Paragraph("暂无缴费记录。", body))
+        story.append(paragraph("暂无缴费记录。", body))
     story += [
         Spacer(1, 6 * mm),
-        Paragraph(
+        paragraph(
             "说明：应缴金额为表决开始时确定的本户份额；更正以新的冲正、更正记录登记，原记录保留。"
             "如对金额有疑问，请持本单和收据与社区工作人员核对。",
             small,

@@ -15,11 +15,12 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from app.communities.tenancy import household_required
 from app.core.errors import DomainError
 from app.core.refusals import flash_refusal, refuse
-from app.extensions import db
+from app.extensions import db, limiter
 from app.plans.access import household_plan
 from app.plans.models import Plan
 from app.plans.phases import phase_allows
@@ -104,8 +105,15 @@ def index():
     )
 
 
+def _proposer_key() -> str:
+    """Proposals are limited per household (each may carry photos that take work to shrink)."""
+    household = getattr(current_user, "household", None)
+    return f"propose:{household.id}" if household is not None else f"propose:{request.remote_addr}"
+
+
 @bp.route("/proposals/new", methods=["GET", "POST"])
 @household_required
+@limiter.limit("10 per hour", methods=["POST"], key_func=lambda: _proposer_key())
 def new():
     """Propose an item: one sentence, optional details, a category, up to three photos."""
     plan = household_plan()

@@ -143,7 +143,7 @@ def receipt(receipt: str):
 
 
 @bp.route("/receipt", methods=["GET", "POST"])
-@limiter.limit("30 per minute", methods=["POST"])
+@limiter.limit("30 per minute")  # GET ?code= looks a receipt up as well as POST
 def check_receipt():
     """Anyone with a receipt code sees when it was recorded and whether it counts; no choices."""
     form = ReceiptForm()

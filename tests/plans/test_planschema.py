@@ -268,3 +268,45 @@ def _required_at(path) -> set[str]:
             props = schema.get("properties", {})
             schema = props.get(part, schema.get("additionalProperties") or {})
     return set(schema.get("required", []))
+
+
+def _bound(field, kind):
+    """The Length max or NumberRange min/max a WTForms field class declares."""
+    from wtforms.validators import Length, NumberRange
+
+    for validator in field.kwargs.get("validators", []):
+        if kind == "maxLength" and isinstance(validator, Length):
+            return validator.max
+        if kind in ("minimum", "maximum") and isinstance(validator, NumberRange):
+            return validator.min if kind == "minimum" else validator.max
+    return None
+
+
+def test_the_editing_forms_allow_what_the_schema_allows():
+    """The plan and item forms refuse the same lengths, ranges and choices as the plan file."""
+    from app.funding.forms import FundingForm
+    from app.plans.forms import ItemForm, PlanForm
+
+    schema = plan_schema()
+    plan, phases = schema["properties"], schema["properties"]["phases"]["properties"]
+    policies = schema["properties"]["policies"]["properties"]
+    item = schema["properties"]["items"]["items"]["properties"]
+    assert _bound(PlanForm.title, "maxLength") == plan["title"]["maxLength"]
+    assert _bound(PlanForm.description, "maxLength") == plan["description"]["maxLength"]
+    for kind in ("minimum", "maximum"):
+        assert _bound(PlanForm.objection_days, kind) == phases["objection_days"][kind]
+    for name in ("key", "title", "summary", "description"):
+        assert _bound(getattr(ItemForm, name), "maxLength") == item[name]["maxLength"], name
+    for form, name, allowed in (
+        (PlanForm, "conflict_policy", policies["conflict_policy"]["enum"]),
+        (PlanForm, "non_voter_policy", policies["non_voter_policy"]["enum"]),
+        (ItemForm, "category", item["category"]["enum"]),
+        (ItemForm, "rule", item["rule"]["enum"]),
+        (ItemForm, "custom_base", item["custom"]["properties"]["base"]["enum"]),
+        (ItemForm, "custom_dimensions", item["custom"]["properties"]["dimensions"]["enum"]),
+        (FundingForm, "share_method", item["share_method"]["enum"]),
+    ):
+        choices = getattr(form, name).kwargs["choices"]
+        assert sorted(value for value, _label in choices) == sorted(allowed), name
+    funding_sources = {n[len("amount_") :] for n in dir(FundingForm) if n.startswith("amount_")}
+    assert funding_sources == set(item["funding"]["properties"])

@@ -291,3 +291,10 @@ def test_every_post_form_carries_a_csrf_token(app, world, make_proposal):
     # language + sign-out on each of 6 pages, support buttons, the two proposal forms, and
     # the worker's four decisions.
     assert seen >= 12 + 2 + 2 + 4
+
+
+def test_a_household_may_propose_ten_times_an_hour(app, world):
+    """Each proposal may carry photos that take seconds to shrink: a limit per household."""
+    client = world.household_client(world.households_a[0])
+    statuses = [propose(client, title=f"第{n}条提议").status_code for n in range(11)]
+    assert statuses[:10] == [302] * 10 and statuses[10] == 429

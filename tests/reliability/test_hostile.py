@@ -28,6 +28,7 @@ def test_production_session_cookie_is_secure(app, factory):
         SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
         RATELIMIT_STORAGE_URI="memory://",
         HASH_KEY=app.config["HASH_KEY"],
+        SECRET_KEY="production-test-secret",
     )
     assert production.config["SESSION_COOKIE_SECURE"] is True
     assert production.config["REMEMBER_COOKIE_SECURE"] is True
