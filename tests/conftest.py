@@ -251,3 +251,16 @@ def sign_in_staff(client, username, password="secret-pass-1"):
     response = post_form(client, "/staff/signin", {"username": username, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
+
+
+def another_app(app, config_name: str = "testing", **overrides):
+    """A second application on the test database (another config, extra routes, a proxy)."""
+    return create_app(
+        config_name,
+        **{
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "RATELIMIT_STORAGE_URI": "memory://",
+            **({"SECRET_KEY": "another-app-secret"} if config_name == "production" else {}),
+            **overrides,
+        },
+    )

@@ -10,6 +10,7 @@ from app.core.audit import log_event
 from app.core.errors import DomainError
 from app.core.refusals import refuse
 from app.extensions import db
+from tests.conftest import another_app
 
 APP = Path(__file__).resolve().parents[2] / "app"
 
@@ -46,14 +47,7 @@ def test_every_view_that_catches_a_refusal_goes_through_refuse():
 @pytest.fixture
 def refusing_app(app):
     """A second app on the test database with routes that write an audit event, then refuse."""
-    from app import create_app
-
-    probe = create_app(
-        "testing",
-        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-        RATELIMIT_STORAGE_URI="memory://",
-        WTF_CSRF_ENABLED=False,
-    )
+    probe = another_app(app, WTF_CSRF_ENABLED=False)
     bp = Blueprint("refusal_probe", __name__)
 
     def write_then_refuse():

@@ -7,20 +7,13 @@ import pytest
 from pypdf import PdfReader
 
 from app.extensions import db
-from tests.conftest import csrf_from, post_form, sign_in_staff
+from tests.conftest import another_app, csrf_from, post_form, sign_in_staff
 
 
 @pytest.fixture
 def proxied_app(app):
     """The app as deployed behind one nginx (COPLAN_TRUSTED_PROXIES=1), on the test database."""
-    from app import create_app
-
-    behind = create_app(
-        "testing",
-        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-        RATELIMIT_STORAGE_URI="memory://",
-        TRUSTED_PROXIES=1,
-    )
+    behind = another_app(app, TRUSTED_PROXIES=1)
     yield behind
     with behind.app_context():
         db.session.remove()
@@ -210,14 +203,7 @@ def test_production_refuses_to_start_without_a_secret(monkeypatch):
 
 
 def test_the_demo_is_never_seeded_in_production(app):
-    from app import create_app
-
-    production = create_app(
-        "production",
-        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-        RATELIMIT_STORAGE_URI="memory://",
-        SECRET_KEY="production-test-secret",
-    )
+    production = another_app(app, "production")
     result = production.test_cli_runner().invoke(args=["demo", "seed"])
     assert result.exit_code == 1 and "production" in result.output
     from app.communities.models import Community
@@ -239,14 +225,7 @@ def test_the_ballot_is_kept_by_no_shared_cache(app):
 
 
 def test_production_asks_for_https_only(app):
-    from app import create_app
-
-    production = create_app(
-        "production",
-        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-        RATELIMIT_STORAGE_URI="memory://",
-        SECRET_KEY="production-test-secret",
-    )
+    production = another_app(app, "production")
     response = production.test_client().get("/", base_url="https://coplan.example")
     assert "max-age=31536000" in response.headers["Strict-Transport-Security"]
 
