@@ -105,7 +105,6 @@ MODULES = (
 
 def register_blueprints(app: Flask) -> None:
     """Attach each module's blueprint; `<int:…>` in routes stops at the largest id."""
-
     from app.communities.tenancy import MAX_ID
 
     class IdConverter(IntegerConverter):
@@ -170,7 +169,6 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     """Friendly pages for the errors users meet, in their language."""
-
     messages = {
         400: lambda: _("请求无效，请返回重试。"),
         401: lambda: _("请先登录。"),
@@ -248,19 +246,16 @@ def register_template_helpers(app: Flask) -> None:
     @app.template_global()
     def can(permission: str) -> bool:
         """The signed-in staff user holds the permission (menus, buttons, links)."""
-
         return has_permission(current_user, permission)
 
     @app.template_global()
     def may(action: str, plan) -> bool:
         """The plan's phase lets the signed-in user's role take `action` (plans.phases table)."""
-
         return phase_allows(getattr(current_user, "role", ""), action, plan.phase)
 
     @app.template_global()
     def url_for_safe(endpoint: str, **values) -> str:
         """url_for, or "" when the endpoint does not exist (a module not installed)."""
-
         if endpoint not in app.view_functions:
             return ""
         return url_for(endpoint, **values)
