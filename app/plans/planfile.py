@@ -8,7 +8,6 @@ resolved later against the roster.
 """
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -23,13 +22,7 @@ from app.plans.models import (
     RULES,
     SHARE_METHODS,
 )
-from app.plans.planschema import (
-    CUSTOM_FIELDS,
-    FLOOR_PATTERN,
-    NUMBER_PATTERN,
-    PHASE_DATES,
-    schema_problems,
-)
+from app.plans.planschema import PHASE_DATES, schema_problems
 from app.rules.counting import parse_rule
 from app.rules.shares import ShareError, parse_floor_coefficients, residents_part
 
@@ -106,16 +99,12 @@ def _fen(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
-def _floor_table_shape(table: dict) -> bool:
-    """Floors are whole numbers and coefficients numbers (as the schema asks)."""
-    return all(re.fullmatch(FLOOR_PATTERN, str(k)) for k in table) and all(
-        (isinstance(v, int | float) and not isinstance(v, bool))
-        or (isinstance(v, str) and re.fullmatch(NUMBER_PATTERN, v))
-        for v in table.values()
-    )
+def _sound(flawed: set[tuple], place: tuple) -> bool:
+    """No schema problem lies at or under this place: its values may be checked further."""
+    return not any(path[: len(place)] == place for path in flawed)
 
 
-def _item(raw: Any, index: int, problems: list) -> ItemSpec | None:
+def _item(raw: Any, index: int, problems: list, flawed: set[tuple]) -> ItemSpec | None:
     if not isinstance(raw, dict):
         return None  # the schema names it
     key = _text(raw, "key")
@@ -123,14 +112,15 @@ def _item(raw: Any, index: int, problems: list) -> ItemSpec | None:
     where = f"items[{index - 1}] " + str(_l("项目 %(key)s", key=key) if key else "")
     rule = _choice(raw, "rule", RULES, "cc278_major")
     params = raw.get("custom") if rule == "custom" else None
-    if rule == "custom" and isinstance(params, dict) and set(params) == set(CUSTOM_FIELDS):
+    at = ("items", index - 1)
+    if rule == "custom" and isinstance(params, dict) and _sound(flawed, (*at, "custom")):
         try:
             parse_rule("custom", params)
         except (ValueError, TypeError) as exc:
             problems.append(
                 _l("%(where)s：自定义表决规则无效（%(error)s）。", where=where, error=exc)
             )
-    elif rule == "custom" and not isinstance(params, dict):
+    elif rule == "custom" and "custom" not in raw:
         problems.append(_l("%(where)s：自定义规则（rule: custom）需要 custom 参数。", where=where))
     elif "custom" in raw and rule != "custom":
         problems.append(
@@ -157,7 +147,7 @@ def _item(raw: Any, index: int, problems: list) -> ItemSpec | None:
     coefficients = None
     if method in ("floor", "floor_flat"):
         table = raw.get("floor_coefficients")
-        if isinstance(table, dict) and not _floor_table_shape(table):
+        if not _sound(flawed, (*at, "floor_coefficients")):
             pass  # the schema names the floor or the coefficient that is not a number
         elif not isinstance(table, dict) or not table:
             problems.append(
@@ -197,7 +187,9 @@ def parse_plan_file(data: bytes) -> PlanSpec:
         raise PlanFileError([_l("方案文件不是有效的 JSON（%(error)s）。", error=exc)]) from exc
     if not isinstance(raw, dict):
         raise PlanFileError([_l("方案文件应为一个 JSON 对象。")])
-    problems: list = schema_problems(raw)
+    found = schema_problems(raw)
+    problems: list = [message for _path, message in found]
+    flawed = {path for path, _message in found}
     phases = raw.get("phases") if isinstance(raw.get("phases"), dict) else {}
     dates = {}
     for name in PHASE_DATES:
@@ -215,7 +207,7 @@ def parse_plan_file(data: bytes) -> PlanSpec:
         objection_days = 7  # the schema names it
     policies = raw.get("policies") if isinstance(raw.get("policies"), dict) else {}
     items_raw = raw.get("items") if isinstance(raw.get("items"), list) else []
-    items = [i for i in (_item(r, n, problems) for n, r in enumerate(items_raw, 1)) if i]
+    items = [i for i in (_item(r, n, problems, flawed) for n, r in enumerate(items_raw, 1)) if i]
     seen = set()
     for item in items:
         if item.key in seen:

@@ -9,6 +9,7 @@ tables, custom rule fractions, unique keys) stay in `app.plans.planfile`.
 """
 
 import difflib
+import functools
 import json
 from typing import Any
 
@@ -219,7 +220,11 @@ def schema_json() -> str:
     return json.dumps(plan_schema(), ensure_ascii=False, indent=2) + "\n"
 
 
-_VALIDATOR = Draft202012Validator(plan_schema())
+@functools.cache
+def _validator() -> Draft202012Validator:
+    """Built on the first plan file read, not when the app starts."""
+    return Draft202012Validator(plan_schema())
+
 
 _TYPE_WORDS = {
     "string": _l("文字"),
@@ -318,6 +323,11 @@ def _message(error) -> list:
     return [_l("%(where)s：%(error)s", where=where, error=error.message)]
 
 
-def schema_problems(raw: Any) -> list:
-    """Every way `raw` (a parsed plan file) breaks the schema, worded for the user."""
-    return [message for error in _VALIDATOR.iter_errors(raw) for message in _message(error)]
+def schema_problems(raw: Any) -> list[tuple[tuple, object]]:
+    """Every way `raw` (a parsed plan file) breaks the schema: (where in the file, as a tuple of
+    keys and indexes; the message worded for the user)."""
+    return [
+        (tuple(error.absolute_path), message)
+        for error in _validator().iter_errors(raw)
+        for message in _message(error)
+    ]
