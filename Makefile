@@ -78,6 +78,7 @@ bench: translations
 	$(BIN)/python bench/district.py
 	$(BIN)/python bench/vote_throughput.py
 	$(BIN)/python bench/signin_refusal.py
+	$(BIN)/python bench/hostile_uploads.py
 
 # 200 households voting at once through gunicorn (SQLite, then PostgreSQL), then with a worker killed.
 bench-load: translations

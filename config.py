@@ -10,7 +10,7 @@ INSTANCE_DIR = Path(os.environ.get("COPLAN_INSTANCE") or BASE_DIR / "instance")
 
 def _persistent_secret(name: str) -> str:
     """Return a random secret kept in instance/, so a dev server keeps sessions and codes."""
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    INSTANCE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = INSTANCE_DIR / name
     if not path.exists():
         path.write_text(secrets.token_hex(32))
@@ -28,7 +28,7 @@ def _database_url() -> str:
         elif url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url[len("postgresql://") :]
         return url
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    INSTANCE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     return f"sqlite:///{INSTANCE_DIR / 'coplan.sqlite3'}"
 
 

@@ -1,10 +1,12 @@
 """Database helpers: timestamps, the tenant column, and the one commit per request or command."""
 
 import functools
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import ForeignKey, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from app.extensions import db
@@ -93,3 +95,27 @@ def _sqlite_begin_immediate(conn):
     """
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def keep_sqlite_file_private(url: str) -> None:
+    """Make the embedded database readable by its owner only (0600), creating it so if new.
+
+    It holds every household's owner names, phones and ballots; SQLite would create it 0644
+    (and its -wal/-shm files take the database file's mode). Other URLs are left alone.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    if parsed.database.startswith("file:"):
+        return
+    path = Path(parsed.database)
+    if not path.parent.is_dir():
+        return
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        part = path.with_name(path.name + suffix)
+        try:
+            if part.exists() and part.stat().st_mode & 0o077:
+                part.chmod(0o600)
+        except OSError:  # another user's file: the operator's to fix, not a reason to stop
+            pass

@@ -12,8 +12,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_PHOTOS = 3
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
-# Far above any phone camera, far below a decompression bomb.
+# Far above any phone camera, far below a decompression bomb. A JPEG is decoded already
+# shrunk (Pillow's draft mode: 1/2 to 1/8 scale in the decoder), so even the largest costs a few
+# megabytes; PNG and WebP decode at full size, and phones make them only for screenshots.
 MAX_PIXELS = 60_000_000
+MAX_PIXELS_FULL_DECODE = {"image/png": 16_000_000, "image/webp": 16_000_000}
 # Longest side kept: enough to see a cracked wall, small enough for a slow network.
 MAX_SIDE = 2048
 
@@ -72,12 +75,17 @@ def prepare_photo(data: bytes) -> tuple[str, bytes]:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[FORMATS[content_type]]) as image:
-                if image.width * image.height > MAX_PIXELS:
+                # The header alone gives the dimensions: checked before any pixel is decoded.
+                limit = MAX_PIXELS_FULL_DECODE.get(content_type, MAX_PIXELS)
+                if image.width * image.height > limit:
                     raise PhotoRejected("too_many_pixels")
+                if content_type == "image/jpeg":
+                    image.draft(image.mode, (MAX_SIDE, MAX_SIDE))
                 image.load()
-                upright = ImageOps.exif_transpose(image)
-                upright.thumbnail((MAX_SIDE, MAX_SIDE))
-                return content_type, _encode(upright, content_type)
+                # In place: no second full-size copy while turning and shrinking.
+                ImageOps.exif_transpose(image, in_place=True)
+                image.thumbnail((MAX_SIDE, MAX_SIDE))
+                return content_type, _encode(image, content_type)
     except PhotoRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

@@ -130,3 +130,22 @@ def test_arbitrary_bytes_are_either_a_photo_or_a_clear_refusal(magic, tail):
         assert exc.kind in ("empty", "type", "broken", "too_many_pixels")
     else:
         assert sniff_type(data) == content_type
+
+
+def test_png_and_webp_that_would_decode_at_full_size_have_a_lower_bound():
+    # 7,740 × 7,740 (59.9 MP) passed the old 60 MP bound and cost 240 MB to decode.
+    with pytest.raises(PhotoRejected) as exc:
+        prepare_photo(png_header(7740, 7740))
+    assert exc.value.kind == "too_many_pixels"
+    with pytest.raises(PhotoRejected):
+        prepare_photo(png_header(4001, 4001))
+
+
+def test_a_large_jpeg_is_decoded_shrunk_and_kept_at_the_longest_side():
+    from PIL import Image
+
+    big = io.BytesIO()
+    Image.new("RGB", (8000, 6000), (120, 130, 140)).save(big, "JPEG", quality=50)
+    content_type, data = prepare_photo(big.getvalue())
+    with Image.open(io.BytesIO(data)) as kept:
+        assert (content_type, kept.size) == ("image/jpeg", (2048, 1536))

@@ -234,3 +234,109 @@ def test_receipt_lookups_by_link_are_limited_too(app):
     client = app.test_client()
     statuses = [client.get("/receipt?code=ABCDE-FGHJK").status_code for _ in range(31)]
     assert statuses[-1] == 429 and 429 not in statuses[:30]
+
+
+def _crafted_archive(audit_chunks, *, chunk_repeat: int = 1) -> io.BytesIO:
+    """A small ZIP whose honest manifest lists an audit.jsonl written from `audit_chunks`
+    (each written `chunk_repeat` times), streamed so the test itself stays small."""
+    import hashlib
+    import json
+    import zipfile
+
+    digest, size = hashlib.sha256(), 0
+    target = io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("plan-1/audit.jsonl", "w") as member:
+            for chunk in audit_chunks:
+                for _ in range(chunk_repeat):
+                    member.write(chunk)
+                    digest.update(chunk)
+                    size += len(chunk)
+        manifest = {
+            "format": "coplan-archive",
+            "version": 1,
+            "files": [{"path": "audit.jsonl", "size": size, "sha256": digest.hexdigest()}],
+        }
+        archive.writestr("plan-1/manifest.json", json.dumps(manifest))
+    target.seek(0)
+    return target
+
+
+def _verify_measured(source):
+    import time
+    import tracemalloc
+
+    from app.reports.archive.verify import verify_archive
+
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        result = verify_archive(source)
+        return result, tracemalloc.get_traced_memory()[1], time.perf_counter() - started
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_small_zip_listing_millions_of_audit_lines_is_checked_in_bounded_memory(app):
+    from app.reports.archive.verify import MAX_FINDINGS
+
+    source = _crafted_archive([b"{}\n" * 1000], chunk_repeat=4000)  # 4 million lines
+    assert len(source.getvalue()) < 100_000
+    result, peak, _seconds = _verify_measured(source)
+    assert not result.ok
+    assert len(result.problems) == MAX_FINDINGS + 1
+    assert result.problems[-1].kind == "truncated"
+    assert "只列出前 200 个" in result.problems[-1].message
+    assert peak < 32 * 1024 * 1024
+
+
+def test_a_single_huge_audit_line_is_never_read_whole(app):
+    source = _crafted_archive([b"a" * (1024 * 1024)], chunk_repeat=100)  # one 100 MB line
+    result, peak, _seconds = _verify_measured(source)
+    assert [p.kind for p in result.problems] == ["audit_line_too_long"]
+    assert "第 1 行" in result.problems[0].message
+    assert peak < 64 * 1024 * 1024
+
+
+def test_audit_trails_past_the_line_bound_stop_and_say_so(app, monkeypatch):
+    from app.reports.archive import verify
+
+    monkeypatch.setattr(verify, "AUDIT_LINES_LIMIT", 500)
+    monkeypatch.setattr(verify, "MAX_FINDINGS", 10_000)
+    result, _peak, _seconds = _verify_measured(_crafted_archive([b"{}\n" * 600]))
+    assert [p.kind for p in result.problems[-1:]] == ["audit_too_big"]
+    assert len(result.problems) == 501 and not result.audit.summary()["complete"]
+
+
+def test_an_archive_of_too_many_members_is_refused_before_reading_them(app, monkeypatch):
+    import zipfile
+
+    from app.reports.archive import verify
+
+    monkeypatch.setattr(verify, "MAX_MEMBERS", 50)
+    target = io.BytesIO()
+    with zipfile.ZipFile(target, "w") as archive:
+        for number in range(51):
+            archive.writestr(f"plan-1/f{number}.txt", b"")
+    result = verify.verify_archive(target)
+    assert [p.kind for p in result.problems] == ["too_many_members"]
+
+
+def test_the_embedded_database_file_is_private_to_its_owner(app, tmp_path):
+    import os
+    import stat
+
+    from sqlalchemy import text
+
+    new = tmp_path / "new.sqlite3"
+    old = tmp_path / "old.sqlite3"
+    old.write_bytes(b"")
+    old.chmod(0o644)
+    for path in (new, old):
+        second = another_app(app, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+        with second.app_context():
+            db.session.execute(text("create table t (x int)"))
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path

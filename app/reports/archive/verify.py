@@ -3,6 +3,11 @@
 Works on the ZIP alone, so anyone holding a copy can check it (``flask archive verify FILE``,
 the committee page, or by hand with ``sha256sum -c``). Members are read in chunks and never past
 the size the manifest states, so a doctored or oversized member cannot exhaust memory.
+
+Everything an uploaded file can make large is bounded: the members counted, the manifest's
+bytes and entries, the audit trail's bytes, lines and line length, and the findings kept. Past
+a bound the check stops, says so (a problem: the archive was not fully checked) and answers in
+bounded time and memory, so a small crafted ZIP cannot stall the committee's upload page.
 """
 
 import hashlib
@@ -10,6 +15,7 @@ import io
 import json
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,8 +27,14 @@ from app.core.audit import GENESIS, AuditEvent
 
 FORMAT, VERSION = "coplan-archive", 1
 MANIFEST, MANIFEST_SUM, AUDIT = "manifest.json", "manifest.sha256", "audit.jsonl"
-MANIFEST_LIMIT = 64 * 1024 * 1024  # a manifest of a few thousand files is far smaller
 READ_CHUNK = 1024 * 1024
+# Bounds on what an archive may hold; a real one (5,000 households) is far inside each.
+MANIFEST_LIMIT = 16 * 1024 * 1024
+MAX_MEMBERS = 20_000
+AUDIT_BYTES_LIMIT = 1024 * 1024 * 1024
+AUDIT_LINES_LIMIT = 1_000_000
+AUDIT_LINE_LIMIT = 16 * 1024 * 1024  # one event; a 5,000-household roster import is ~1 MB
+MAX_FINDINGS = 200
 
 MESSAGES = {
     "not_zip": _l("文件不是有效的 ZIP 档案（%(detail)s）。"),
@@ -40,6 +52,14 @@ MESSAGES = {
     "audit_hash": _l("操作记录 #%(actual)s 的内容被改动（哈希值不符）。"),
     "audit_link": _l("操作记录 #%(actual)s 与前一条 #%(expected)s 之间的哈希链断裂。"),
     "audit_order": _l("操作记录 #%(actual)s 的顺序不对（应排在 #%(expected)s 之后）。"),
+    "too_many_members": _l("档案包含 %(actual)s 个文件，超过上限 %(expected)s，未逐一核对。"),
+    "audit_too_big": _l(
+        "操作记录超过核对上限（%(detail)s，上限 %(expected)s），其后的记录未核对。"
+    ),
+    "audit_line_too_long": _l(
+        "操作记录第 %(actual)s 行超过 %(expected)s 字节，无法核对，其后的记录未核对。"
+    ),
+    "truncated": _l("问题过多，只列出前 %(expected)s 个，其余未再核对。"),
     # Notes: facts worth knowing, not failures.
     "no_manifest_sum": _l("档案中没有 manifest.sha256（可选），已直接核对清单中的每个文件。"),
     "audit_gaps": _l(
@@ -82,6 +102,17 @@ class AuditCheck:
     last_id: int | None = None
     last_hash: str | None = None
     problems: list[Finding] = field(default_factory=list)
+    # True when a bound stopped the walk before the end of the trail.
+    stopped: bool = False
+
+    def add(self, finding: Finding) -> bool:
+        """Keep a problem; False (and a truncation note) once MAX_FINDINGS are kept."""
+        if len(self.problems) >= MAX_FINDINGS:
+            self.problems.append(Finding("truncated", AUDIT, expected=MAX_FINDINGS))
+            self.stopped = True
+            return False
+        self.problems.append(finding)
+        return True
 
     def summary(self) -> dict:
         """The check as plain data (audit-verification.json)."""
@@ -94,6 +125,7 @@ class AuditCheck:
             "linked": self.linked,
             "gaps_other_communities": self.gaps,
             "ok": not self.problems,
+            "complete": not self.stopped,
             "problems": [f.message for f in self.problems],
         }
 
@@ -119,35 +151,52 @@ def check_audit_lines(lines: Iterable[bytes | str | dict]) -> AuditCheck:
 
     The chain is global across communities, so two events of this community that are not
     neighbours by id may have others' events between them: a gap, not a failure. Neighbours by
-    id that do not link are a break (an event was edited, inserted or removed).
+    id that do not link are a break (an event was edited, inserted or removed). The walk stops
+    at AUDIT_LINES_LIMIT lines or MAX_FINDINGS problems, saying so.
     """
     check = AuditCheck()
     previous = None
     for number, raw in enumerate(lines, start=1):
+        if number > AUDIT_LINES_LIMIT:
+            check.add(Finding("audit_too_big", AUDIT, AUDIT_LINES_LIMIT, detail=f"> {number - 1}"))
+            check.stopped = True
+            break
         try:
             line = raw if isinstance(raw, dict) else json.loads(raw)
             event_id, digest = int(line["id"]), event_hash(line)
         except (ValueError, KeyError, TypeError):
-            check.problems.append(Finding("audit_line", AUDIT, actual=number))
             previous = None
+            if not check.add(Finding("audit_line", AUDIT, actual=number)):
+                break
             continue
+        found = []
         check.events += 1
         check.first_id = event_id if check.first_id is None else check.first_id
         if digest != line.get("hash"):
-            check.problems.append(Finding("audit_hash", AUDIT, actual=event_id))
+            found.append(Finding("audit_hash", AUDIT, actual=event_id))
         if previous is None:
             check.starts_at_genesis = check.events == 1 and line["prev_hash"] == GENESIS
         elif event_id <= previous["id"]:
-            check.problems.append(Finding("audit_order", AUDIT, previous["id"], event_id))
+            found.append(Finding("audit_order", AUDIT, previous["id"], event_id))
         elif line["prev_hash"] == previous["hash"]:
             check.linked += 1
         elif event_id == previous["id"] + 1:
-            check.problems.append(Finding("audit_link", AUDIT, previous["id"], event_id))
+            found.append(Finding("audit_link", AUDIT, previous["id"], event_id))
         else:
             check.gaps += 1
         previous = {"id": event_id, "hash": line.get("hash")}
         check.last_id, check.last_hash = event_id, line.get("hash")
+        if not all(check.add(finding) for finding in found):
+            break
     return check
+
+
+class LineTooLong(ValueError):
+    """An audit line longer than AUDIT_LINE_LIMIT; `number` is its line number."""
+
+    def __init__(self, number: int):
+        super().__init__(number)
+        self.number = number
 
 
 @dataclass
@@ -161,6 +210,15 @@ class VerificationResult:
     audit: AuditCheck | None = None
     sha256: str = ""
     size: int = 0
+
+    def add(self, finding: Finding) -> bool:
+        """Keep a problem; False (and a truncation note) once MAX_FINDINGS are kept."""
+        if len(self.problems) >= MAX_FINDINGS:
+            if self.problems[-1].kind != "truncated":
+                self.problems.append(Finding("truncated", expected=MAX_FINDINGS))
+            return False
+        self.problems.append(finding)
+        return True
 
     @property
     def ok(self) -> bool:
@@ -230,6 +288,8 @@ def _manifest_files(manifest) -> list[dict]:
     files = manifest.get("files")
     if not isinstance(files, list):
         raise ValueError("no file list")
+    if len(files) > MAX_MEMBERS:
+        raise ValueError(f"{len(files)} files listed, more than {MAX_MEMBERS}")
     for entry in files:
         if not (
             isinstance(entry, dict)
@@ -262,32 +322,36 @@ def verify_archive(source) -> VerificationResult:
 def _verify_members(archive: zipfile.ZipFile, result: VerificationResult) -> None:
     """The checks on an opened ZIP, appended to `result`."""
     infos = [i for i in archive.infolist() if not i.is_dir()]
+    if len(infos) > MAX_MEMBERS:
+        result.add(Finding("too_many_members", expected=MAX_MEMBERS, actual=len(infos)))
+        return
     names = [i.filename for i in infos]
-    for name in sorted({n for n in names if names.count(n) > 1}):
-        result.problems.append(Finding("duplicate", name))
+    counts = Counter(names)
+    for name in sorted(n for n, count in counts.items() if count > 1):
+        result.add(Finding("duplicate", name))
     for name in names:
         if not _safe(name):
-            result.problems.append(Finding("unsafe", name))
+            result.add(Finding("unsafe", name))
     root = _root(names)
     if root is None:
-        result.problems.append(Finding("no_manifest"))
+        result.add(Finding("no_manifest"))
         return
     try:
         manifest_bytes = _read_limited(archive, root + MANIFEST, MANIFEST_LIMIT)
         manifest = json.loads(manifest_bytes.decode("utf-8"))
         files = _manifest_files(manifest)
     except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, zlib.error, OSError) as exc:
-        result.problems.append(Finding("manifest_unreadable", root + MANIFEST, detail=str(exc)))
+        result.add(Finding("manifest_unreadable", root + MANIFEST, detail=str(exc)))
         return
     result.manifest = manifest
     if root + MANIFEST_SUM in names:
         try:
             recorded = _read_limited(archive, root + MANIFEST_SUM, 1024).decode().split()[:1]
         except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, zlib.error) as exc:
-            result.problems.append(Finding("corrupt", root + MANIFEST_SUM, detail=str(exc)))
+            result.add(Finding("corrupt", root + MANIFEST_SUM, detail=str(exc)))
         else:
             if recorded != [hashlib.sha256(manifest_bytes).hexdigest()]:
-                result.problems.append(Finding("manifest_hash", root + MANIFEST_SUM))
+                result.add(Finding("manifest_hash", root + MANIFEST_SUM))
     else:
         result.notes.append(Finding("no_manifest_sum"))
     sizes = {i.filename: i.file_size for i in infos}
@@ -298,7 +362,7 @@ def _verify_members(archive: zipfile.ZipFile, result: VerificationResult) -> Non
         _verify_file(archive, root + path, entry, sizes, result)
     for name in names:
         if name not in listed and name not in (root + MANIFEST, root + MANIFEST_SUM):
-            result.problems.append(Finding("extra", name))
+            result.add(Finding("extra", name))
     if any(entry["path"] == AUDIT for entry in files) and root + AUDIT in sizes:
         _verify_audit(archive, root + AUDIT, result)
 
@@ -306,39 +370,53 @@ def _verify_members(archive: zipfile.ZipFile, result: VerificationResult) -> Non
 def _verify_file(archive, name: str, entry: dict, sizes: dict, result) -> None:
     """One listed file: present, of the stated size, with the stated SHA-256."""
     if not _safe(entry["path"]) or name not in sizes:
-        result.problems.append(Finding("missing" if _safe(entry["path"]) else "unsafe", name))
+        result.add(Finding("missing" if _safe(entry["path"]) else "unsafe", name))
         return
     if sizes[name] != entry["size"]:
-        result.problems.append(Finding("size", name, entry["size"], sizes[name]))
+        result.add(Finding("size", name, entry["size"], sizes[name]))
         return
     try:
         digest, size = _member_digest(archive, name, entry["size"])
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
-        result.problems.append(Finding("corrupt", name, detail=str(exc)))
+        result.add(Finding("corrupt", name, detail=str(exc)))
         return
     if size != entry["size"]:
-        result.problems.append(Finding("size", name, entry["size"], size))
+        result.add(Finding("size", name, entry["size"], size))
     elif digest != entry["sha256"].lower():
-        result.problems.append(Finding("hash", name))
+        result.add(Finding("hash", name))
     else:
         result.files_checked += 1
 
 
 def _audit_lines(archive: zipfile.ZipFile, name: str) -> Iterator[bytes]:
-    """The non-empty lines of the archive's audit trail, streamed."""
+    """The non-empty lines of the archive's audit trail, streamed; each read is bounded."""
     with archive.open(name) as member:
-        for raw in io.BufferedReader(member):
+        reader = io.BufferedReader(member, READ_CHUNK)
+        number = 0
+        while raw := reader.readline(AUDIT_LINE_LIMIT + 1):
+            number += 1
+            if len(raw) > AUDIT_LINE_LIMIT and not raw.endswith(b"\n"):
+                raise LineTooLong(number)
             if raw.strip():
                 yield raw
 
 
 def _verify_audit(archive: zipfile.ZipFile, name: str, result: VerificationResult) -> None:
     """The audit chain inside the archive: every event's hash, every link between neighbours."""
+    size = archive.getinfo(name).file_size
+    if size > AUDIT_BYTES_LIMIT:
+        result.add(Finding("audit_too_big", name, AUDIT_BYTES_LIMIT, detail=f"{size} bytes"))
+        return
     try:
         result.audit = check_audit_lines(_audit_lines(archive, name))
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
-        result.problems.append(Finding("corrupt", name, detail=str(exc)))
+    except LineTooLong as exc:
+        result.add(Finding("audit_line_too_long", name, AUDIT_LINE_LIMIT, exc.number))
         return
-    result.problems.extend(result.audit.problems)
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+        result.add(Finding("corrupt", name, detail=str(exc)))
+        return
+    for finding in result.audit.problems:
+        if not result.add(finding):
+            break
     if result.audit.gaps:
         result.notes.append(Finding("audit_gaps", name, actual=result.audit.gaps))
