@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -39,7 +40,7 @@ def run_case(kind: str, folder: str) -> None:
     if kind == "baseline":
         work, size = (lambda: None), 0
     elif kind.startswith(("jpeg", "png")):
-        data = open(os.path.join(folder, kind), "rb").read()
+        data = Path(folder, kind).read_bytes()
         work, size = (lambda: prepare_photo(data)), len(data)
     else:
         chunks, repeat = (
