@@ -111,7 +111,13 @@ def keep_sqlite_file_private(url: str) -> None:
     path = Path(parsed.database)
     if not path.parent.is_dir():
         return
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    if not path.exists():
+        # Never open an existing database here: closing any descriptor of a file drops every
+        # POSIX lock this process holds on it (SQLite's locks), so only a new file is touched.
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:  # another worker made it a moment ago
+            pass
     for suffix in ("", "-wal", "-shm", "-journal"):
         part = path.with_name(path.name + suffix)
         try:
