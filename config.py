@@ -61,6 +61,12 @@ class Config:
     TRUSTED_PROXIES = int(os.environ.get("COPLAN_TRUSTED_PROXIES", "0"))
     # Base of the QR sign-in links printed on letters, e.g. https://coplan.example.gov.cn
     PUBLIC_BASE_URL = os.environ.get("COPLAN_PUBLIC_URL", "")
+    # Sign-ins end on the server after this long unused, or this long after signing in, so a
+    # copied cookie or a forgotten office browser stops working (app.accounts.sessions).
+    STAFF_SESSION_IDLE_MINUTES = int(os.environ.get("COPLAN_STAFF_IDLE_MINUTES", "120"))
+    STAFF_SESSION_MAX_HOURS = int(os.environ.get("COPLAN_STAFF_MAX_HOURS", "12"))
+    HOUSEHOLD_SESSION_IDLE_DAYS = int(os.environ.get("COPLAN_HOUSEHOLD_IDLE_DAYS", "14"))
+    HOUSEHOLD_SESSION_MAX_DAYS = int(os.environ.get("COPLAN_HOUSEHOLD_MAX_DAYS", "31"))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PAGE_SIZE = 50

@@ -33,3 +33,7 @@ class UserForm(FlaskForm):
     role = SelectField(_l("角色"), choices=form_choices("role", ROLES))
     district = StringField(_l("所属区（区级账号）"), validators=[Length(max=80)])
     communities = SelectMultipleField(_l("小区"), coerce=int)
+
+
+class SwitchSigninForm(FlaskForm):
+    """Confirms switching this browser to another household (the CSRF token is the point)."""

@@ -92,6 +92,28 @@ class Membership(TenantMixin, db.Model):
     __table_args__ = (UniqueConstraint("user_id", "community_id"),)
 
 
+class SignIn(db.Model):
+    """One signed-in browser, kept on the server so signing out (or idling) ends it for good.
+
+    The session cookie holds a random token; only its SHA-256 is stored. A copy of the cookie
+    taken before sign-out names an ended row, and no longer signs anyone in.
+    """
+
+    __tablename__ = "sign_in"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    # signout, idle, expired
+    ended_why: Mapped[str] = mapped_column(String(20), default="")
+
+
 class HouseholdPrincipal(UserMixin):
     """The signed-in household: not a user with a password, but its printed code."""
 

@@ -14,12 +14,13 @@ from flask_login import current_user, login_user, logout_user
 from limits import parse_many
 from sqlalchemy import select
 
+from app.accounts import sessions
 from app.accounts.blueprint import bp
-from app.accounts.forms import HouseholdSigninForm, StaffSigninForm, UserForm
+from app.accounts.forms import HouseholdSigninForm, StaffSigninForm, SwitchSigninForm, UserForm
 from app.accounts.models import HouseholdPrincipal, User
 from app.accounts.operations import create_user
 from app.accounts.queries import household_by_code
-from app.communities.models import Household
+from app.communities.models import Community, Household
 from app.communities.tenancy import staff_required, visible_communities_query
 from app.core.audit import log_event
 from app.core.errors import DomainError
@@ -29,17 +30,29 @@ from app.extensions import db, limiter
 
 
 def load_principal(identity: str):
-    """Flask-Login loader: a staff user ("u:ID") or a household ("h:ID:GENERATION")."""
+    """Flask-Login loader: a staff user ("u:ID") or a household ("h:ID:GENERATION"), accepted
+    only while this browser's server-side sign-in is open (app.accounts.sessions)."""
     kind, _sep, rest = identity.partition(":")
+    principal, owner = None, {}
     if kind == "u" and rest.isdigit():
         user = db.session.get(User, int(rest))
-        return user if user and user.active else None
-    if kind == "h":
+        if user and user.active:
+            principal, owner = user, {"user_id": user.id}
+    elif kind == "h":
         hid, _sep, generation = rest.partition(":")
         if hid.isdigit() and generation.isdigit():
             household = db.session.get(Household, int(hid))
             if household and household.code_hash and household.code_generation == int(generation):
-                return HouseholdPrincipal(household)
+                principal, owner = HouseholdPrincipal(household), {"household_id": household.id}
+    if principal is None:
+        return None
+    reason = sessions.current(**owner)
+    if reason is None:
+        return principal
+    if reason in ("idle", "expired"):
+        flash(_("为了安全，长时间未操作已自动退出，请重新登录。"), "info")
+    session.pop("_user_id", None)  # asked once: the next page is simply signed out
+    session.pop(sessions.SESSION_KEY, None)
     return None
 
 
@@ -74,6 +87,7 @@ def _sign_in_household(household: Household, via: str):
             error=_("这一户最近登录太频繁，请一小时后再试；如有疑问请联系社区工作人员。"),
         ), 429
     _fresh_session()
+    sessions.start(household_id=household.id)
     login_user(HouseholdPrincipal(household))
     log_event(
         "household.signin",
@@ -103,10 +117,16 @@ def household_signin():
     )
 
 
-@bp.route("/h/<token>")
+@bp.route("/h/<token>", methods=["GET", "POST"])
 @limiter.limit(_client_limit)
 def qr_signin(token: str):
-    """The QR link printed on the letter signs the household in directly."""
+    """The QR link printed on the letter signs the household in directly.
+
+    When this browser is already signed in as someone else (another household, or staff), a
+    link alone never switches it: a page asks first, and only its form (with the CSRF token of
+    this browser's session) signs the new household in. A link sent by someone else cannot
+    quietly put a resident's vote into the sender's household.
+    """
     household = household_by_code(token)
     if household is None:
         return render_template(
@@ -114,6 +134,18 @@ def qr_signin(token: str):
             form=HouseholdSigninForm(),
             error=_("这个二维码链接已失效。请输入信上的登录码，或联系社区工作人员补发。"),
         ), 401
+    if request.method == "GET" and current_user.is_authenticated:
+        signed_in = getattr(current_user, "household", None)
+        if signed_in is not None and signed_in.id == household.id:
+            return redirect(url_for("voting.household_home"))
+        return render_template(
+            "accounts/switch_signin.html",
+            household=household,
+            community=db.session.get(Community, household.community_id),
+            signed_in=signed_in,
+            signed_in_community=signed_in and db.session.get(Community, signed_in.community_id),
+            form=SwitchSigninForm(),
+        )
     return _sign_in_household(household, "qr")
 
 
@@ -121,6 +153,7 @@ def qr_signin(token: str):
 def signout():
     """End any session, household or staff."""
     was_staff = getattr(current_user, "is_staff", False)
+    sessions.end()
     logout_user()
     _fresh_session()
     return redirect(url_for("accounts.staff_signin" if was_staff else "accounts.household_signin"))
@@ -143,6 +176,7 @@ def staff_signin():
             User.check_no_password(form.password.data)  # the same time as a real check
         elif user.check_password(form.password.data):
             _fresh_session()
+            sessions.start(user_id=user.id)
             login_user(user)
             # Only a path on this site: never an open redirect.
             return redirect(

@@ -1,5 +1,6 @@
 """Database helpers: timestamps, the tenant column, and the one commit per request or command."""
 
+import contextlib
 import functools
 import os
 from datetime import UTC, datetime
@@ -114,14 +115,11 @@ def keep_sqlite_file_private(url: str) -> None:
     if not path.exists():
         # Never open an existing database here: closing any descriptor of a file drops every
         # POSIX lock this process holds on it (SQLite's locks), so only a new file is touched.
-        try:
+        with contextlib.suppress(FileExistsError):  # another worker made it a moment ago
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        except FileExistsError:  # another worker made it a moment ago
-            pass
     for suffix in ("", "-wal", "-shm", "-journal"):
         part = path.with_name(path.name + suffix)
-        try:
+        # Another user's file is the operator's to fix, not a reason to stop.
+        with contextlib.suppress(OSError):
             if part.exists() and part.stat().st_mode & 0o077:
                 part.chmod(0o600)
-        except OSError:  # another user's file: the operator's to fix, not a reason to stop
-            pass

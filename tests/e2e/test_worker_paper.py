@@ -11,6 +11,7 @@ from app.communities.models import Household
 from app.extensions import db
 from app.plans.models import Plan
 from app.voting.models import Ballot, EffectiveBallot
+from tests.e2e.conftest import PHONE
 from tests.e2e.test_worker import sign_in_worker
 
 PAPER_HOUSEHOLD = ("1号楼", "1单元", "101")  # items A1, A2, B2, C1
@@ -76,9 +77,11 @@ def test_workers_open_voting_key_a_paper_ballot_twice_and_see_the_tally(
     expect(second.page.get_by_role("status")).to_contain_text("已确认并计入")
     second.shot("second-entry-confirmed")
 
-    # A resident votes online as well, on another household.
+    # A resident votes online as well, on another household, on their own phone (on the
+    # worker's signed-in phone the link would first ask whether to switch).
     codes = factory.codes(cid)
-    resident = second.context.new_page()
+    own_phone = second.context.browser.new_context(base_url=second.base_url, **PHONE)
+    resident = own_phone.new_page()
     resident.goto(f"/h/{codes[('2号楼', '1单元', '101')]}")
     resident.goto("/vote")
     items = resident.locator("fieldset.vote-item")
@@ -87,7 +90,7 @@ def test_workers_open_voting_key_a_paper_ballot_twice_and_see_the_tally(
     resident.get_by_role("button", name="下一步：确认").click()
     resident.get_by_role("button", name="确认提交").click()
     expect(resident).to_have_url(re.compile(r"/vote/receipt/"))
-    resident.close()
+    own_phone.close()
 
     page.goto(f"{base}/results")
     stats = page.get_by_role("region", name="表决票")

@@ -340,3 +340,42 @@ def test_the_embedded_database_file_is_private_to_its_owner(app, tmp_path):
             db.session.remove()
             db.engine.dispose()
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+
+
+def _two_households(factory):
+    cid = factory.community(buildings=1, units=1, floors=1)
+    codes = factory.codes(cid)
+    return cid, codes[("1号楼", "1单元", "101")], codes[("1号楼", "1单元", "102")]
+
+
+def test_a_link_never_switches_a_signed_in_household_without_asking(app, factory):
+    _cid, mine, attackers = _two_households(factory)
+    resident = app.test_client()
+    assert resident.get(f"/h/{mine}").status_code == 302
+    page = resident.get(f"/h/{attackers}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "换一户登录" in html and "101" in html and "102" in html
+    assert "101" in resident.get("/home").get_data(as_text=True)  # still the resident's own
+    # A forged cross-site form has no token of this browser's session.
+    assert resident.post(f"/h/{attackers}").status_code == 400
+    assert "101" in resident.get("/home").get_data(as_text=True)
+    # The resident's own choice on the page switches.
+    switched = post_form(resident, f"/h/{attackers}")
+    assert switched.status_code == 302
+    assert "102" in resident.get("/home").get_data(as_text=True)
+
+
+def test_a_link_never_signs_out_staff_without_asking(app, factory):
+    cid, _mine, code = _two_households(factory)
+    factory.user("w1", "worker", communities=[cid])
+    worker = app.test_client()
+    sign_in_staff(worker, "w1")
+    assert "换一户登录" in worker.get(f"/h/{code}").get_data(as_text=True)
+    assert worker.get(f"/c/{cid}/").status_code == 200
+
+
+def test_the_own_households_link_and_a_fresh_phone_sign_in_at_once(app, factory):
+    _cid, mine, _other = _two_households(factory)
+    resident = app.test_client()
+    assert resident.get(f"/h/{mine}").status_code == 302
+    assert resident.get(f"/h/{mine}").headers["Location"].endswith("/home")
