@@ -36,6 +36,8 @@ def roster_import(community, file: Path):
     """Import a roster file (CSV in UTF-8 or GB18030, or XLSX); all or nothing."""
     target = find_community(community)
     summary = import_roster_file(target, file.read_bytes(), file.name)
+    for line in summary["skipped"]:
+        click.echo(line)
     click.echo(
         "imported {households_in_file} households: {created} new, {updated} updated, "
         "{unchanged} unchanged".format(**summary)

@@ -306,9 +306,10 @@ def import_roster_file(community: Community, data: bytes, filename: str) -> dict
     if result.errors:
         raise DomainError(*[format_issue(e) for e in result.errors])
     plan = plan_roster_import(community, result.rows)
-    return apply_roster_import(
+    summary = apply_roster_import(
         community, plan, filename=filename, sha256=hashlib.sha256(data).hexdigest()
     )
+    return {**summary, "skipped": [format_issue(e) for e in result.skipped]}
 
 
 def format_issue(issue) -> str:

@@ -10,6 +10,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
@@ -40,7 +41,9 @@ __all__ = [
     "RosterRow",
     "TableFileError",
     "cell_text",
+    "find_header_row",
     "floor_from_room",
+    "header_matches",
     "normalize_building",
     "normalize_digits",
     "normalize_owner_id",
@@ -75,13 +78,20 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 }
 IGNORED_HEADERS = ("序号", "备注", "说明", "no", "remarks", "remark", "note", "notes")
 REQUIRED = ("building", "room", "area", "owner")
+# Offices send rosters with a title row ("XX社区住户花名册", often merged across the columns)
+# and sometimes a date line above the header: the header is the first of this many non-blank
+# rows in which at least HEADER_MIN_MATCHES cells are known column names.
+HEADER_SEARCH_ROWS = 10
+HEADER_MIN_MATCHES = 2
+# A row with one of these in a cell is a totals row (合计) and is skipped.
+TOTAL_WORDS = ("合计", "总计", "小计", "共计", "total", "subtotal", "grandtotal")
 
 
 @dataclass(frozen=True)
 class RosterRow:
     """One household as the roster gives it, normalised."""
 
-    row: int  # row number as Excel shows it: header = 1, first data row = 2
+    row: int  # row number as Excel shows it (the file's own numbering, title rows included)
     building: str
     unit: str
     room: str
@@ -113,6 +123,8 @@ class RosterParseResult:
     rows: list[RosterRow]
     errors: list[RosterIssue]
     data_rows: int = 0  # non-blank data rows read, for "84 rows read, 2 errors"
+    # Rows left out on purpose (title rows above the header, totals rows), said in the preview.
+    skipped: list[RosterIssue] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -167,12 +179,18 @@ def parse_roster(data: bytes, filename: str) -> RosterParseResult:
         return RosterParseResult([], [RosterIssue(None, None, error.args[0])])
 
     rows: list[RosterRow] = []
-    header = _read_header(table, issues)
+    skipped: list[RosterIssue] = []
+    header = _read_header(table, issues, skipped)
     data_rows = 0
     if header is not None and header.ok:
         seen: dict[tuple[str, str, str], int] = {}
         for number, cells in table:
             if number <= header.row or _blank_row(cells):
+                continue
+            if _totals_row(cells):
+                skipped.append(RosterIssue(number, None, _l(
+                    "第 %(row)d 行为合计行，已跳过。", row=number
+                )))  # fmt: skip
                 continue
             data_rows += 1
             parsed = _parse_row(number, cells, header, issues, seen)
@@ -181,11 +199,49 @@ def parse_roster(data: bytes, filename: str) -> RosterParseResult:
         if not data_rows:
             issues.add(None, None, _l("文件只有标题行，没有住户数据。"))
     errors = issues.finish()
-    return RosterParseResult([] if errors else rows, errors, data_rows)
+    return RosterParseResult([] if errors else rows, errors, data_rows, skipped)
 
 
 def _blank_row(cells) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in cells)
+
+
+_TOTAL_KEYS = frozenset(TOTAL_WORDS)
+_CHINESE_TOTALS = tuple(w for w in TOTAL_WORDS if not w.isascii())  # "1号楼小计" too
+
+
+def _totals_row(cells) -> bool:
+    """True when a cell reads 合计, 总计 or 小计 (also "合计：86户", "1号楼小计", "Total")."""
+    for value in cells:
+        if isinstance(value, str) and value.strip():
+            key = _header_key(value).split(":", 1)[0]
+            if key in _TOTAL_KEYS or key.endswith(_CHINESE_TOTALS):
+                return True
+    return False
+
+
+def header_matches(cells) -> int:
+    """How many cells of a row are known roster column names."""
+    return sum(
+        1 for value in cells if value is not None and _header_key(str(value)) in _FIELD_BY_KEY
+    )
+
+
+def find_header_row(table) -> tuple[int, list] | None:
+    """The header row among the first non-blank rows (see HEADER_SEARCH_ROWS), else the first
+    non-blank row (whose unknown names are then reported); None for an empty file."""
+    rows = list(islice(((n, c) for n, c in table if not _blank_row(c)), HEADER_SEARCH_ROWS))
+    if not rows:
+        return None
+    return next(
+        ((n, cells) for n, cells in rows if header_matches(cells) >= HEADER_MIN_MATCHES), rows[0]
+    )
+
+
+def _row_text(cells) -> str:
+    """A skipped row's text, for saying what it was: its non-blank cells, at most 40 chars."""
+    text = " ".join(cell_text(v) for v in cells if cell_text(v))
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 @dataclass
@@ -197,13 +253,22 @@ class _Header:
     ok: bool
 
 
-def _read_header(table, issues: _Issues) -> _Header | None:
-    """Map fields to column indices from the first non-blank row; None for an empty file."""
-    found = next(((n, cells) for n, cells in table if not _blank_row(cells)), None)
+def _read_header(table, issues: _Issues, skipped: list[RosterIssue]) -> _Header | None:
+    """Map fields to column indices from the header row (title rows above it go to
+    `skipped`); None for an empty file."""
+    found = find_header_row(table)
     if found is None:
         issues.add(None, None, _l("文件是空的，请上传带标题行的住户名单。"))
         return None
     number, cells = found
+    for above, above_cells in table:
+        if above >= number:
+            break
+        if not _blank_row(above_cells):
+            skipped.append(RosterIssue(above, None, _l(
+                "第 %(row)d 行为标题，已跳过（“%(text)s”）。",
+                row=above, text=_row_text(above_cells),
+            )))  # fmt: skip
 
     header = _Header(number, {}, [], len(cells), True)
     for index, value in enumerate(cells):
@@ -229,6 +294,11 @@ def _read_header(table, issues: _Issues) -> _Header | None:
             ))  # fmt: skip
         else:
             header.columns[name] = (index, written)
+    if not header.ok and header_matches(cells) < HEADER_MIN_MATCHES:
+        issues.add(None, None, _l(
+            "没有找到表头：文件前 %(n)d 行中没有一行写着楼栋、房号、面积、业主等列名。",
+            n=HEADER_SEARCH_ROWS,
+        ))  # fmt: skip
     for name in REQUIRED:
         if name not in header.columns:
             header.ok = False

@@ -180,6 +180,7 @@ def roster_upload(community_id: int):
                 "communities/roster_upload.html",
                 form=form,
                 errors=result.errors,
+                skipped=result.skipped,
                 filename=storage.filename,
             ), 422
         upload = store_roster_upload(g.community, current_user, storage.filename or "", data)
@@ -208,6 +209,7 @@ def roster_preview(community_id: int, upload_id: int):
             "communities/roster_upload.html",
             form=RosterUploadForm(),
             errors=result.errors,
+            skipped=result.skipped,
             filename=upload.filename,
         ), 422
     plan = plan_roster_import(g.community, result.rows)
@@ -225,7 +227,13 @@ def roster_preview(community_id: int, upload_id: int):
             "success",
         )
         return redirect(url_for("communities.overview", community_id=community_id))
-    return render_template("communities/roster_preview.html", plan=plan, upload=upload, form=form)
+    return render_template(
+        "communities/roster_preview.html",
+        plan=plan,
+        upload=upload,
+        form=form,
+        skipped=result.skipped,
+    )
 
 
 @bp.route("/c/<int:community_id>/codes", methods=["GET", "POST"])

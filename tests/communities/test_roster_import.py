@@ -215,3 +215,50 @@ def test_cli_imports_the_gb18030_example(app, factory):
     )
     assert result.exit_code == 0, result.output
     assert "84 households: 84 new" in result.output
+
+
+def office_roster(error_area=None) -> bytes:
+    """A roster as a district office sends it: merged title, header on row 2, totals last."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["幸福里社区住户花名册"])
+    ws.merge_cells("A1:F1")
+    ws.append(["序号", "楼栋", "单元", "房号", "建筑面积（㎡）", "业主姓名"])
+    ws.append([1, "3号楼", "2单元", "301", 65.3, "张三"])
+    ws.append([2, "3号楼", "2单元", "302", error_area or 70, "李四"])
+    ws.append(["合计", None, None, None, "=SUM(E3:E4)", None])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_office_xlsx_with_title_and_totals_previews_what_it_skips(app, worker):
+    client, cid = worker
+    response = upload(client, cid, office_roster(), "花名册.xlsx")
+    assert response.status_code == 302
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "第 1 行为标题，已跳过（“幸福里社区住户花名册”）。" in html
+    assert "第 5 行为合计行，已跳过。" in html
+    assert "新增 2 户" in html
+    post_form(client, response.headers["Location"])
+    assert household_count(app, cid) == 2
+
+
+def test_office_xlsx_errors_keep_the_spreadsheet_row_numbers(app, worker):
+    client, cid = worker
+    response = upload(client, cid, office_roster(error_area="七十"), "花名册.xlsx")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "第 4 行" in html and "第 3 行" not in html.split("已跳过")[0]
+    assert "第 1 行为标题，已跳过" in html
+    assert household_count(app, cid) == 0
+
+
+def test_cli_says_which_rows_it_skipped(app, factory, tmp_path):
+    factory.community("花名册小区", roster=False)
+    path = tmp_path / "花名册.xlsx"
+    path.write_bytes(office_roster())
+    result = app.test_cli_runner().invoke(args=["roster", "import", "花名册小区", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "第 1 行为标题，已跳过" in result.output and "第 5 行为合计行，已跳过。" in result.output
+    assert "2 households: 2 new" in result.output

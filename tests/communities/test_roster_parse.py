@@ -460,3 +460,132 @@ def test_issue_column_is_the_header_as_written():
     result = parse_csv("楼栋,房号,面积（㎡）,业主", "1,101,abc,甲")
     assert result.errors[0].column == "面积（㎡）"
     assert str(result.errors[0].message).startswith("第 2 行，“面积（㎡）”列：")
+
+
+# Title rows above the header and totals rows, as district offices send rosters
+
+
+def office_xlsx(rows, *, title="XX社区住户花名册", extra_above=(), merge=True) -> bytes:
+    """An office roster: a title merged across the columns, maybe more lines, then `rows`."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    width = max(len(row) for row in rows)
+    sheet.append([title])
+    if merge:
+        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    for line in extra_above:
+        sheet.append(line)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+OFFICE_ROWS = [
+    ["序号", "楼栋", "单元", "房号", "建筑面积(㎡)", "业主姓名"],
+    [1, "1号楼", "1单元", "101", 50.1, "张三"],
+    [2, "1号楼", "1单元", "102", 60.25, "李四"],
+    ["合计", None, None, None, 110.35, "2户"],
+]
+
+
+def skipped(result) -> list[str]:
+    return [str(issue.message) for issue in result.skipped]
+
+
+def test_xlsx_with_merged_title_and_totals_row_keeps_excel_row_numbers():
+    result = parse_roster(office_xlsx(OFFICE_ROWS), "花名册.xlsx")
+    assert result.ok, messages(result)
+    rows = [(r.row, r.room, r.owner_name) for r in result.rows]
+    assert rows == [(3, "101", "张三"), (4, "102", "李四")]
+    assert result.data_rows == 2
+    assert skipped(result) == [
+        "第 1 行为标题，已跳过（“XX社区住户花名册”）。",
+        "第 5 行为合计行，已跳过。",
+    ]
+    assert [issue.row for issue in result.skipped] == [1, 5]
+
+
+def test_errors_under_a_title_name_the_spreadsheet_row():
+    rows = [OFFICE_ROWS[0], [1, "1号楼", "1单元", "101", "五十", "张三"]]
+    result = parse_roster(office_xlsx(rows, extra_above=[["制表日期：2026年5月"], []]), "r.xlsx")
+    (issue,) = result.errors
+    assert issue.row == 5
+    assert str(issue.message).startswith("第 5 行")
+    assert skipped(result) == [
+        "第 1 行为标题，已跳过（“XX社区住户花名册”）。",
+        "第 2 行为标题，已跳过（“制表日期:2026年5月”）。",
+    ]
+
+
+@pytest.mark.parametrize("word", ["合计", "总计", "小计", "合 计", "合计：", "合计：2户", "Total"])
+def test_totals_rows_in_csv_are_skipped(word):
+    result = parse_csv(
+        "幸福里社区住户花名册,,,",
+        "楼栋,房号,面积,业主",
+        "1,101,50,甲",
+        f"{word},,50,",
+        "2,101,60,乙",
+    )
+    assert result.ok, messages(result)
+    assert [r.row for r in result.rows] == [3, 5]
+    assert skipped(result) == [
+        "第 1 行为标题，已跳过（“幸福里社区住户花名册”）。",
+        "第 4 行为合计行，已跳过。",
+    ]
+
+
+def test_subtotal_rows_between_buildings_are_skipped():
+    result = parse_csv(
+        "楼栋,房号,面积,业主",
+        "1,101,50,甲",
+        "1号楼小计,,50,",
+        "2,101,60,乙",
+        "2号楼 合计：1户,,60,",
+    )
+    assert result.ok, messages(result)
+    assert [r.row for r in result.rows] == [2, 4]
+    assert skipped(result) == ["第 3 行为合计行，已跳过。", "第 5 行为合计行，已跳过。"]
+
+
+def test_plain_roster_skips_nothing():
+    result = parse_csv("楼栋,房号,面积,业主", "1,101,50,甲")
+    assert result.ok and result.skipped == []
+
+
+def test_header_beyond_the_first_ten_rows_is_not_looked_for():
+    lines = [f"说明第{n}行" for n in range(10)]
+    result = parse_csv(*lines, "楼栋,房号,面积,业主", "1,101,50,甲")
+    assert not result.ok
+    text = messages(result)
+    assert any("没有找到表头" in m for m in text)
+    assert any("第 1 行：无法识别的列名“说明第0行”" in m for m in text)
+
+
+def test_title_only_file_says_no_header_found():
+    result = parse_roster(office_xlsx([["张三", "李四"]], merge=False), "r.xlsx")
+    assert any("没有找到表头" in m for m in messages(result))
+
+
+@given(
+    titles=st.lists(st.text(alphabet="社区花名册住户年月日0123456789 ", min_size=1), max_size=4),
+    blanks=st.integers(min_value=0, max_value=3),
+    households=st.integers(min_value=1, max_value=6),
+    totals=st.booleans(),
+)
+def test_rows_keep_their_file_numbers_whatever_is_above(titles, blanks, households, totals):
+    titles = [t for t in titles if t.strip()]
+    lines = [*titles, *[""] * blanks, "楼栋,房号,面积,业主"]
+    header_row = len(lines)
+    lines += [f"1,{100 + n + 1},50,户{n}" for n in range(households)]
+    if totals:
+        lines.append(f"合计,,{50 * households},")
+    result = parse_csv(*lines)
+    assert result.ok, messages(result)
+    assert [r.row for r in result.rows] == [header_row + 1 + n for n in range(households)]
+    assert [r.room for r in result.rows] == [str(101 + n) for n in range(households)]
+    expected_skips = [n for n, t in enumerate(lines[: header_row - 1], start=1) if t.strip()]
+    if totals:
+        expected_skips.append(len(lines))
+    assert [issue.row for issue in result.skipped] == expected_skips
