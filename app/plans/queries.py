@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 
 from app.communities.models import Building, Household, Unit
 from app.extensions import db
-from app.plans.models import Item, ItemScope, Plan
+from app.plans.models import Item, ItemProposal, ItemScope, Plan
 from app.plans.phases import Schedule, paper_entry_open, voting_open
 
 
@@ -79,3 +79,18 @@ def is_voting_open(plan: Plan, today: date | None = None) -> bool:
 def is_paper_entry_open(plan: Plan, today: date | None = None) -> bool:
     """Collected paper ballots may be keyed now (until the result is published)."""
     return paper_entry_open(schedule_of(plan), today or local_today())
+
+
+def answered_proposal_ids(item_ids: list[int]) -> dict[int, list[int]]:
+    """The ids of the proposals each item answers (ItemProposal), to link the item to them."""
+    answered: dict[int, list[int]] = {}
+    if not item_ids:
+        return answered
+    pairs = db.session.execute(
+        select(ItemProposal.item_id, ItemProposal.proposal_id)
+        .where(ItemProposal.item_id.in_(item_ids))
+        .order_by(ItemProposal.proposal_id)
+    )
+    for item_id, proposal_id in pairs:
+        answered.setdefault(item_id, []).append(proposal_id)
+    return answered

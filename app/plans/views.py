@@ -33,7 +33,7 @@ from app.plans.items import (
 from app.plans.models import Item, Plan
 from app.plans.phases import PHASES
 from app.plans.planfile import PlanFileError, parse_plan_file
-from app.plans.queries import is_voting_open, scope_label
+from app.plans.queries import answered_proposal_ids, is_voting_open, scope_label
 from app.plans.workflow import close_voting, reopen_voting, set_phase
 
 
@@ -105,6 +105,7 @@ def plan_detail(community_id: int, plan_id: int):
         voting_open=is_voting_open(plan),
         reason_form=ReasonForm(),
         phase_form=PhaseForm(),
+        answered=answered_proposal_ids([i.id for i in plan.items]),
     )
 
 
@@ -235,11 +236,28 @@ def edit_item(community_id: int, plan_id: int, item_id: int | None = None):
                     **{k: v for k, v in fields.items() if k in ("title", "summary", "description")},
                 )
             else:
-                save_item(plan, item, scope=scope, **fields)
+                saved = save_item(plan, item, scope=scope, **fields)
         except DomainError as exc:
             flash_refusal(exc)
         else:
+            if item is None and has_permission(current_user, "funding.manage"):
+                # A new item has no cost yet: go straight on to where it is filled in.
+                flash(
+                    _("已添加项目 %(key)s。请接着填写费用、资金来源和分摊方式。", key=saved.key),
+                    "success",
+                )
+                return redirect(
+                    url_for(
+                        "funding.item_funding",
+                        community_id=community_id,
+                        plan_id=plan.id,
+                        item_id=saved.id,
+                    )
+                )
             return redirect(
                 url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id)
             )
-    return render_template("plans/item_form.html", form=form, plan=plan, item=item)
+    answered = answered_proposal_ids([item.id]).get(item.id, []) if item else []
+    return render_template(
+        "plans/item_form.html", form=form, plan=plan, item=item, answered=answered
+    )
