@@ -20,6 +20,29 @@ from app.extensions import db
 from app.rules.shares import household_order
 
 
+@dataclass(frozen=True)
+class CodeCounts:
+    """How many households a community has, and how many hold a live sign-in code."""
+
+    households: int
+    live: int
+
+    @property
+    def missing(self) -> int:
+        """Households without a code."""
+        return self.households - self.live
+
+
+def code_counts(community_id: int) -> CodeCounts:
+    """Households of the community and those holding a live code (their last one issued)."""
+    total, live = db.session.execute(
+        select(func.count(Household.id), func.count(Household.code_hash)).where(
+            Household.community_id == community_id
+        )
+    ).one()
+    return CodeCounts(total, live)
+
+
 @dataclass
 class BuildingStats:
     """Roster figures of one building."""

@@ -16,7 +16,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.communities.blueprint import bp
 from app.communities.codes import issue_codes, rotate_code, write_codes_csv
@@ -40,6 +39,7 @@ from app.communities.queries import (
     AuditFilter,
     audit_page,
     audit_vocabulary,
+    code_counts,
     distinct_owner_count,
     household_list,
     recent_events,
@@ -249,12 +249,7 @@ def codes(community_id: int):
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename={filename}"},
         )
-    missing = db.session.scalar(
-        select(db.func.count(Household.id)).where(
-            Household.community_id == community_id, Household.code_hash.is_(None)
-        )
-    )
-    return render_template("communities/codes.html", form=form, missing=missing)
+    return render_template("communities/codes.html", form=form, counts=code_counts(community_id))
 
 
 def codes_csv(issued) -> str:

@@ -184,6 +184,16 @@ PAPER_COUNT_LABELS = {
 }
 PRINT_KIND_LABELS = {"letters": _l("登录信"), "ballots": _l("表决票")}
 PRINT_KIND_TITLES = {"letters": _l("住户登录信"), "ballots": _l("纸质表决票")}
+# What a household letter printed now says (its text follows the plan's phase).
+LETTER_CONTENT_LABELS = {
+    "proposals": _l(
+        "现在是征集意见阶段：信上讲怎么提改造建议、支持邻居的建议，以及征集截止日期，不讲表决。"
+    ),
+    "drafting": _l("现在是公布草案阶段：信上讲怎么查看草案和您家的分摊费用，以及表决时间。"),
+    "voting": _l("现在是表决阶段：信上讲怎么表决，以及表决截止日期。"),
+    "published": _l("信上只讲怎么查看方案、结果和您家的出资情况。"),
+    "closed": _l("信上只讲怎么查看方案、结果和您家的出资情况。"),
+}
 JOB_STATUS_LABELS = {
     "queued": _l("排队中"),
     "running": _l("正在生成"),
@@ -306,6 +316,7 @@ VOCABULARIES: dict[str, Mapping] = {
     "paper_count": PAPER_COUNT_LABELS,
     "print_kind": PRINT_KIND_LABELS,
     "print_title": PRINT_KIND_TITLES,
+    "letter_content": LETTER_CONTENT_LABELS,
     "job_status": JOB_STATUS_LABELS,
     "notice_kind": NOTICE_KIND_LABELS,
     "archive_via": ARCHIVE_VIA_LABELS,

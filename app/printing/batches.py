@@ -72,6 +72,8 @@ def prepare_letters(
                 voting_closes=plan.voting_closes,
                 contact=contact,
                 printed_on=today,
+                phase=plan.phase,
+                proposals_closes=plan.proposals_closes,
             )
         )
     return batch

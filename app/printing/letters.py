@@ -27,19 +27,73 @@ class LetterData:
     voting_closes: date | None
     contact: str
     printed_on: date
+    # The plan's phase when printed: the letter speaks of what residents can do now.
+    phase: str = "voting"
+    proposals_closes: date | None = None
+
+
+def _period(opens: date | None, closes: date | None) -> str:
+    """ "2026年5月1日 至 2026年5月15日", "截止 2026年5月15日", or "" when no dates are set."""
+    if opens and closes:
+        return f"{cn_date(opens)} 至 {cn_date(closes)}"
+    if closes:
+        return f"截止 {cn_date(closes)}"
+    return ""
+
+
+def letter_purpose(d: LetterData) -> str:
+    """The opening paragraph: what the household can do with the code in this phase."""
+    title = f"《{d.plan_title}》"
+    if d.phase == "proposals":
+        return (
+            f"本小区正在为{title}征集改造建议。每一户都可以用手机提出想改造的地方，"
+            "也可以支持邻居的建议。"
+        )
+    if d.phase == "drafting":
+        return f"{title}的草案已经公布。每一户都可以用手机查看改造项目和您家要分摊的费用。"
+    if d.phase == "voting":
+        return (
+            f"本小区正在商议{title}。每一户都可以用手机查看改造项目和您家"
+            "要分摊的费用，并对每个项目表决。"
+        )
+    return f"每一户都可以用手机查看{title}的改造项目、结果和您家的出资情况。"
 
 
 def letter_steps(d: LetterData) -> list[str]:
-    """The numbered instructions, in plain words."""
-    if d.voting_opens and d.voting_closes:
-        when = f"表决时间：{cn_date(d.voting_opens)} 至 {cn_date(d.voting_closes)}。"
-    else:
-        when = "表决时间另行通知。"
+    """The numbered instructions for the plan's phase, in plain words."""
+    sign_in = f"用手机相机或微信扫描右上方的二维码；也可以在浏览器打开 {d.site} ，输入登录码。"
+    if d.phase == "proposals":
+        until = _period(None, d.proposals_closes)
+        when = f"征集建议{until}。" if until else "征集截止时间另行通知。"
+        return [
+            sign_in,
+            "看看邻居们提的改造建议，觉得好就点“支持”。",
+            "您家觉得哪里需要改（如楼道灯、水管、屋顶漏水、加装电梯），可以写下来提交，"
+            "也可以附上照片。" + when,
+            "不会用手机也没关系：可以告诉社区工作人员，由他们帮您登记建议。",
+        ]
+    if d.phase == "voting":
+        period = _period(d.voting_opens, d.voting_closes)
+        when = f"表决时间：{period}。" if period else "表决时间另行通知。"
+        return [
+            sign_in,
+            "查看每个改造项目，以及您家需要分摊的费用。",
+            when + "请对每个项目选择“同意”“反对”或“弃权”。",
+            "不会用手机也没关系：可以填写纸质表决票，或请社区工作人员上门帮您填写。",
+        ]
+    if d.phase == "drafting":
+        period = _period(d.voting_opens, d.voting_closes)
+        later = f"表决时间：{period}，" if period else "表决时间另行通知，"
+        return [
+            sign_in,
+            "查看改造方案的每个项目，以及您家需要分摊的费用。",
+            later + "到时用本信的登录码登录表决。",
+            "有疑问可以联系社区工作人员。",
+        ]
     return [
-        f"用手机相机或微信扫描右上方的二维码；也可以在浏览器打开 {d.site} ，输入登录码。",
-        "查看每个改造项目，以及您家需要分摊的费用。",
-        when + "请对每个项目选择“同意”“反对”或“弃权”。",
-        "不会用手机也没关系：可以填写纸质表决票，或请社区工作人员上门帮您填写。",
+        sign_in,
+        "查看改造方案、结果公示和您家的出资情况。",
+        "有疑问可以联系社区工作人员。",
     ]
 
 
@@ -62,14 +116,7 @@ def draw_letter(pen: Pen, d: LetterData) -> None:
     y -= 8 * mm
     pen.text(left, y, d.owner_name, 15)
     y -= 10 * mm
-    y = pen.paragraph(
-        left,
-        y,
-        f"本小区正在商议《{d.plan_title}》。每一户都可以用手机查看改造项目和您家"
-        "要分摊的费用，并对每个项目表决。",
-        15,
-        text_w,
-    )
+    y = pen.paragraph(left, y, letter_purpose(d), 15, text_w)
     pen.qr(qr_x, qr_top - qr_size, qr_size, d.link)
     pen.text(qr_x + qr_size / 2, qr_top - qr_size - 7 * mm, "手机扫码直接登录", 13, align="center")
 

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.communities.models import Building, Unit
+from app.communities.queries import code_counts
 from app.communities.tenancy import get_in_community_or_404, scoped, staff_required
 from app.core.errors import DomainError
 from app.core.permissions import has_permission
@@ -66,6 +67,7 @@ def plan_print(community_id: int, plan_id: int):
         ballots_problem=ballots_printable(plan),
         notice_form=NoticeForm(request.args),
         notices=[(kind, notice_problem(plan, kind)) for kind in NOTICE_KINDS],
+        codes=code_counts(community_id),
     )
 
 

@@ -64,6 +64,7 @@ DOMAINS = [
     ("delivery_method", DELIVERY_METHODS),
     ("paper_count", REGISTER_COLUMNS),
     ("print_kind", JOB_KINDS),
+    ("letter_content", PHASES),
     ("print_title", JOB_KINDS),
     ("job_status", JOB_STATES),
     ("notice_kind", NOTICE_KINDS),
