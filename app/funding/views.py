@@ -114,7 +114,7 @@ def _funding_form_page(
 
 def _fill(form: FundingForm, item: Item) -> None:
     """Put the item's current funding into an unsubmitted form."""
-    form.cost.data = fen_input(item.cost_fen)
+    form.cost.data = fen_input(item.cost_fen) if item.cost_fen else ""  # 未填写: ask for it
     form.share_method.data = item.share_method
     current = {f.source: f for f in item.funding}
     for source, amount, note in source_fields(form):

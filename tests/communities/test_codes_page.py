@@ -27,7 +27,7 @@ def test_codes_page_counts_live_codes_and_points_residents_to_letters(app, facto
     sign_in_staff(client, "w1")
     html = client.get(f"/c/{cid}/codes").get_data(as_text=True)
     text = strip(html)
-    assert "8户" in text and "5户已有有效登录码" in text and "3户还没有登录码" in text
+    assert "8户" in text and "5户已有有效登录码" in text and "还没有登录码的住户：3户。" in text
     assert "给居民发登录码：打印登录信" in text
     assert f'href="/c/{cid}/paper">去打印登录信</a>' in html
     assert "供工作人员自用：下载登录码CSV" in text and "邮件合并" in text

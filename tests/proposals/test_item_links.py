@@ -103,3 +103,7 @@ def test_a_new_item_goes_on_to_its_funding_page(app, world):
     assert response.headers["Location"].endswith(plan_url(world, f"/items/{item_id}/funding"))
     page = worker.get(response.headers["Location"]).get_data(as_text=True)
     assert "请接着填写费用、资金来源和分摊方式" in page
+    assert re.search(r'<input[^>]*name="cost"[^>]*value=""', page)  # not a ready-made 0.00
+    funding = response.headers["Location"]
+    response = post_form(worker, funding, {"cost": "", "share_method": "equal"})
+    assert response.status_code == 422 and "请填写金额。" in response.get_data(as_text=True)
