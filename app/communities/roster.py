@@ -187,7 +187,7 @@ def parse_roster(data: bytes, filename: str) -> RosterParseResult:
         for number, cells in table:
             if number <= header.row or _blank_row(cells):
                 continue
-            if _totals_row(cells):
+            if _totals_row(cells, header):
                 skipped.append(RosterIssue(number, None, _l(
                     "第 %(row)d 行为合计行，已跳过。", row=number
                 )))  # fmt: skip
@@ -210,10 +210,14 @@ _TOTAL_KEYS = frozenset(TOTAL_WORDS)
 _CHINESE_TOTALS = tuple(w for w in TOTAL_WORDS if not w.isascii())  # "1号楼小计" too
 
 
-def _totals_row(cells) -> bool:
-    """True when a cell reads 合计, 总计 or 小计 (also "合计：86户", "1号楼小计", "Total")."""
-    for value in cells:
-        if isinstance(value, str) and value.strip():
+def _totals_row(cells, header: "_Header") -> bool:
+    """True when a cell reads 合计, 总计 or 小计 (also "合计：86户", "1号楼小计", "Total").
+
+    The owner column is not read: a name may end in those characters.
+    """
+    owner = header.columns.get("owner", (None, ""))[0]
+    for index, value in enumerate(cells):
+        if index != owner and isinstance(value, str) and value.strip():
             key = _header_key(value).split(":", 1)[0]
             if key in _TOTAL_KEYS or key.endswith(_CHINESE_TOTALS):
                 return True

@@ -589,3 +589,10 @@ def test_rows_keep_their_file_numbers_whatever_is_above(titles, blanks, househol
     if totals:
         expected_skips.append(len(lines))
     assert [issue.row for issue in result.skipped] == expected_skips
+
+
+def test_an_owner_named_like_a_total_is_a_household():
+    result = parse_csv("楼栋,房号,面积,业主", "1,101,50,王小计", "合计,,50,")
+    assert result.ok, messages(result)
+    assert [(r.row, r.owner_name) for r in result.rows] == [(2, "王小计")]
+    assert skipped(result) == ["第 3 行为合计行，已跳过。"]
