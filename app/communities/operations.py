@@ -213,9 +213,15 @@ def _ensure_places(community: Community, rows: list) -> dict[tuple[str, str], tu
 
 
 def apply_roster_import(
-    community: Community, plan: RosterPlan, *, filename: str, sha256: str
+    community: Community,
+    plan: RosterPlan,
+    *,
+    filename: str,
+    sha256: str,
+    skipped_rows: list[int] | None = None,
 ) -> dict:
-    """Write a planned import: insert new households, update changed ones, audit it."""
+    """Write a planned import: insert new households, update changed ones, audit it (with the
+    title and totals rows the file's reading skipped)."""
     key = current_app.config["HASH_KEY"]
     places = _ensure_places(community, plan.new_rows)
     now = utcnow()
@@ -271,6 +277,7 @@ def apply_roster_import(
         after={
             **summary,
             "created_keys": ["".join(r.key) for r in plan.new_rows],
+            "skipped_rows": list(skipped_rows or []),
             "changed": {
                 "".join(c.key): {f: new for f, (_o, new) in c.changes.items()} for c in plan.changed
             },
@@ -307,7 +314,11 @@ def import_roster_file(community: Community, data: bytes, filename: str) -> dict
         raise DomainError(*[format_issue(e) for e in result.errors])
     plan = plan_roster_import(community, result.rows)
     summary = apply_roster_import(
-        community, plan, filename=filename, sha256=hashlib.sha256(data).hexdigest()
+        community,
+        plan,
+        filename=filename,
+        sha256=hashlib.sha256(data).hexdigest(),
+        skipped_rows=[issue.row for issue in result.skipped],
     )
     return {**summary, "skipped": [format_issue(e) for e in result.skipped]}
 

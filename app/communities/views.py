@@ -216,7 +216,11 @@ def roster_preview(community_id: int, upload_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         summary = apply_roster_import(
-            g.community, plan, filename=upload.filename, sha256=upload.sha256
+            g.community,
+            plan,
+            filename=upload.filename,
+            sha256=upload.sha256,
+            skipped_rows=[issue.row for issue in result.skipped],
         )
         mark_upload_imported(upload)
         flash(

@@ -242,6 +242,9 @@ def test_office_xlsx_with_title_and_totals_previews_what_it_skips(app, worker):
     assert "新增 2 户" in html
     post_form(client, response.headers["Location"])
     assert household_count(app, cid) == 2
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "roster.import"))
+        assert event.after_data["skipped_rows"] == [1, 5]
 
 
 def test_office_xlsx_errors_keep_the_spreadsheet_row_numbers(app, worker):
