@@ -401,3 +401,28 @@ def test_owner_add_and_remove_corrections(app, published):
             correct_electorate(snapshot, first, CorrectionRequest("area", "x"), c1)
         correct_electorate(snapshot, second, CorrectionRequest("add", "误删，恢复"), c1)
         assert tally_plan(plan).community.electorate.households == 84
+
+
+def test_a_household_added_during_voting_is_told_and_its_ballot_refused(app, factory, example):  # noqa: F811
+    from app.communities.models import Community, Household
+    from app.communities.operations import import_roster_file
+    from app.core.errors import DomainError
+    from app.plans.models import Plan
+    from app.voting.operations import cast_online_ballot
+
+    cid, pid = example(phase="voting")
+    with app.test_request_context():
+        import_roster_file(db.session.get(Community, cid), changed_roster(), "roster.csv")
+        db.session.commit()
+    codes = factory.codes(cid)
+    client = app.test_client()
+    assert client.get(f"/h/{codes[('1号楼', '1单元', '9901')]}").status_code == 302
+    page = client.get("/vote").get_data(as_text=True)
+    assert 'id="not-in-electorate"' in page and 'name="csrf_token"' not in page.split("<main")[-1]
+    with app.test_request_context():
+        late = db.session.scalar(select(Household).where(Household.room == "9901"))
+        with pytest.raises(DomainError, match="不在本方案任何项目的表决范围内"):
+            cast_online_ballot(db.session.get(Plan, pid), late, {}, set(), "k1")
+    neighbour = app.test_client()
+    assert neighbour.get(f"/h/{codes[('1号楼', '1单元', '101')]}").status_code == 302
+    assert 'id="not-in-electorate"' not in neighbour.get("/vote").get_data(as_text=True)
