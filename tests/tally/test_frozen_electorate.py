@@ -343,7 +343,11 @@ def test_area_correction_is_audited_counted_and_shown_on_results_and_notices(
         after = json.loads(event.after)
         assert after["area"] == "55.10" and after["reason"].startswith("房产证面积")
         assert event.actor and "c1" in event.actor
-    a1_after = next(i for i in tally_json(app, pid)["items"] if i["key"] == "A1")
+    document = tally_json(app, pid)
+    (listed,) = document["electorate"]["corrections"]
+    assert listed["household"] == "1号楼1单元101" and listed["after"]["area"] == "55.10"
+    assert document["electorate"]["fixed_at"]
+    a1_after = next(i for i in document["items"] if i["key"] == "A1")
     assert a1_after["electorate"]["area"] == pytest.approx(a1_before["electorate"]["area"] + 5)
     assert a1_after["electorate"]["households"] == a1_before["electorate"]["households"]
 
