@@ -7,6 +7,7 @@ changes the census, never a snapshot. A correction changes one frozen household 
 owner group, or whether it belongs at all — with a reason, before and after, and an audit event.
 """
 
+import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -47,7 +48,7 @@ def take_snapshot(community_id: int, plan_id: int, plan_title: str) -> Electorat
     )
     db.session.add(snapshot)
     db.session.flush()
-    copied = db.session.execute(
+    db.session.execute(
         insert(FrozenHousehold).from_select(
             [
                 "community_id",
@@ -72,16 +73,37 @@ def take_snapshot(community_id: int, plan_id: int, plan_title: str) -> Electorat
             .where(Household.community_id == community_id)
             .order_by(Household.id),
         )
-    ).rowcount
+    )
     households, area = snapshot_totals(snapshot)
     log_event(
         "electorate.snapshot",
         "plan",
         plan_id,
         community_id=community_id,
-        after={"households": households, "area": str(area), "copied": copied},
+        after={"households": households, "area": str(area), "sha256": snapshot_digest(snapshot)},
     )
     return snapshot
+
+
+def snapshot_digest(snapshot: ElectorateSnapshot) -> str:
+    """SHA-256 over the frozen rows (household, building, unit, floor, area, owner key), in
+    household order: recorded in the audit trail, so the rows can later be proven from it."""
+    digest = hashlib.sha256()
+    rows = db.session.execute(
+        select(
+            FrozenHousehold.household_id,
+            FrozenHousehold.building_id,
+            FrozenHousehold.unit_id,
+            FrozenHousehold.floor,
+            FrozenHousehold.area_centi,
+            FrozenHousehold.owner_key,
+        )
+        .where(FrozenHousehold.snapshot_id == snapshot.id)
+        .order_by(FrozenHousehold.household_id)
+    )
+    for row in rows:
+        digest.update(("|".join("" if v is None else str(v) for v in row) + "\n").encode())
+    return digest.hexdigest()
 
 
 def snapshot_totals(snapshot: ElectorateSnapshot) -> tuple[int, Decimal]:
@@ -236,6 +258,7 @@ def correct_electorate(
             "reason": reason,
             "correction": correction.id,
             **after,
+            "sha256": snapshot_digest(snapshot),
         },
     )
     return correction

@@ -430,3 +430,38 @@ def test_a_household_added_during_voting_is_told_and_its_ballot_refused(app, fac
     neighbour = app.test_client()
     assert neighbour.get(f"/h/{codes[('1号楼', '1单元', '101')]}").status_code == 302
     assert 'id="not-in-electorate"' not in neighbour.get("/vote").get_data(as_text=True)
+
+
+def test_snapshot_and_corrections_carry_the_digest_of_the_frozen_rows(app, published):
+    from app.accounts.models import User
+    from app.communities.electorate import (
+        CorrectionRequest,
+        correct_electorate,
+        snapshot_digest,
+        snapshot_for,
+    )
+    from app.communities.models import FrozenHousehold, Household
+    from app.core.audit import AuditEvent
+
+    _cid, pid = published
+    with app.test_request_context():
+        snapshot = snapshot_for(pid)
+        taken = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "electorate.snapshot")
+        )
+        assert json.loads(taken.after)["sha256"] == snapshot_digest(snapshot)
+        assert json.loads(taken.after)["households"] == 84
+        row = db.session.scalar(select(FrozenHousehold).limit(1))
+        row.area_centi += 1  # an edit made straight in the database
+        db.session.flush()
+        assert snapshot_digest(snapshot) != json.loads(taken.after)["sha256"]
+        row.area_centi -= 1
+        c1 = db.session.scalar(select(User).where(User.username == "c1"))
+        household = db.session.get(Household, row.household_id)
+        correct_electorate(snapshot, household, CorrectionRequest("remove", "物业用房"), c1)
+        corrected = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "electorate.correct")
+        )
+        assert json.loads(corrected.after)["sha256"] == snapshot_digest(snapshot)
+        assert json.loads(corrected.before)["in_electorate"] is True
+        assert json.loads(corrected.after)["in_electorate"] is False
