@@ -42,6 +42,8 @@ def roster_import(community, file: Path):
         "imported {households_in_file} households: {created} new, {updated} updated, "
         "{unchanged} unchanged".format(**summary)
     )
+    for plan_id in summary["frozen_plans_unaffected"]:
+        click.echo(f"plan {plan_id}: electorate frozen when voting opened; this import leaves it")
 
 
 commands = [community_cli, roster_cli]

@@ -3,7 +3,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import TenantMixin, utcnow
@@ -144,3 +144,58 @@ class RosterUpload(TenantMixin, db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     imported_at: Mapped[datetime | None]
+
+
+class ElectorateSnapshot(TenantMixin, db.Model):
+    """The census as a plan's vote counts it, frozen when voting opens (design §3c).
+
+    Its households (FrozenHousehold) are copied from the census at opening; a roster import
+    later changes the census only. The plan's title is kept as it was, so the census pages can
+    name the plan without reading plans (a layer above).
+    """
+
+    __tablename__ = "electorate_snapshot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), unique=True)
+    plan_title: Mapped[str] = mapped_column(String(200))
+    taken_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FrozenHousehold(TenantMixin, db.Model):
+    """One household of a frozen electorate: its place, floor, area and owner group then."""
+
+    __tablename__ = "frozen_household"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("electorate_snapshot.id"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    floor: Mapped[int]
+    area_centi: Mapped[int]
+    # The owner group: households with the same key are one owner (1/k); None = its own owner.
+    owner_key: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("snapshot_id", "household_id"),
+        Index("ix_frozen_household_snapshot_unit", "snapshot_id", "unit_id"),
+    )
+
+
+class ElectorateCorrection(TenantMixin, db.Model):
+    """A committee member's correction of a frozen electorate, with its reason (design §3c)."""
+
+    __tablename__ = "electorate_correction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("electorate_snapshot.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
+    # area, owner, add (a household missed at opening) or remove (one wrongly included)
+    kind: Mapped[str] = mapped_column(String(10))
+    address: Mapped[str] = mapped_column(String(120))
+    before: Mapped[str] = mapped_column(Text)  # JSON: the frozen values before
+    after: Mapped[str] = mapped_column(Text)  # JSON: the frozen values after
+    reason: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,12 +3,14 @@
 import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 
+from app.communities.electorate import community_snapshots, frozen_ids
 from app.communities.models import (
     Building,
     Community,
@@ -69,6 +71,17 @@ class HouseholdChange:
     changes: dict[str, tuple] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class FrozenPlanNote:
+    """A plan whose electorate is frozen (voting open or result published): the import leaves
+    it alone. `changed` households of the import are in that electorate, counted as frozen."""
+
+    plan_id: int
+    plan_title: str
+    taken_at: datetime
+    changed: int
+
+
 @dataclass
 class RosterPlan:
     """What an import will do, computed once for the preview and again for the write."""
@@ -82,6 +95,7 @@ class RosterPlan:
     units: int
     total_area: Decimal
     owners_with_several: list[tuple[str, str | None, int]]  # owner name, ID hint, households
+    frozen_plans: list[FrozenPlanNote] = field(default_factory=list)
 
     @property
     def households(self) -> int:
@@ -181,7 +195,20 @@ def plan_roster_import(community: Community, rows: list) -> RosterPlan:
         units=len(units),
         total_area=sum((row.area for row in rows), Decimal(0)),
         owners_with_several=owners,
+        frozen_plans=frozen_plan_notes(community, changed),
     )
+
+
+def frozen_plan_notes(community: Community, changed: list[HouseholdChange]) -> list[FrozenPlanNote]:
+    """The plans an import does not affect because their electorate is frozen (design §3c),
+    with how many of the households it changes are in each of them."""
+    notes = []
+    for snapshot in community_snapshots(community.id):
+        members = frozen_ids(snapshot)
+        counted = {"floor", "area", "owner_key"}  # what the vote and the shares read
+        n = sum(1 for c in changed if c.household_id in members and counted & set(c.changes))
+        notes.append(FrozenPlanNote(snapshot.plan_id, snapshot.plan_title, snapshot.taken_at, n))
+    return notes
 
 
 def _ensure_places(community: Community, rows: list) -> dict[tuple[str, str], tuple[int, int]]:
@@ -263,6 +290,7 @@ def apply_roster_import(
         "created": len(plan.new_rows),
         "updated": len(plan.changed),
         "unchanged": plan.unchanged,
+        "frozen_plans_unaffected": [n.plan_id for n in plan.frozen_plans],
     }
     log_event(
         "roster.import",

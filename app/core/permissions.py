@@ -18,6 +18,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "ballot.view": frozenset({ADMIN, WORKER, COMMITTEE}),
     "ballot.enter": frozenset({ADMIN, WORKER}),
     "ballot.review": frozenset({ADMIN, COMMITTEE}),
+    # Correcting a plan's frozen electorate is a committee act with a reason (design §3c).
+    "electorate.correct": frozenset({ADMIN, COMMITTEE}),
     "tally.view": frozenset({ADMIN, DISTRICT, WORKER, COMMITTEE}),
     "result.publish": frozenset({ADMIN, WORKER, COMMITTEE}),
     "objection.manage": frozenset({ADMIN, WORKER, COMMITTEE}),

@@ -233,6 +233,15 @@ ROSTER_FIELD_LABELS.update(
     owner_name=ROSTER_FIELD_LABELS["owner"], owner_key=ROSTER_FIELD_LABELS["owner_id"]
 )
 
+# --- The frozen electorate (design §3c) -------------------------------------------------------
+
+CORRECTION_KIND_LABELS = {
+    "area": _l("面积有误"),
+    "owner": _l("业主归属有误（同一业主的多户）"),
+    "add": _l("漏登的住户：补入表决范围"),
+    "remove": _l("不应在表决范围内：移出"),
+}
+
 # --- The audit trail: actions and actors --------------------------------------------------------
 
 AUDIT_ACTION_LABELS = {
@@ -263,6 +272,8 @@ AUDIT_ACTION_LABELS = {
     "funding.update": _l("修改资金安排"),
     "funding.custom_upload": _l("上传每户约定金额"),
     "funding.fix_shares": _l("确定每户分摊金额"),
+    "electorate.snapshot": _l("固定表决范围"),
+    "electorate.correct": _l("更正表决范围"),
     "payment.record": _l("登记缴费"),
     "payment.correct": _l("更正缴费"),
     "ballots.print": _l("打印纸质表决票"),
@@ -324,6 +335,7 @@ VOCABULARIES: dict[str, Mapping] = {
     "code_filter": CODE_FILTER_LABELS,
     "roster_field": ROSTER_FIELD_LABELS,
     "audit_action": AUDIT_ACTION_LABELS,
+    "correction_kind": CORRECTION_KIND_LABELS,
 }
 
 

@@ -7,6 +7,7 @@ from babel.dates import get_timezone
 from flask import current_app
 from sqlalchemy import or_, select
 
+from app.communities.electorate import frozen_household, snapshot_for
 from app.communities.models import Building, Household, Unit
 from app.extensions import db
 from app.plans.models import Item, ItemProposal, ItemScope, Plan
@@ -39,7 +40,14 @@ def current_plan(community_id: int) -> Plan | None:
 
 
 def items_for_household(plan: Plan, household: Household) -> list[Item]:
-    """The plan's items whose scope includes the household, in plan order."""
+    """The plan's items whose scope includes the household, in plan order.
+
+    Once voting opened, only a household of the frozen electorate has items (design §3c): one
+    added to the census later has no say until the committee corrects the electorate.
+    """
+    snapshot = snapshot_for(plan.id)
+    if snapshot is not None and frozen_household(snapshot, household.id) is None:
+        return []
     scoped_items = select(ItemScope.item_id)
     covers = select(ItemScope.item_id).where(
         ItemScope.building_id == household.building_id,

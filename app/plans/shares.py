@@ -10,7 +10,8 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, or_, select
 
-from app.communities.models import Household
+from app.communities.electorate import snapshot_for
+from app.communities.models import FrozenHousehold, Household
 from app.communities.queries import household_address_select
 from app.core.audit import log_event
 from app.core.vocabulary import RESIDENTS_LABEL, coefficient_text, describe_method, label
@@ -40,15 +41,29 @@ def floor_table(item: Item) -> dict[int, Decimal] | None:
 
 
 def electorate_for_shares(item: Item) -> list[ShareHousehold]:
-    """The item's electorate as the share rules see it, in building, unit, room order."""
-    query = household_address_select(Household.area_centi, Household.floor).where(
-        Household.community_id == item.community_id
-    )
+    """The item's electorate as the share rules see it, in building, unit, room order.
+
+    Once voting opened, the plan's frozen electorate (areas and floors as fixed then, design
+    §3c); before, the census.
+    """
+    snapshot = snapshot_for(item.plan_id)
+    if snapshot is None:
+        query = household_address_select(Household.area_centi, Household.floor).where(
+            Household.community_id == item.community_id
+        )
+        building, unit = Household.building_id, Household.unit_id
+    else:
+        query = household_address_select(FrozenHousehold.area_centi, FrozenHousehold.floor).join(
+            FrozenHousehold,
+            (FrozenHousehold.household_id == Household.id)
+            & (FrozenHousehold.snapshot_id == snapshot.id),
+        )
+        building, unit = FrozenHousehold.building_id, FrozenHousehold.unit_id
     if item.scopes:
         covers = select(ItemScope.item_id).where(
             ItemScope.item_id == item.id,
-            ItemScope.building_id == Household.building_id,
-            or_(ItemScope.unit_id.is_(None), ItemScope.unit_id == Household.unit_id),
+            ItemScope.building_id == building,
+            or_(ItemScope.unit_id.is_(None), ItemScope.unit_id == unit),
         )
         query = query.where(covers.exists())
     households = [

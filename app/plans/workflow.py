@@ -1,13 +1,15 @@
 """The phase workflow of 两上两下: move a plan forward (by hand or by date), pause, reopen voting.
 
-Opening voting fixes every household's share (plans.shares.fix_shares), so what a household
-saw before voting is what it votes and pledges on. See docs/process.md.
+Opening voting freezes the electorate (communities.electorate.take_snapshot: households, areas,
+owner groups) and fixes every household's share over it (plans.shares.fix_shares), so what a
+household saw before voting is what it votes and pledges on. See docs/process.md.
 """
 
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
+from app.communities.electorate import take_snapshot
 from app.core.audit import log_event
 from app.core.db import utcnow
 from app.core.errors import DomainError
@@ -31,6 +33,8 @@ def set_phase(plan: Plan, phase: str, *, reason: str = "", actor: str | None = N
         plan.voting_opens = local_today()
     db.session.flush()
     if phase == VOTING:
+        # The electorate is fixed first (design §3c): shares are split over the frozen one.
+        take_snapshot(plan.community_id, plan.id, plan.title)
         fix_shares(plan)  # what a household saw before voting is what it votes and pledges on
     log_event(
         "plan.phase",

@@ -1,8 +1,13 @@
 """What a result notice or tally sheet says, read from the tally (``app.tally.queries``)."""
 
+from datetime import UTC
+
+from babel.dates import get_timezone
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from app.communities.electorate import correction_change, corrections, snapshot_for
 from app.communities.models import Community
 from app.extensions import db
 from app.plans.models import Item, Plan
@@ -13,6 +18,7 @@ from app.printing.notices import (
     Figures,
     NoticeData,
     NoticeItem,
+    correction_cn,
     percent_cn,
     threshold_cn,
 )
@@ -98,4 +104,16 @@ def notice_data(plan: Plan, kind: str, contact: str = "") -> NoticeData:
         turnout=(_figures(result.community.electorate), _figures(result.community.participating)),
         items=tuple(notice_items),
         objections=(received, resolved),
+        corrections=_correction_lines(plan),
     )
+
+
+def _correction_lines(plan: Plan) -> tuple[str, ...]:
+    """Every correction of the plan's frozen electorate so far, in words (design §3c)."""
+    lines = []
+    for c in corrections(snapshot_for(plan.id)):
+        before, after = correction_change(c)
+        zone = get_timezone(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        on = c.created_at.replace(tzinfo=UTC).astimezone(zone).date()
+        lines.append(correction_cn(c.kind, c.address, before, after, c.reason, on))
+    return tuple(lines)

@@ -77,6 +77,7 @@ class NoticeData:
     turnout: tuple[Figures, Figures]  # community electorate, participating
     items: tuple[NoticeItem, ...]
     objections: tuple[int, int] = (0, 0)  # received, resolved
+    corrections: tuple[str, ...] = ()  # corrections of the frozen electorate, in words
 
 
 def owners_cn(owners: Fraction) -> str:
@@ -132,6 +133,41 @@ def _intro(d: NoticeData) -> str:
         "同一业主拥有多户的按一人计，每个项目在其表决范围内分别计票，结果如下："
     )
     return text
+
+
+def correction_cn(kind: str, address: str, before: dict, after: dict, reason: str, on) -> str:
+    """One correction of the frozen electorate as the notice prints it (design §3c)."""
+    if kind == "area":
+        old, new = area_cn(Decimal(before["area"])), area_cn(Decimal(after["area"]))
+        change = f"面积由 {old} 平方米更正为 {new} 平方米"
+    elif kind == "owner":
+        change = (
+            f"业主归属由“同一业主 {before['owner_households']} 户”更正为"
+            f"“同一业主 {after['owner_households']} 户”"
+        )
+    elif kind == "add":
+        change = f"补入表决范围（面积 {area_cn(Decimal(after['area']))} 平方米）"
+    else:
+        change = f"移出表决范围（原面积 {area_cn(Decimal(before['area']))} 平方米）"
+    return f"{cn_date(on)}，{address}：{change}。原因：{reason}"
+
+
+def _corrections(pen: Pen, y: float, d: NoticeData) -> float:
+    """The electorate corrections since voting opened, listed under the intro; returns y."""
+    if not d.corrections:
+        return y
+    y = pen.paragraph(
+        MARGIN,
+        y,
+        f"更正：本方案的表决范围在开始表决时固定，此后经业委会更正 {len(d.corrections)} 处，"
+        "以下结果已按更正后的表决范围计算：",
+        10.5,
+        CONTENT_W,
+        bold=True,
+    )
+    for n, line in enumerate(d.corrections, start=1):
+        y = pen.paragraph(MARGIN + 4 * mm, y, f"{n}. {line}", 10, CONTENT_W - 4 * mm)
+    return y - 2 * mm
 
 
 def _item_block_height(pen: Pen, item: NoticeItem) -> float:
@@ -258,6 +294,7 @@ def draw_notice(pen: Pen, d: NoticeData) -> None:
             state += f"尚有 {b['awaiting']} 户纸质票未完成录入核对。"
         y = pen.paragraph(MARGIN, y, state, 10.5, CONTENT_W)
     y = pen.paragraph(MARGIN, y, _intro(d), 11, CONTENT_W) - 2 * mm
+    y = _corrections(pen, y, d)
     bottom = MARGIN + 12 * mm
     for item in d.items:
         if y - _item_block_height(pen, item) < bottom:

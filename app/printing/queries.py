@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app.communities.electorate import frozen_ids, snapshot_for
 from app.communities.models import Building, Community, Household, Unit
 from app.core.errors import DomainError
 from app.extensions import db
@@ -75,9 +76,14 @@ class PlanBook:
         }
         self._computed: dict[int, dict[int, int]] = {}
         self._paying: dict[int, bool] = {}
+        snapshot = snapshot_for(plan.id)
+        self.electorate = frozen_ids(snapshot) if snapshot is not None else None
 
     def items_for(self, household: Household) -> list[Item]:
-        """The items whose scope includes the household (as items_for_household)."""
+        """The items whose scope includes the household (as items_for_household): none for a
+        household outside the plan's frozen electorate."""
+        if self.electorate is not None and household.id not in self.electorate:
+            return []
         return [
             item
             for item in self.items

@@ -13,6 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
+from app.communities.electorate import correction_change, corrections, snapshot_for
 from app.communities.models import Community
 from app.core.db import utcnow
 from app.extensions import db
@@ -122,5 +123,26 @@ def tally_document(result: PlanTally) -> dict:
             "electorate": measure_json(result.community.electorate),
             "participating": measure_json(result.community.participating),
         },
+        "electorate": electorate_json(plan.id),
         "items": [item_json(r) for r in result.items],
+    }
+
+
+def electorate_json(plan_id: int) -> dict:
+    """When the electorate was frozen (None: voting has not opened, the census counts) and
+    every correction since (design §3c)."""
+    snapshot = snapshot_for(plan_id)
+    return {
+        "fixed_at": snapshot.taken_at.isoformat(timespec="seconds") + "Z" if snapshot else None,
+        "corrections": [
+            {
+                "household": c.address,
+                "kind": c.kind,
+                "before": correction_change(c)[0],
+                "after": correction_change(c)[1],
+                "reason": c.reason,
+                "at": c.created_at.isoformat(timespec="seconds") + "Z",
+            }
+            for c in corrections(snapshot)
+        ],
     }

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.communities.models import Building, Household, Unit
+from app.communities.electorate import snapshot_for
+from app.communities.models import Building, FrozenHousehold, Household, Unit
 from app.communities.normalize import natural_key
 from app.communities.queries import household_address_select
 from app.extensions import db
@@ -86,9 +87,10 @@ class NonVoter:
 
 
 def non_voters(plan: Plan) -> list[tuple[str, str, list[NonVoter]]]:
-    """Households that have not voted, grouped by building and unit, in address order."""
+    """Households that have not voted, grouped by building and unit, in address order (of the
+    frozen electorate once voting opened: a household added later has no vote to cast)."""
     voted = select(EffectiveBallot.household_id).where(EffectiveBallot.plan_id == plan.id)
-    rows = db.session.execute(
+    query = (
         household_address_select(
             Household.owner_name, Household.phone, Delivery.delivered_at, Delivery.method
         )
@@ -96,7 +98,14 @@ def non_voters(plan: Plan) -> list[tuple[str, str, list[NonVoter]]]:
             Delivery, (Delivery.household_id == Household.id) & (Delivery.plan_id == plan.id)
         )
         .where(Household.community_id == plan.community_id, Household.id.not_in(voted))
-    ).all()
+    )
+    snapshot = snapshot_for(plan.id)
+    if snapshot is not None:
+        frozen = select(FrozenHousehold.household_id).where(
+            FrozenHousehold.snapshot_id == snapshot.id
+        )
+        query = query.where(Household.id.in_(frozen))
+    rows = db.session.execute(query).all()
     groups: dict[tuple[str, str], list[NonVoter]] = {}
     for row in sorted((NonVoter(*r) for r in rows), key=_address_order):
         groups.setdefault((row.building, row.unit), []).append(row)

@@ -27,7 +27,13 @@ from functools import cache
 
 from sqlalchemy import bindparam, case, func, literal, null, select, union_all
 
-from app.communities.models import Household, centi_to_area
+from app.communities.electorate import snapshot_for
+from app.communities.models import (
+    ElectorateSnapshot,
+    FrozenHousehold,
+    Household,
+    centi_to_area,
+)
 from app.extensions import db
 from app.paper.models import Delivery, PaperEntry
 from app.plans.models import Item, ItemScope, Plan
@@ -52,6 +58,7 @@ AWAITING_ENTRY = ("pending", "mismatch")
 _PLAN = bindparam("plan_id")
 _COMMUNITY = bindparam("community_id")
 _SCOPED = bindparam("scoped", expanding=True)  # ids of the plan's items that have a scope
+_SNAPSHOT = bindparam("snapshot_id")  # the plan's frozen electorate (None before opening)
 
 
 @dataclass(frozen=True)
@@ -139,9 +146,12 @@ def _params(plan: Plan, **more) -> dict:
 
 @cache
 def _items_statement():
-    """Items of a plan in order, one row per scope row (or one without a scope)."""
+    """Items of a plan in order, one row per scope row (or one without a scope), each with the
+    id of the plan's frozen electorate (NULL before voting opened)."""
+    snapshot = select(ElectorateSnapshot.id).where(ElectorateSnapshot.plan_id == _PLAN)
     return (
         select(
+            snapshot.scalar_subquery(),
             Item.id,
             Item.key,
             Item.title,
@@ -157,10 +167,16 @@ def _items_statement():
     )
 
 
-def _items_and_scopes(plan: Plan) -> tuple[list[ItemInfo], list[tuple[int, int, int | None]]]:
-    """The plan's items in order with parsed rules, and (item, building, unit or None) of every
-    scope row (one query)."""
+def _items_and_scopes(plan: Plan) -> tuple[list[ItemInfo], list, int | None]:
+    """The plan's items in order with parsed rules, (item, building, unit or None) of every
+    scope row, and the id of its frozen electorate or None (one query)."""
     rows = db.session.execute(_items_statement(), _params(plan)).all()
+    if rows:
+        snapshot_id = rows[0][0]
+    else:  # no items, nothing to count; the turnout still reads the right households
+        snapshot = snapshot_for(plan.id)
+        snapshot_id = snapshot.id if snapshot is not None else None
+    rows = [r[1:] for r in rows]
     pairs = [(r[0], r[6], r[7]) for r in rows if r[6] is not None]
     scoped = {item_id for item_id, _b, _u in pairs}
     items: dict[int, ItemInfo] = {}
@@ -170,7 +186,7 @@ def _items_and_scopes(plan: Plan) -> tuple[list[ItemInfo], list[tuple[int, int, 
             rule = parse_rule(kind, decoded if kind == "custom" else None)
             info = ItemInfo(item_id, key, title, rule, kind, decoded, revision, item_id in scoped)
             items[item_id] = info
-    return list(items.values()), pairs
+    return list(items.values()), pairs, snapshot_id
 
 
 def plan_items(plan: Plan) -> list[ItemInfo]:
@@ -178,24 +194,37 @@ def plan_items(plan: Plan) -> list[ItemInfo]:
     return _items_and_scopes(plan)[0]
 
 
-def _several_owners():
-    """Owner keys with several households in the community: the only owners whose k can be > 1."""
+def _roster(frozen: bool, name: str):
+    """The households counted: the plan's frozen electorate once voting opened (design §3c),
+    else the community's census. Columns id, building_id, unit_id, owner_key, area_centi."""
+    if frozen:
+        f = FrozenHousehold
+        columns = (f.household_id.label("id"), f.building_id, f.unit_id, f.owner_key, f.area_centi)
+        return select(*columns).where(f.snapshot_id == _SNAPSHOT).subquery(name)
+    h = Household
+    columns = (h.id, h.building_id, h.unit_id, h.owner_key, h.area_centi)
+    return select(*columns).where(h.community_id == _COMMUNITY).subquery(name)
+
+
+def _several_owners(frozen: bool):
+    """Owner keys with several households counted: the only owners whose k can be > 1."""
+    r = _roster(frozen, "owners")
     return (
-        select(Household.owner_key)
-        .where(Household.community_id == _COMMUNITY, Household.owner_key.is_not(None))
-        .group_by(Household.owner_key)
+        select(r.c.owner_key)
+        .where(r.c.owner_key.is_not(None))
+        .group_by(r.c.owner_key)
         .having(func.count() > 1)
     )
 
 
-def _owner_column():
-    """Owner key when the owner has several households in the community; NULL (k = 1) else."""
-    return case((Household.owner_key.in_(_several_owners()), Household.owner_key), else_=null())
-
-
 @cache
-def _households_statement():
-    """(building, unit, owner, participation, households, area centi) of a plan's community."""
+def _households_statement(frozen: bool):
+    """(building, unit, owner, participation, households, area centi) of a plan's electorate.
+
+    The owner column is the owner key when the owner has several households, else NULL (k = 1).
+    """
+    r = _roster(frozen, "roster")
+    owner = case((r.c.owner_key.in_(_several_owners(frozen)), r.c.owner_key), else_=null())
     status = case(
         (EffectiveBallot.id.is_not(None), PARTICIPATING),
         (Delivery.id.is_not(None), DELIVERED),
@@ -203,37 +232,40 @@ def _households_statement():
     )
     return (
         select(
-            Household.building_id,
-            Household.unit_id,
-            _owner_column().label("owner"),
+            r.c.building_id,
+            r.c.unit_id,
+            owner.label("owner"),
             status.label("status"),
             func.count(),
-            func.sum(Household.area_centi),
+            func.sum(r.c.area_centi),
         )
+        .select_from(r)
         .outerjoin(
             EffectiveBallot,
-            (EffectiveBallot.household_id == Household.id) & (EffectiveBallot.plan_id == _PLAN),
+            (EffectiveBallot.household_id == r.c.id) & (EffectiveBallot.plan_id == _PLAN),
         )
-        .outerjoin(Delivery, (Delivery.household_id == Household.id) & (Delivery.plan_id == _PLAN))
-        .where(Household.community_id == _COMMUNITY)
-        .group_by(Household.building_id, Household.unit_id, "owner", "status")
+        .outerjoin(Delivery, (Delivery.household_id == r.c.id) & (Delivery.plan_id == _PLAN))
+        .group_by(r.c.building_id, r.c.unit_id, "owner", "status")
     )
 
 
-def _household_rows(plan: Plan):
-    """(building, unit, owner, participation, households, area centi) for the community."""
-    return db.session.execute(_households_statement(), _params(plan)).all()
+def _household_rows(plan: Plan, snapshot_id: int | None):
+    """(building, unit, owner, participation, households, area centi) of the plan's electorate."""
+    statement = _households_statement(snapshot_id is not None)
+    return db.session.execute(statement, _params(plan, snapshot_id=snapshot_id)).all()
 
 
-def _vote_query(scoped: bool, sign: int):
+def _vote_query(scoped: bool, sign: int, frozen: bool):
     """(sign, item, revision, unit, owner key, choice, households, area centi) of agree/oppose.
 
     The unit only for scoped items (NULL else). Sign 1: all effective ballots, owner NULL;
     sign -1: those of owners with several households, by owner. Two selects keep the big one a
-    plain join and GROUP BY, close to the raw count.
+    plain join and GROUP BY, close to the raw count. A household outside the counted roster
+    (one added to the census after voting opened) has no say and is left out by the join.
     """
-    unit = case((BallotChoice.item_id.in_(_SCOPED), Household.unit_id)) if scoped else null()
-    owner = Household.owner_key if sign < 0 else null()
+    r = _roster(frozen, "voters")
+    unit = case((BallotChoice.item_id.in_(_SCOPED), r.c.unit_id)) if scoped else null()
+    owner = r.c.owner_key if sign < 0 else null()
     query = (
         select(
             literal(sign),
@@ -243,14 +275,13 @@ def _vote_query(scoped: bool, sign: int):
             owner,
             BallotChoice.choice,
             func.count(),
-            func.sum(Household.area_centi),
+            func.sum(r.c.area_centi),
         )
         .select_from(EffectiveBallot)
         .join(BallotChoice, BallotChoice.ballot_id == EffectiveBallot.ballot_id)
-        .join(Household, Household.id == EffectiveBallot.household_id)
+        .join(r, r.c.id == EffectiveBallot.household_id)
         .where(
             EffectiveBallot.plan_id == _PLAN,
-            Household.community_id == _COMMUNITY,
             BallotChoice.choice.in_(("agree", "oppose")),
         )
     )
@@ -258,28 +289,32 @@ def _vote_query(scoped: bool, sign: int):
     if scoped:
         keys.append(unit)  # PostgreSQL refuses a constant NULL in GROUP BY
     if sign < 0:
-        query = query.where(Household.owner_key.in_(_several_owners()))
-        keys.append(Household.owner_key)
+        query = query.where(r.c.owner_key.in_(_several_owners(frozen)))
+        keys.append(r.c.owner_key)
     return query.group_by(*keys)
 
 
 @cache
-def _votes_statement(scoped: bool, several: bool):
+def _votes_statement(scoped: bool, several: bool, frozen: bool):
     """The marks' statement: with a unit column if some item has a scope, and with the owners'
     part if some owner has several households."""
-    query = _vote_query(scoped, 1)
-    return union_all(query, _vote_query(scoped, -1)) if several else query
+    query = _vote_query(scoped, 1, frozen)
+    return union_all(query, _vote_query(scoped, -1, frozen)) if several else query
 
 
-def _votes(plan: Plan, items: list[ItemInfo], scope_units: dict, several: bool) -> dict:
+def _votes(
+    plan: Plan, items: list[ItemInfo], scope_units: dict, several: bool, snapshot_id: int | None
+) -> dict:
     """Per item, (owner or None, choice) → (households, area centi) of counting marks in scope.
 
     Marks of owners with several households move from the k = 1 total to their owner's cell.
     """
     revision = {i.id: i.revision for i in items}
     scoped = sorted(scope_units)
-    query = _votes_statement(bool(scoped), several)
-    params = _params(plan, scoped=scoped) if scoped else _params(plan)
+    query = _votes_statement(bool(scoped), several, snapshot_id is not None)
+    params = _params(plan, snapshot_id=snapshot_id)
+    if scoped:
+        params["scoped"] = scoped
     votes: dict = defaultdict(dict)
     for sign, item_id, item_rev, unit, owner, choice, n, centi in db.session.execute(query, params):
         if revision.get(item_id) != item_rev:
@@ -401,12 +436,12 @@ def tally_plan(plan: Plan, today: date | None = None) -> PlanTally:
     """Count every item of the plan (4 queries, whatever its size) and apply its rules."""
     if today is None:
         today = local_today()
-    items, pairs = _items_and_scopes(plan)
-    hh_rows = _household_rows(plan)
+    items, pairs, snapshot_id = _items_and_scopes(plan)
+    hh_rows = _household_rows(plan, snapshot_id)
     units = {unit: building for building, unit, *_ in hh_rows}
     scope_units = _scope_units(pairs, units)
     several = any(owner is not None for _b, _u, owner, *_ in hh_rows)
-    votes = _votes(plan, items, scope_units, several)
+    votes = _votes(plan, items, scope_units, several, snapshot_id)
     electorates: dict = {}
     results = []
     policy = plan.non_voter_policy

@@ -11,6 +11,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.communities.electorate import corrections, snapshot_for
 from app.communities.models import Household
 from app.communities.normalize import natural_key
 from app.communities.tenancy import get_in_community_or_404, staff_required
@@ -93,6 +94,7 @@ def dashboard(community_id: int, plan_id: int):
         turnout=turnout_rows(result, community_id),
         reasons={r.item.id: failure_reasons(r.tally) for r in result.items},
         conflict_rows=conflicts(plan),
+        corrections=corrections(snapshot_for(plan.id)),
     )
 
 
@@ -160,4 +162,4 @@ def record_delivery_view(community_id: int, plan_id: int):
     return redirect(target + (f"#u{anchor}" if anchor.isdigit() else ""))
 
 
-from app.tally import publication_views  # noqa: E402, F401  (routes on the same blueprint)
+from app.tally import electorate_views, publication_views  # noqa: E402, F401  (same blueprint)

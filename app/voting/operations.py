@@ -108,6 +108,8 @@ def refresh_effective_ballot(
 
 def _validate_choices(items: list[Item], choices: dict, pledges: set, *, complete: bool) -> None:
     """Refuse choices outside the household's scope, unknown values, or missing items."""
+    if not items:  # e.g. a household added to the census after the electorate was frozen
+        raise DomainError(_l("您家不在本方案任何项目的表决范围内，表决没有被记录。"))
     in_scope = {i.id for i in items}
     outside = set(choices) - in_scope
     if outside or (set(pledges) - in_scope):

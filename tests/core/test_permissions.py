@@ -17,7 +17,8 @@ ROLES = ("admin", "district", "worker", "committee")
 # progress across their district and set up its communities and accounts; they never handle
 # residents' records (households, rosters, codes, ballots, exports) nor run the process. Workers
 # run the process in their communities. The committee reads, reviews paper ballots that two
-# keyings disagree on, publishes results and handles objections, prints, exports and archives.
+# keyings disagree on, corrects a plan's frozen electorate, publishes results and handles
+# objections, prints, exports and archives.
 #                      admin  district  worker  committee
 PERMISSION_MATRIX = """
 community.view           x       x        x        x
@@ -33,6 +34,7 @@ proposal.manage          x       .        x        .
 ballot.view              x       .        x        x
 ballot.enter             x       .        x        .
 ballot.review            x       .        .        x
+electorate.correct       x       .        .        x
 tally.view               x       x        x        x
 result.publish           x       .        x        x
 objection.manage         x       .        x        x

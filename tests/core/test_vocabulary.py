@@ -10,6 +10,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from app.accounts.models import ROLES
+from app.communities.electorate import CORRECTION_KINDS
 from app.communities.queries import CODE_FILTERS
 from app.communities.roster import HEADER_ALIASES
 from app.core import vocabulary
@@ -58,6 +59,7 @@ DOMAINS = [
     ("proposal_status", PROPOSAL_STATUSES),
     ("proposal_source", PROPOSAL_SOURCES),
     ("funding_source", FUNDING_SOURCES),
+    ("correction_kind", CORRECTION_KINDS),
     ("share_method", SHARE_METHODS),
     ("payment_method", PAYMENT_METHODS),
     ("payment_entry", ("payment", "reversal", "replacement")),

@@ -143,10 +143,16 @@ def test_closing_voting_early_ends_provisional_on_the_next_load(app, town, talli
     assert not rows_now(app)["甲小区"].provisional
 
 
-def test_a_roster_import_changes_the_electorate(app, town, tallies):
+def test_a_roster_import_changes_the_census_a_correction_the_electorate(
+    app, factory, town, tallies
+):
+    """The electorate is frozen when voting opens (design §3c): an import shows in the census
+    count at once, never in the tally; a committee correction shows in the tally at once."""
+    from app.communities.electorate import CorrectionRequest, correct_electorate, snapshot_for
     from app.communities.operations import apply_roster_import, plan_roster_import
 
-    before = rows_now(app)["乙小区"].electorate_households
+    committee = factory.user("c-yi", "committee", communities=[town["乙"]])
+    before = rows_now(app)["乙小区"]
     with app.test_request_context():
         community = db.session.get(Community, town["乙"])
         rows = make_rows(buildings=3, units=2, floors=7)  # one more floor: 12 households
@@ -154,7 +160,26 @@ def test_a_roster_import_changes_the_electorate(app, town, tallies):
             community, plan_roster_import(community, rows), filename="t", sha256="-"
         )
         db.session.commit()
-    assert rows_now(app)["乙小区"].electorate_households == before + 12
+    after_import = rows_now(app)["乙小区"]
+    assert after_import.households == before.households + 12
+    assert after_import.electorate_households == before.electorate_households
+    with app.test_request_context():
+        from app.accounts.models import User
+
+        plan = current_plan(town["乙"])
+        new = db.session.scalar(
+            select(Household)
+            .where(Household.community_id == town["乙"], Household.floor == 7)
+            .limit(1)
+        )
+        correct_electorate(
+            snapshot_for(plan.id),
+            new,
+            CorrectionRequest("add", "新建成交付，业委会核实"),
+            db.session.get(User, committee),
+        )
+        db.session.commit()
+    assert rows_now(app)["乙小区"].electorate_households == before.electorate_households + 1
 
 
 def test_a_new_day_is_counted_afresh(app, town, tallies):

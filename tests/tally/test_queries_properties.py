@@ -196,3 +196,42 @@ def test_database_tally_matches_the_reference(ctx, case):
                 )
     finally:
         db.session.rollback()
+
+
+def counted(result):
+    """Everything a tally counted, comparable across two tallies of one plan."""
+    items = [(r.item.key, r.counts, r.tally, r.without_policy) for r in result.items]
+    places = sorted(result.places, key=lambda p: (p.building_id, p.unit_id or 0))
+    return items, result.community, places, result.ballots
+
+
+@settings(
+    max_examples=db_examples(30),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(case=cases(), new_area=st.decimals(Decimal("1"), Decimal("150"), places=2))
+def test_tally_over_the_snapshot_equals_the_tally_over_its_census(ctx, case, new_area):
+    """Freezing the electorate (design §3c) changes no count; changing the census afterwards —
+    every area, every owner, a new household with a ballot — changes none either."""
+    from app.communities.electorate import take_snapshot
+    from app.communities.models import Household
+
+    households, plan_items, policy = case
+    try:
+        plan = write(households, plan_items, policy)
+        over_census = counted(tally_plan(plan, TODAY))
+        take_snapshot(plan.community_id, plan.id, plan.title)
+        assert counted(tally_plan(plan, TODAY)) == over_census
+        rows = db.session.query(Household).filter_by(community_id=plan.community_id).all()
+        for n, row in enumerate(rows):
+            row.area_centi = int(new_area * 100) + n
+            row.owner_key = "P" if n % 2 else None
+        estate = Estate(community=plan.community)
+        late = estate.household("99", "P", BUILDINGS[0], UNITS[0], "9901")
+        estate.ballot(plan, late, {i["key"]: "agree" for i in plan_items})
+        db.session.flush()
+        after = counted(tally_plan(plan, TODAY))
+        assert after[:3] == over_census[:3]  # the late household's ballot is stored, not counted
+    finally:
+        db.session.rollback()

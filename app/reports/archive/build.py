@@ -40,6 +40,7 @@ from app.reports.archive.contents import (
     Places,
     audit_line,
     audit_rows,
+    electorate_document,
     iso,
     plan_document,
     print_job_entry,
@@ -119,6 +120,10 @@ def build_archive(plan: Plan, target, *, user=None) -> ArchiveInfo:
     writer.add("README.txt", readme_text(community, plan, archive_root(plan), created_at))
     writer.add("roster.csv", csv_bytes(roster_report(places)))
     counts["households"] = len(places.rows)
+    electorate = electorate_document(plan, places)
+    writer.add("electorate.json", pretty(electorate))
+    counts["electorate"] = len(electorate["households"])
+    counts["electorate_corrections"] = len(electorate["corrections"])
     document = plan_document(plan, places)
     writer.add("plan.json", pretty(document))
     counts["items"] = len(document["items"])

@@ -1,4 +1,5 @@
-"""What the archive (一小区一档案) holds, read from the database: the roster snapshot, the plan,
+"""What the archive (一小区一档案) holds, read from the database: the roster snapshot, the plan's
+frozen electorate, the plan,
 publication, the print register, the audit trail (ballots and paper: ballots.py).
 
 Each reader returns plain data (dicts, lists, rows) or yields it in chunks, so a community of
@@ -14,7 +15,8 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 
 from app.accounts.models import User
-from app.communities.models import Building, Household, Unit
+from app.communities.electorate import correction_change, corrections, snapshot_for
+from app.communities.models import Building, FrozenHousehold, Household, Unit, centi_to_area
 from app.communities.queries import household_rows
 from app.core.audit import AuditEvent
 from app.extensions import db
@@ -94,6 +96,57 @@ def roster_report(places: Places) -> Report:
         for r in places.rows
     ]
     return Report(title="roster", columns=columns, rows=rows)
+
+
+def electorate_document(plan: Plan, places: Places) -> dict:
+    """The plan's frozen electorate (design §3c): the households counted, as fixed when voting
+    opened and corrected since, and every correction with its reason. None before opening."""
+    snapshot = snapshot_for(plan.id)
+    if snapshot is None:
+        return {"plan": plan.id, "fixed_at": None, "households": [], "corrections": []}
+    rows = db.session.execute(
+        select(
+            FrozenHousehold.household_id,
+            FrozenHousehold.floor,
+            FrozenHousehold.area_centi,
+            FrozenHousehold.owner_key,
+        ).where(FrozenHousehold.snapshot_id == snapshot.id)
+    ).all()
+    members: dict[str, list[int]] = defaultdict(list)
+    for hid, _floor, _centi, key in rows:
+        if key:
+            members[key].append(hid)
+    group = {h: f"O{min(ids)}" for ids in members.values() if len(ids) > 1 for h in ids}
+    position = {hid: n for n, hid in enumerate(places.order)}
+    rows = sorted(rows, key=lambda r: (position.get(r[0], len(position)), r[0]))
+    users = places.users
+    return {
+        "plan": plan.id,
+        "fixed_at": iso(snapshot.taken_at),
+        "households": [
+            {
+                "id": hid,
+                "address": places.address.get(hid, ""),
+                "floor": floor,
+                "area": str(centi_to_area(centi)),
+                "owner_group": group.get(hid),
+            }
+            for hid, floor, centi, _key in rows
+        ],
+        "corrections": [
+            {
+                "id": c.id,
+                "household": {"id": c.household_id, "address": c.address},
+                "kind": c.kind,
+                "before": correction_change(c)[0],
+                "after": correction_change(c)[1],
+                "reason": c.reason,
+                "by": users.get(c.user_id),
+                "at": iso(c.created_at),
+            }
+            for c in corrections(snapshot)
+        ],
+    }
 
 
 def plan_document(plan: Plan, places: Places) -> dict:

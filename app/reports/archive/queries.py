@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from app.communities.models import Household
+from app.communities.models import ElectorateSnapshot, FrozenHousehold, Household
 from app.core.audit import AuditEvent
 from app.extensions import db
 from app.paper.models import PaperEntry
@@ -70,6 +70,15 @@ def archive_outline(plan: Plan) -> list[OutlineEntry]:
             "roster.csv",
             _l("住户名册快照（户）"),
             count(select(func.count(Household.id)).where(Household.community_id == cid)),
+        ),
+        OutlineEntry(
+            "electorate.json",
+            _l("表决范围：开始表决时固定的住户、面积、业主归属及其更正（户）"),
+            count(
+                select(func.count(FrozenHousehold.id))
+                .join(ElectorateSnapshot, ElectorateSnapshot.id == FrozenHousehold.snapshot_id)
+                .where(ElectorateSnapshot.plan_id == plan.id)
+            ),
         ),
         OutlineEntry(
             "plan.json", _l("方案：阶段日期、规则、项目、范围、资金（项目数）"), plan_rows(Item)

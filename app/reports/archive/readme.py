@@ -30,6 +30,7 @@ CoPlan 小区改造方案档案（一小区一档案）
 ----
 README.txt               本说明
 roster.csv               住户名册快照（编号即其他文件中的 household id）
+electorate.json          表决范围：开始表决时固定的住户、面积、业主归属，及业委会的每次更正和原因
 plan.json                方案：阶段日期、规则、项目、范围、资金、居民提议
 ballots.json             每户的全部表决票（网上历次修改、纸质、上门代填）、有效票、冲突、送达记录
 paper.json               纸质票票号（已发、作废、收回、无效）、每次录入、委员会复核
@@ -61,7 +62,8 @@ manifest.sha256          manifest.json 的 SHA-256
 
 What this is (English)
 ----------------------
-The archive of one renovation plan in CoPlan: the roster at archive time, the plan, every ballot
+The archive of one renovation plan in CoPlan: the roster at archive time, the electorate as fixed
+when voting opened with its recorded corrections (electorate.json), the plan, every ballot
 with its history, the paper-ballot trail, the tally, publication and objections, the notices and
 tally sheet as PDF, every export, and the community's hash-chained audit trail. It holds owners'
 names, phone numbers (in the roster export) and named ballots: keep it confidential. It never
