@@ -18,6 +18,22 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def db_now() -> datetime:
+    """Naive UTC now by the database's clock, not this process's.
+
+    Deadlines that several processes enforce (the end of voting) are compared with one clock:
+    the database's. PostgreSQL: clock_timestamp() (the real time, not the transaction's start);
+    SQLite: its 'now', which is the host's clock at microsecond precision.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        value = db.session.scalar(text("SELECT clock_timestamp() AT TIME ZONE 'UTC'"))
+    else:
+        value = datetime.fromisoformat(
+            db.session.scalar(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"))
+        )
+    return value.replace(tzinfo=None)
+
+
 class TenantMixin:
     """Every tenant-owned row carries community_id, so queries and sharding can filter by it."""
 
