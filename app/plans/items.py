@@ -171,6 +171,54 @@ def ensure_editable(plan: Plan) -> None:
         raise DomainError(_l("表决已开始，不能直接修改项目。如确需修改，请先暂停表决并说明原因。"))
 
 
+REVISABLE_FIELDS = ("title", "summary", "description")
+CUSTOM_PARAMS = ("quorum", "approval", "strict", "base", "dimensions")
+
+
+def item_edit_lock(plan: Plan) -> str | None:
+    """Why an item of the plan cannot be edited now, or None when it can (drafting, or voting
+    paused for a revision)."""
+    if plan.phase in (PROPOSALS, DRAFTING):
+        return None
+    if plan.phase == VOTING and plan.voting_ended_at is None:
+        if plan.voting_closed_at is not None:
+            return None
+        return str(_l("表决进行中，项目不能修改。如确需修改，请先在方案页暂停表决并说明原因。"))
+    return str(_l("表决已经结束，项目不能再修改。"))
+
+
+def refuse_fixed_item_changes(
+    item: Item,
+    *,
+    scope: list[tuple[int, int | None]] | None = None,
+    rule_params: dict | None = None,
+    **fields,
+) -> None:
+    """Refuse, before anything is saved, a change a revision during voting cannot make: only
+    the wording (REVISABLE_FIELDS) changes then; the key, category, rule and scope are fixed.
+
+    Only what the form actually sent is given; an unchanged value passes.
+    """
+    changed = [name for name, value in fields.items() if value != getattr(item, name)]
+    if rule_params:
+        current = json.loads(item.rule_params) if item.rule_params else {}
+        if any(current.get(name) != value for name, value in rule_params.items()):
+            changed.append("rule_params")
+    if scope is not None:
+        current_scope = sorted((s.building_id, s.unit_id) for s in item.scopes)
+        if sorted(scope, key=lambda pair: (pair[0], pair[1] or 0)) != sorted(
+            current_scope, key=lambda pair: (pair[0], pair[1] or 0)
+        ):
+            changed.append("scope")
+    if changed:
+        raise DomainError(
+            _l(
+                "表决开始后，项目的编号、类别、表决规则和范围不能再改，只能修改名称和说明。"
+                "这次没有保存任何修改。"
+            )
+        )
+
+
 def revise_item(item: Item, reason: str, **changes) -> None:
     """Change an item while voting is paused: a new revision voids the choices made on it."""
     plan = item.plan

@@ -25,10 +25,13 @@ from app.plans.forms import (
     ReasonForm,
 )
 from app.plans.items import (
+    CUSTOM_PARAMS,
     PLAN_FIELDS,
     create_plan,
     import_plan,
+    item_edit_lock,
     locked_plan_fields,
+    refuse_fixed_item_changes,
     revise_item,
     save_item,
     update_plan,
@@ -284,6 +287,7 @@ def edit_item(community_id: int, plan_id: int, item_id: int | None = None):
         fields, scope = _item_fields(form)
         try:
             if plan.phase == "voting" and item is not None:
+                refuse_fixed_item_changes(item, **_posted_fixed_fields(form, fields, scope))
                 revise_item(
                     item,
                     reason,
@@ -297,4 +301,28 @@ def edit_item(community_id: int, plan_id: int, item_id: int | None = None):
             return redirect(
                 url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id)
             )
-    return render_template("plans/item_form.html", form=form, plan=plan, item=item)
+    return render_template(
+        "plans/item_form.html",
+        form=form,
+        plan=plan,
+        item=item,
+        lock=item_edit_lock(plan) if item is not None else None,
+        scope_text=(scope_label(item) or _("全小区")) if item is not None else "",
+    )
+
+
+def _posted_fixed_fields(form: ItemForm, fields: dict, scope: list) -> dict:
+    """The fields fixed during voting that this POST sent (the page shows them read-only, so
+    only an old page or a hand-made request sends them), to be checked before saving."""
+    posted = set(request.form)
+    sent = {name: fields[name] for name in ("key", "category", "rule") if name in posted}
+    custom = {
+        name: getattr(form, f"custom_{name}").data
+        for name in CUSTOM_PARAMS
+        if f"custom_{name}" in posted
+    }
+    if custom:
+        sent["rule_params"] = custom
+    if posted & {"scope_buildings", "scope_units"}:
+        sent["scope"] = scope
+    return sent

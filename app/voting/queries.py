@@ -43,13 +43,15 @@ def households_voted(plan_id: int) -> int:
     )
 
 
-def households_voted_online(plan_id: int) -> int:
-    """How many households have cast at least one online ballot on the plan."""
-    return db.session.scalar(
-        select(func.count(distinct(Ballot.household_id))).where(
-            Ballot.plan_id == plan_id, Ballot.channel == "online"
-        )
+def households_voted_online(plan_id: int, household_ids: list[int] | None = None) -> int:
+    """How many households (of `household_ids`, if given) have cast at least one online
+    ballot on the plan."""
+    query = select(func.count(distinct(Ballot.household_id))).where(
+        Ballot.plan_id == plan_id, Ballot.channel == "online"
     )
+    if household_ids is not None:
+        query = query.where(Ballot.household_id.in_(household_ids))
+    return db.session.scalar(query)
 
 
 @dataclass(frozen=True)

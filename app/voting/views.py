@@ -30,6 +30,7 @@ from app.voting.queries import (
     households_voted,
     latest_online_ballot,
     receipt_status,
+    standing_before_entry,
 )
 
 
@@ -220,6 +221,7 @@ def assisted(community_id: int, plan_id: int):
         form=form,
         voting_open=is_voting_open(plan),
         shares=household_shares(items, household.id) if household else {},
+        standing=standing_before_entry(plan, household.id, "assisted") if household else None,
     )
 
 
