@@ -293,3 +293,20 @@ def test_a_second_plan_cannot_start_voting_while_one_is_voting(app, example):  #
             set_phase(second, "voting")
         second.voting_opens = second.drafting_opens  # its date has come: the schedule waits
         assert sync_phase(second) is False and second.phase == "drafting"
+
+
+def test_staff_pages_of_the_community_follow_the_plan_that_is_voting(app, factory, example):  # noqa: F811
+    from app.communities.models import Community
+    from app.plans.items import create_plan
+    from app.plans.workflow import set_phase
+
+    cid, pid = example(phase="drafting")
+    with app.test_request_context():
+        create_plan(db.session.get(Community, cid), "明年的方案")
+        set_phase(db.session.get(Plan, pid), "voting")
+        db.session.commit()
+    factory.user("w1", "worker", communities=[cid])
+    client = app.test_client()
+    sign_in_staff(client, "w1")
+    response = client.get(f"/c/{cid}/proposals")
+    assert response.headers["Location"].endswith(f"/plans/{pid}/proposals")
