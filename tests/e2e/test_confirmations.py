@@ -41,6 +41,8 @@ def test_opening_ending_and_publishing_ask_first(app, phone, factory):
     expect(page.get_by_text("表决开始后计票规则不能再改。").first).to_be_visible()
     phone.shot("plan-form-read-only")
     page.goto(base)
+    page.get_by_label("提前结束表决的原因").scroll_into_view_if_needed()
+    phone.shot("plan-end-voting-form", full=False)
     page.get_by_label("提前结束表决的原因").fill("业主大会决定提前结束")
     page.get_by_role("button", name="结束表决").click()
     expect(page.get_by_text("已有 0 户表决（本小区共 84 户）")).to_be_visible()
