@@ -32,7 +32,7 @@ def schedule_of(plan: Plan) -> Schedule:
     )
 
 
-def _busy():
+def in_progress():
     """A plan residents are in the middle of: voting, or its preliminary result's objection
     period (published, result not yet final)."""
     return or_(
@@ -43,7 +43,7 @@ def _busy():
 
 def busy_plan(community_id: int, exclude: int | None = None) -> Plan | None:
     """The community's plan that is voting or in its objection period, if any."""
-    query = select(Plan).where(Plan.community_id == community_id, _busy())
+    query = select(Plan).where(Plan.community_id == community_id, in_progress())
     if exclude is not None:
         query = query.where(Plan.id != exclude)
     return db.session.scalar(query.order_by(Plan.id.desc()).limit(1))
@@ -62,7 +62,7 @@ def current_plan(community_id: int) -> Plan | None:
     return db.session.scalar(
         select(Plan)
         .where(Plan.community_id == community_id)
-        .order_by(case((_busy(), 0), else_=1), Plan.id.desc())
+        .order_by(case((in_progress(), 0), else_=1), Plan.id.desc())
         .limit(1)
     )
 

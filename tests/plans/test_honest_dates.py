@@ -310,3 +310,17 @@ def test_staff_pages_of_the_community_follow_the_plan_that_is_voting(app, factor
     sign_in_staff(client, "w1")
     response = client.get(f"/c/{cid}/proposals")
     assert response.headers["Location"].endswith(f"/plans/{pid}/proposals")
+
+
+def test_the_district_overview_shows_the_plan_that_is_voting(app, example):  # noqa: F811
+    from app.communities.models import Community
+    from app.district.queries import current_plans
+    from app.plans.items import create_plan
+    from app.plans.workflow import set_phase
+
+    cid, pid = example(phase="drafting")
+    with app.test_request_context():
+        newer = create_plan(db.session.get(Community, cid), "明年的方案")
+        assert current_plans([cid])[cid].id == newer.id  # nothing voting: the newest
+        set_phase(db.session.get(Plan, pid), "voting")
+        assert current_plans([cid])[cid].id == pid
