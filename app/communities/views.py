@@ -52,6 +52,7 @@ from app.communities.tenancy import (
     visible_communities_query,
 )
 from app.core.codes import format_code
+from app.core.confirm import confirmation_page, confirmed
 from app.core.errors import DomainError
 from app.core.paging import page_number
 from app.core.permissions import has_permission
@@ -245,6 +246,23 @@ def roster_preview(community_id: int, upload_id: int):
 def codes(community_id: int):
     """Issue sign-in codes and download them once, as a CSV for the letters."""
     form = IssueCodesForm()
+    counts = code_counts(community_id)
+    total, with_code = counts.households, counts.live
+    if form.validate_on_submit() and not form.only_missing.data and with_code and not confirmed():
+        return confirmation_page(
+            _("给全部住户重新发码"),
+            [
+                _("本小区全部 %(n)d 户都换成新的登录码。", n=total),
+                _(
+                    "其中 %(n)d 户原有的登录码立即失效：用旧码登录的住户都会被退出，"
+                    "已经发出的信件和二维码不能再用。",
+                    n=with_code,
+                ),
+                _("新登录码只在下载的文件里出现一次，需要重新打印信件发给每一户。"),
+            ],
+            button=_("确认重新发码并下载"),
+            cancel_url=url_for("communities.codes", community_id=community_id),
+        )
     if form.validate_on_submit():
         issued = issue_codes(g.community, only_missing=form.only_missing.data)
         filename = f"codes-{community_id}.csv"
@@ -253,7 +271,7 @@ def codes(community_id: int):
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename={filename}"},
         )
-    return render_template("communities/codes.html", form=form, counts=code_counts(community_id))
+    return render_template("communities/codes.html", form=form, counts=counts)
 
 
 def codes_csv(issued) -> str:

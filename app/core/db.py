@@ -18,6 +18,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def db_now() -> datetime:
+    """Naive UTC now by the database's clock, not this process's.
+
+    Deadlines that several processes enforce (the end of voting) are compared with one clock:
+    the database's. PostgreSQL: clock_timestamp() (the real time, not the transaction's start).
+    SQLite runs inside this process on the same host, so its clock is the host's: utcnow(),
+    at full microsecond precision (SQLite's own 'now' stops at milliseconds).
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        value = db.session.scalar(text("SELECT clock_timestamp() AT TIME ZONE 'UTC'"))
+        return value.replace(tzinfo=None)
+    return utcnow()
+
+
 class TenantMixin:
     """Every tenant-owned row carries community_id, so queries and sharding can filter by it."""
 

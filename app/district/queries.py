@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from babel.dates import get_timezone
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.communities.models import Community, Household
@@ -26,6 +26,7 @@ from app.district.funds import plans_funding
 from app.extensions import db
 from app.plans.models import RESULT_STAGES, Item, Plan
 from app.plans.phases import CLOSED, DRAFTING, PHASES, PROPOSALS, PUBLISHED, VOTING
+from app.plans.queries import in_progress
 from app.plans.shares import item_residents_part, shares_fixed
 from app.rules.shares import ShareError
 from app.tally.queries import voting_over
@@ -152,8 +153,11 @@ def household_counts(community_ids: list[int]) -> dict[int, int]:
 
 
 def newest_plan_ids():
-    """A select of each community's newest plan id (the current plan, as plans.queries says)."""
-    return select(func.max(Plan.id)).group_by(Plan.community_id)
+    """A select of each community's current plan id, as plans.queries.current_plan picks it: the
+    plan voting or in its objection period (one at a time), else the newest."""
+    return select(
+        func.coalesce(func.max(case((in_progress(), Plan.id))), func.max(Plan.id))
+    ).group_by(Plan.community_id)
 
 
 def current_plans(community_ids: list[int]) -> dict[int, Plan]:

@@ -41,6 +41,7 @@ from app.plans.access import plan_or_404
 from app.plans.models import Plan
 from app.plans.queries import is_paper_entry_open, items_for_household
 from app.plans.shares import household_shares
+from app.voting.queries import standing_before_entry
 
 bp.add_app_template_filter(format_serial, "serial")
 BASE = "/c/<int:community_id>/plans/<int:plan_id>/paper"
@@ -121,6 +122,7 @@ def entry(community_id: int, plan_id: int):
         values=values,
         errors=errors,
         voting_open=is_paper_entry_open(plan),
+        standing=standing_before_entry(plan, household.id, "paper") if household else None,
     ), (422 if errors and request.method == "POST" else 200)
 
 

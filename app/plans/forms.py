@@ -68,10 +68,12 @@ class ItemForm(FlaskForm):
     custom_base = SelectField(
         _l("自定义：比例的基数"),
         choices=[("participating", _l("参与表决者")), ("electorate", _l("全体有表决权者"))],
+        default="participating",  # a revision during voting does not send the rule fields
     )
     custom_dimensions = SelectField(
         _l("自定义：计算维度"),
         choices=[("both", _l("人数和面积")), ("headcount", _l("人数")), ("area", _l("面积"))],
+        default="both",
     )
     scope_buildings = SelectMultipleField(_l("范围：楼栋（不选为全小区）"), coerce=int)
     scope_units = SelectMultipleField(_l("范围：单元"), coerce=int)

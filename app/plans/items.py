@@ -20,15 +20,26 @@ from app.plans.models import (
     ItemScope,
     Plan,
 )
-from app.plans.phases import DRAFTING, PROPOSALS, VOTING
+from app.plans.phases import DRAFTING, PHASES, PROPOSALS, PUBLISHED, VOTING
 from app.plans.planfile import ItemSpec, PlanSpec
+from app.plans.queries import busy_plan, local_today
 from app.rules.counting import parse_rule
 
 
 def create_plan(community: Community, title: str, **fields) -> Plan:
-    """Start a plan in the proposals phase."""
+    """Start a plan in the proposals phase; not while another plan of the community is voting
+    or in its objection period (one plan at a time: residents must reach the one voting)."""
     if not title.strip():
         raise DomainError(_l("请填写方案名称。"))
+    other = busy_plan(community.id)
+    if other is not None:
+        raise DomainError(
+            _l(
+                "方案“%(t)s”正在表决或公示中，同一时间只能进行一个方案。"
+                "请等它公布最终结果后再新建方案。",
+                t=other.title,
+            )
+        )
     plan = Plan(community_id=community.id, title=title.strip(), **fields)
     db.session.add(plan)
     db.session.flush()
@@ -160,6 +171,54 @@ def ensure_editable(plan: Plan) -> None:
         raise DomainError(_l("表决已开始，不能直接修改项目。如确需修改，请先暂停表决并说明原因。"))
 
 
+REVISABLE_FIELDS = ("title", "summary", "description")
+CUSTOM_PARAMS = ("quorum", "approval", "strict", "base", "dimensions")
+
+
+def item_edit_lock(plan: Plan) -> str | None:
+    """Why an item of the plan cannot be edited now, or None when it can (drafting, or voting
+    paused for a revision)."""
+    if plan.phase in (PROPOSALS, DRAFTING):
+        return None
+    if plan.phase == VOTING and plan.voting_ended_at is None:
+        if plan.voting_closed_at is not None:
+            return None
+        return str(_l("表决进行中，项目不能修改。如确需修改，请先在方案页暂停表决并说明原因。"))
+    return str(_l("表决已经结束，项目不能再修改。"))
+
+
+def refuse_fixed_item_changes(
+    item: Item,
+    *,
+    scope: list[tuple[int, int | None]] | None = None,
+    rule_params: dict | None = None,
+    **fields,
+) -> None:
+    """Refuse, before anything is saved, a change a revision during voting cannot make: only
+    the wording (REVISABLE_FIELDS) changes then; the key, category, rule and scope are fixed.
+
+    Only what the form actually sent is given; an unchanged value passes.
+    """
+    changed = [name for name, value in fields.items() if value != getattr(item, name)]
+    if rule_params:
+        current = json.loads(item.rule_params) if item.rule_params else {}
+        if any(current.get(name) != value for name, value in rule_params.items()):
+            changed.append("rule_params")
+    if scope is not None:
+        current_scope = sorted((s.building_id, s.unit_id) for s in item.scopes)
+        if sorted(scope, key=lambda pair: (pair[0], pair[1] or 0)) != sorted(
+            current_scope, key=lambda pair: (pair[0], pair[1] or 0)
+        ):
+            changed.append("scope")
+    if changed:
+        raise DomainError(
+            _l(
+                "表决开始后，项目的编号、类别、表决规则和范围不能再改，只能修改名称和说明。"
+                "这次没有保存任何修改。"
+            )
+        )
+
+
 def revise_item(item: Item, reason: str, **changes) -> None:
     """Change an item while voting is paused: a new revision voids the choices made on it."""
     plan = item.plan
@@ -200,16 +259,58 @@ PLAN_FIELDS = (
 )
 
 
+POLICY_FIELDS = ("conflict_policy", "paper_double_entry", "non_voter_policy")
+
+
+def locked_plan_fields(plan: Plan) -> dict[str, str]:
+    """The plan fields that can no longer change in its phase, each with the reason (shown on
+    the form beside the read-only field, and given when a change is refused)."""
+    order = PHASES.index(plan.phase)
+    locked = {}
+    if order > PHASES.index(PROPOSALS):
+        reason = _l("征集意见阶段已经结束，日期不再修改。")
+        locked |= {"proposals_opens": reason, "proposals_closes": reason}
+    if order > PHASES.index(DRAFTING):
+        reason = _l("公布草案阶段已经结束，日期不再修改。")
+        locked |= {"drafting_opens": reason, "drafting_closes": reason}
+        locked["voting_opens"] = _l("表决已经开始，开始日期不再修改。")
+        policy = _l("表决开始后计票规则不能再改。")
+        locked |= dict.fromkeys(POLICY_FIELDS, policy)
+    if plan.voting_ended_at is not None or order > PHASES.index(VOTING):
+        locked["voting_closes"] = _l("表决已经结束，截止日期不再修改。")
+    if plan.result_stage is not None or order > PHASES.index(PUBLISHED):
+        locked["objection_days"] = _l(
+            "结果已经公示，异议期已定到 %(d)s，修改天数不会再起作用。",
+            d=plan.objections_close or "—",
+        )
+    return locked
+
+
 def update_plan(plan: Plan, **fields) -> None:
-    """Change a plan's title, dates or policies; policies are fixed once voting starts."""
+    """Change a plan's title, dates or policies; what its phase has fixed is refused, with why.
+
+    A value that would be ignored is refused rather than saved: a past phase's dates, the
+    counting policies once voting starts, the objection period once the result is out, and a
+    voting close before today (ending voting early is its own act: workflow.end_voting).
+    """
     unknown = set(fields) - set(PLAN_FIELDS)
     if unknown:
         raise ValueError(f"not plan fields: {sorted(unknown)}")
-    locked = {"conflict_policy", "paper_double_entry", "non_voter_policy"}
-    if plan.phase not in (PROPOSALS, DRAFTING):
-        changed = {k for k in locked if k in fields and fields[k] != getattr(plan, k)}
-        if changed:
-            raise DomainError(_l("表决开始后不能再改变计票规则。"))
+    changed = {k for k, v in fields.items() if v != getattr(plan, k)}
+    locked = locked_plan_fields(plan)
+    problems = []
+    for name in PLAN_FIELDS:  # in form order, one message per reason
+        if name in changed and name in locked and locked[name] not in problems:
+            problems.append(locked[name])
+    closes = fields.get("voting_closes")
+    moved = "voting_closes" in changed and "voting_closes" not in locked
+    if moved and closes is not None and closes < local_today():
+        problems.append(
+            _l(
+                "表决截止日期不能改到今天以前。"
+                "如要提前结束表决，请在方案页使用“结束表决”并说明原因。"
+            )
+        )
     for opens, closes in (
         ("proposals_opens", "proposals_closes"),
         ("drafting_opens", "drafting_closes"),
@@ -217,7 +318,10 @@ def update_plan(plan: Plan, **fields) -> None:
     ):
         a, b = fields.get(opens, getattr(plan, opens)), fields.get(closes, getattr(plan, closes))
         if a and b and b < a:
-            raise DomainError(_l("结束日期不能早于开始日期。"))
+            problems.append(_l("结束日期不能早于开始日期。"))
+            break
+    if problems:
+        raise DomainError(*problems)
     before = {k: getattr(plan, k) for k in fields}
     for name, value in fields.items():
         setattr(plan, name, value)

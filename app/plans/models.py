@@ -39,6 +39,10 @@ class Plan(TenantMixin, db.Model):
     # Set when a worker closes voting ahead of its date (e.g. to revise an item); reopening clears.
     voting_closed_at: Mapped[datetime | None]
     voting_closed_reason: Mapped[str | None] = mapped_column(Text)
+    # Set when a worker ends voting for good (结束表决), at the database's time; no ballot is
+    # accepted from then on, and voting_closes is cut back to that day.
+    voting_ended_at: Mapped[datetime | None]
+    voting_end_reason: Mapped[str | None] = mapped_column(Text)
     objection_days: Mapped[int] = mapped_column(default=7)
     conflict_policy: Mapped[str] = mapped_column(String(20), default="paper_prevails")
     paper_double_entry: Mapped[bool] = mapped_column(default=True)

@@ -119,6 +119,8 @@ class Schedule:
     voting_closes: date | None
     voting_closed_early: bool
     has_items: bool
+    # Ended for good (结束表决): no more ballots; collected paper ballots may still be keyed.
+    voting_ended: bool = False
 
 
 def scheduled_phase(s: Schedule, today: date) -> str:
@@ -140,7 +142,7 @@ def scheduled_phase(s: Schedule, today: date) -> str:
 
 def voting_open(s: Schedule, today: date) -> bool:
     """Ballots may be cast: the plan is voting, the dates include today, not closed early."""
-    if s.phase != VOTING or s.voting_closed_early:
+    if s.phase != VOTING or s.voting_closed_early or s.voting_ended:
         return False
     if s.voting_opens and today < s.voting_opens:
         return False

@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from babel.dates import get_timezone
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from app.communities.electorate import frozen_household, snapshot_for
 from app.communities.models import Building, Household, Unit
@@ -29,13 +29,42 @@ def schedule_of(plan: Plan) -> Schedule:
         voting_closes=plan.voting_closes,
         voting_closed_early=plan.voting_closed_at is not None,
         has_items=bool(plan.items),  # loaded once per request, reused by the ballot
+        voting_ended=plan.voting_ended_at is not None,
+    )
+
+
+def in_progress():
+    """A plan residents are in the middle of: voting, or its preliminary result's objection
+    period (published, result not yet final)."""
+    return or_(
+        Plan.phase == "voting",
+        and_(Plan.phase == "published", Plan.result_stage == "preliminary"),
+    )
+
+
+def busy_plan(community_id: int, exclude: int | None = None) -> Plan | None:
+    """The community's plan that is voting or in its objection period, if any."""
+    query = select(Plan).where(Plan.community_id == community_id, in_progress())
+    if exclude is not None:
+        query = query.where(Plan.id != exclude)
+    return db.session.scalar(query.order_by(Plan.id.desc()).limit(1))
+
+
+def household_count(community_id: int) -> int:
+    """How many households the community has."""
+    return db.session.scalar(
+        select(func.count(Household.id)).where(Household.community_id == community_id)
     )
 
 
 def current_plan(community_id: int) -> Plan | None:
-    """The community's newest plan."""
+    """The community's current plan: the one voting or in its objection period (one at a time,
+    docs/process.md), else the newest."""
     return db.session.scalar(
-        select(Plan).where(Plan.community_id == community_id).order_by(Plan.id.desc()).limit(1)
+        select(Plan)
+        .where(Plan.community_id == community_id)
+        .order_by(case((in_progress(), 0), else_=1), Plan.id.desc())
+        .limit(1)
     )
 
 

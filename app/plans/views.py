@@ -9,9 +9,11 @@ from sqlalchemy import select
 
 from app.communities.models import Building, Unit
 from app.communities.tenancy import scoped, staff_required
+from app.core.confirm import confirmation_page, confirmed
 from app.core.errors import DomainError
 from app.core.permissions import has_permission
 from app.core.refusals import flash_refusal, refuse
+from app.core.vocabulary import label, phase_label
 from app.extensions import db
 from app.plans.access import item_or_404, plan_or_404
 from app.plans.blueprint import bp
@@ -23,9 +25,13 @@ from app.plans.forms import (
     ReasonForm,
 )
 from app.plans.items import (
+    CUSTOM_PARAMS,
     PLAN_FIELDS,
     create_plan,
     import_plan,
+    item_edit_lock,
+    locked_plan_fields,
+    refuse_fixed_item_changes,
     revise_item,
     save_item,
     update_plan,
@@ -33,8 +39,15 @@ from app.plans.items import (
 from app.plans.models import Item, Plan
 from app.plans.phases import PHASES
 from app.plans.planfile import PlanFileError, parse_plan_file
-from app.plans.queries import answered_proposal_ids, is_voting_open, scope_label
-from app.plans.workflow import close_voting, reopen_voting, set_phase
+from app.plans.queries import (
+    answered_proposal_ids,
+    busy_plan,
+    household_count,
+    is_voting_open,
+    local_today,
+    scope_label,
+)
+from app.plans.workflow import close_voting, date_cuts, reopen_voting, set_phase
 
 
 @bp.route("/c/<int:community_id>/plans")
@@ -65,7 +78,7 @@ def new_plan(community_id: int):
             return redirect(
                 url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id)
             )
-    return render_template("plans/plan_form.html", form=form, plan=None)
+    return render_template("plans/plan_form.html", form=form, plan=None, locked={})
 
 
 @bp.route("/c/<int:community_id>/plans/import", methods=["GET", "POST"])
@@ -112,9 +125,15 @@ def plan_detail(community_id: int, plan_id: int):
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/edit", methods=["GET", "POST"])
 @staff_required("plan.manage")
 def edit_plan(community_id: int, plan_id: int):
-    """Change a plan's title, dates and policies."""
+    """Change a plan's title, dates and policies; what the phase has fixed is read-only."""
     plan = plan_or_404(plan_id)
     form = PlanForm(obj=plan)
+    locked = locked_plan_fields(plan)
+    for name in locked:
+        # A read-only field is not sent; one that is sent all the same (an old page) is
+        # checked, and refused with its reason if it changes the value.
+        if name not in request.form:
+            getattr(form, name).data = getattr(plan, name)
     if form.validate_on_submit():
         try:
             update_plan(plan, **{k: getattr(form, k).data for k in PLAN_FIELDS})
@@ -124,22 +143,68 @@ def edit_plan(community_id: int, plan_id: int):
             return redirect(
                 url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id)
             )
-    return render_template("plans/plan_form.html", form=form, plan=plan)
+    return render_template("plans/plan_form.html", form=form, plan=plan, locked=locked)
+
+
+def _phase_consequences(plan: Plan, phase: str) -> tuple[list[str], list[str]]:
+    """What moving the plan to `phase` today does, and what to watch for."""
+    households = household_count(plan.community_id)
+    lines, warnings = [], []
+    if phase == "drafting":
+        lines.append(_("居民不能再提交或支持提议（一上结束）。"))
+        lines.append(_("本小区 %(n)d 户居民可以看到草案和自家的分摊金额。", n=households))
+    elif phase == "voting":
+        lines.append(_("本小区 %(n)d 户可以开始表决：网上、纸质票和上门代填。", n=households))
+        lines.append(
+            _(
+                "%(n)d 个项目和每户的分摊金额从此固定，不能再直接修改；计票规则也不能再改。",
+                n=len(plan.items),
+            )
+        )
+        if not plan.items:
+            warnings.append(_("方案还没有项目，不能开始表决。"))
+        if plan.voting_closes is None:
+            warnings.append(_("还没有设定表决截止日期。"))
+        other = busy_plan(plan.community_id, exclude=plan.id)
+        if other is not None:
+            warnings.append(_("方案“%(t)s”正在表决或公示，本方案现在不能开始表决。", t=other.title))
+    else:
+        lines.append(_("方案进入“%(p)s”阶段。", p=phase_label(phase)))
+    for field, (old, new) in date_cuts(plan, phase, local_today()).items():
+        lines.append(
+            _(
+                "“%(f)s”由 %(old)s 改为今天 %(new)s。",
+                f=PlanForm()[field].label.text,
+                old=old or "—",
+                new=new,
+            )
+        )
+    return lines, warnings
 
 
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/phase", methods=["POST"])
 @staff_required("plan.manage")
 def change_phase(community_id: int, plan_id: int):
-    """Move the plan to a later phase ahead of its date."""
+    """Move the plan to a later phase ahead of its date, once confirmed."""
     plan = plan_or_404(plan_id)
     form = PhaseForm()
     if not form.validate_on_submit() or form.phase.data not in PHASES:
         abort(400)
+    detail = url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id)
+    if not confirmed():
+        lines, warnings = _phase_consequences(plan, form.phase.data)
+        return confirmation_page(
+            _("进入下一阶段：%(p)s", p=label("phase_step", form.phase.data)),
+            lines,
+            warnings=warnings,
+            button=_("确认进入“%(p)s”", p=phase_label(form.phase.data)),
+            cancel_url=detail,
+        )
     try:
         set_phase(plan, form.phase.data, reason="manual")
     except DomainError as exc:
         flash_refusal(exc)
-    return redirect(url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id))
+    return redirect(detail)
 
 
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/voting", methods=["POST"])
@@ -230,6 +295,7 @@ def edit_item(community_id: int, plan_id: int, item_id: int | None = None):
         fields, scope = _item_fields(form)
         try:
             if plan.phase == "voting" and item is not None:
+                refuse_fixed_item_changes(item, **_posted_fixed_fields(form, fields, scope))
                 revise_item(
                     item,
                     reason,
@@ -259,5 +325,28 @@ def edit_item(community_id: int, plan_id: int, item_id: int | None = None):
             )
     answered = answered_proposal_ids([item.id]).get(item.id, []) if item else []
     return render_template(
-        "plans/item_form.html", form=form, plan=plan, item=item, answered=answered
+        "plans/item_form.html",
+        form=form,
+        plan=plan,
+        item=item,
+        answered=answered,
+        lock=item_edit_lock(plan) if item is not None else None,
+        scope_text=(scope_label(item) or _("全小区")) if item is not None else "",
     )
+
+
+def _posted_fixed_fields(form: ItemForm, fields: dict, scope: list) -> dict:
+    """The fields fixed during voting that this POST sent (the page shows them read-only, so
+    only an old page or a hand-made request sends them), to be checked before saving."""
+    posted = set(request.form)
+    sent = {name: fields[name] for name in ("key", "category", "rule") if name in posted}
+    custom = {
+        name: getattr(form, f"custom_{name}").data
+        for name in CUSTOM_PARAMS
+        if f"custom_{name}" in posted
+    }
+    if custom:
+        sent["rule_params"] = custom
+    if posted & {"scope_buildings", "scope_units"}:
+        sent["scope"] = scope
+    return sent

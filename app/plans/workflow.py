@@ -11,13 +11,50 @@ from flask_babel import lazy_gettext as _l
 
 from app.communities.electorate import take_snapshot
 from app.core.audit import log_event
-from app.core.db import utcnow
+from app.core.db import db_now, utcnow
 from app.core.errors import DomainError
 from app.extensions import db
 from app.plans.models import PHASES, Plan
 from app.plans.phases import VOTING, scheduled_phase
-from app.plans.queries import local_today, schedule_of
+from app.plans.queries import busy_plan, local_today, schedule_of
 from app.plans.shares import fix_shares
+
+# The phases that have dates, with their first and last day's fields.
+DATED_PHASES = (
+    ("proposals", "proposals_opens", "proposals_closes"),
+    ("drafting", "drafting_opens", "drafting_closes"),
+    ("voting", "voting_opens", "voting_closes"),
+)
+
+
+def date_cuts(plan: Plan, phase: str, today: date) -> dict[str, tuple]:
+    """The dates a move to `phase` today cuts short, as {field: (old, new)}.
+
+    A phase left behind ended today at the latest (its last day, and its first day if it never
+    came, are cut back to today); the phase entered began today at the latest (and today, if
+    it had no first day).
+    """
+    cuts = {}
+    target = PHASES.index(phase)
+    for name, opens, closes in DATED_PHASES:
+        fields = (opens, closes) if PHASES.index(name) < target else ()
+        if name == phase:
+            fields = (opens,)
+        for field in fields:
+            value = getattr(plan, field)
+            if (value is None and field == opens and name == phase) or (
+                value is not None and value > today
+            ):
+                cuts[field] = (value, today)
+    return cuts
+
+
+def cut_short_dates(plan: Plan, phase: str, today: date) -> dict:
+    """Apply date_cuts; returns the changed fields with their old values (for the audit)."""
+    cuts = date_cuts(plan, phase, today)
+    for field, (_old, new) in cuts.items():
+        setattr(plan, field, new)
+    return {field: old for field, (old, _new) in cuts.items()}
 
 
 def set_phase(plan: Plan, phase: str, *, reason: str = "", actor: str | None = None) -> None:
@@ -26,11 +63,21 @@ def set_phase(plan: Plan, phase: str, *, reason: str = "", actor: str | None = N
         raise DomainError(_l("方案不能从“%(a)s”回到或停留在“%(b)s”。", a=plan.phase, b=phase))
     if phase == VOTING and not plan.items:
         raise DomainError(_l("方案还没有项目，不能开始表决。"))
+    if phase == VOTING:
+        other = busy_plan(plan.community_id, exclude=plan.id)
+        if other is not None:
+            raise DomainError(
+                _l(
+                    "本小区的方案“%(t)s”正在表决或公示，同一时间只能有一个方案表决。"
+                    "请等它公布最终结果后再开始表决。",
+                    t=other.title,
+                )
+            )
     before = {"phase": plan.phase}
+    today = local_today()
+    dates = cut_short_dates(plan, phase, today)
     plan.phase = phase
     plan.phase_changed_at = utcnow()
-    if phase == VOTING and (plan.voting_opens is None or plan.voting_opens > local_today()):
-        plan.voting_opens = local_today()
     db.session.flush()
     if phase == VOTING:
         # The electorate is fixed first (design §3c): shares are split over the frozen one.
@@ -41,8 +88,8 @@ def set_phase(plan: Plan, phase: str, *, reason: str = "", actor: str | None = N
         "plan",
         plan.id,
         community_id=plan.community_id,
-        before=before,
-        after={"phase": phase, "reason": reason},
+        before=before | dates,
+        after={"phase": phase, "reason": reason} | {k: getattr(plan, k) for k in dates},
         actor=actor,
     )
 
@@ -59,13 +106,18 @@ def sync_phase(plan: Plan, today: date | None = None) -> bool:
     target = scheduled_phase(schedule_of(plan), today)
     if target == plan.phase:
         return False
+    if target == VOTING and busy_plan(plan.community_id, exclude=plan.id) is not None:
+        # One plan votes at a time: this one waits (in drafting) until the other is final.
+        if plan.phase == "drafting":
+            return False
+        target = "drafting"
     set_phase(plan, target, reason="schedule", actor="system:schedule")
     return True
 
 
 def close_voting(plan: Plan, reason: str) -> None:
     """Close voting ahead of its date (e.g. to revise an item); ballots stop being accepted."""
-    if plan.phase != VOTING or plan.voting_closed_at is not None:
+    if plan.phase != VOTING or plan.voting_closed_at is not None or plan.voting_ended_at:
         raise DomainError(_l("表决没有在进行，无需暂停。"))
     if not reason.strip():
         raise DomainError(_l("请说明暂停表决的原因。"))
@@ -85,8 +137,50 @@ def reopen_voting(plan: Plan) -> None:
     """Reopen voting closed early, if its dates still allow."""
     if plan.phase != VOTING or plan.voting_closed_at is None:
         raise DomainError(_l("表决没有被暂停。"))
+    if plan.voting_ended_at is not None:
+        raise DomainError(_l("表决已经结束，不能恢复。"))
     if plan.voting_closes and plan.voting_closes < local_today():
         raise DomainError(_l("表决截止日期已过，请先修改截止日期。"))
     plan.voting_closed_at = None
     db.session.flush()
     log_event("plan.reopen_voting", "plan", plan.id, community_id=plan.community_id)
+
+
+def end_voting(plan: Plan, reason: str) -> None:
+    """End voting now, for good (结束表决), with a reason; never into the past.
+
+    The close is recorded at the database's time and the last voting day becomes today, so
+    notices print the period voting really ran; online and assisted ballots after that moment
+    are refused (voting.operations). Collected paper ballots may still be keyed until the
+    preliminary result is published.
+    """
+    today = local_today()
+    if plan.phase != VOTING or plan.voting_ended_at is not None:
+        raise DomainError(_l("表决没有在进行，无法结束。"))
+    if plan.voting_opens and plan.voting_opens > today:
+        raise DomainError(_l("表决还没有开始，不能结束。"))
+    if plan.voting_closes and plan.voting_closes < today:
+        raise DomainError(_l("表决已于 %(d)s 截止，无需再结束。", d=plan.voting_closes))
+    if not reason.strip():
+        raise DomainError(_l("请说明提前结束表决的原因。"))
+    before = {
+        "voting_closes": plan.voting_closes,
+        "voting_closed_at": plan.voting_closed_at,
+    }
+    plan.voting_ended_at = db_now()
+    plan.voting_end_reason = reason.strip()
+    plan.voting_closes = today
+    plan.voting_closed_at = None  # a pause ends with the vote
+    db.session.flush()
+    log_event(
+        "plan.end_voting",
+        "plan",
+        plan.id,
+        community_id=plan.community_id,
+        before=before,
+        after={
+            "voting_ended_at": plan.voting_ended_at,
+            "voting_closes": plan.voting_closes,
+            "reason": plan.voting_end_reason,
+        },
+    )

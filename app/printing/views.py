@@ -44,6 +44,7 @@ from app.printing.queries import (
     plan_jobs,
     plan_places,
 )
+from app.voting.queries import households_voted_online
 
 
 @bp.route("/c/<int:community_id>/paper")
@@ -171,6 +172,10 @@ def _preview(plan: Plan, kind: str, building, unit) -> dict:
         voters = [h for h in households if book.items_for(h)]
         preview["households"] = len(voters)
         preview["reprinted"] = len(issued_serials(plan, (h.id for h in voters)))
+        preview["voted_online"] = (
+            households_voted_online(plan.id, [h.id for h in voters]) if voters else 0
+        )
+        preview["conflict_policy"] = plan.conflict_policy
     return preview
 
 

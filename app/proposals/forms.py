@@ -93,3 +93,7 @@ class DeclineForm(FlaskForm):
         _l("不采纳的原因（提议人会看到）"),
         validators=[DataRequired(message=_l("请写明不采纳的原因。")), Length(max=1000)],
     )
+
+
+class UndoForm(FlaskForm):
+    """Undo a merge or a decline (the CSRF token is all it carries)."""

@@ -43,6 +43,8 @@ class ProposalSupport(TenantMixin, db.Model):
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The proposal this support was moved from by a merge, so undoing the merge moves it back.
+    merged_from_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"))
     __table_args__ = (UniqueConstraint("proposal_id", "household_id"),)
 
 

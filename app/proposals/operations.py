@@ -274,16 +274,20 @@ def merge_proposals(duplicate: Proposal, keep: Proposal) -> int:
             select(func.count()).where(ProposalSupport.proposal_id == duplicate.id)
         )
     }
-    db.session.execute(
-        delete(ProposalSupport).where(
-            ProposalSupport.proposal_id == duplicate.id,
-            ProposalSupport.household_id.in_(already),
-        )
-    )
+    # A household supporting both keeps its support of the duplicate where it is (the kept
+    # proposal counts it once already); the others move over, marked with where they came from
+    # (the first merge they took part in), so undoing the merge can move them back.
     moved = db.session.execute(
         update(ProposalSupport)
-        .where(ProposalSupport.proposal_id == duplicate.id)
-        .values(proposal_id=keep.id)
+        .where(
+            ProposalSupport.proposal_id == duplicate.id,
+            ProposalSupport.household_id.not_in(already),
+        )
+        .values(
+            proposal_id=keep.id,
+            merged_from_id=func.coalesce(ProposalSupport.merged_from_id, duplicate.id),
+        )
+        .execution_options(synchronize_session=False)
     ).rowcount
     # Proposals merged earlier into the duplicate now point straight at the kept one.
     db.session.execute(
@@ -304,6 +308,68 @@ def merge_proposals(duplicate: Proposal, keep: Proposal) -> int:
         after={"status": "merged", "merged_into_id": keep.id, "supports_moved": moved},
     )
     return moved
+
+
+def undo_merge(duplicate: Proposal) -> int:
+    """Undo a merge while the draft is still open (proposals and drafting): the duplicate is
+    open again and the supports that moved from it go back. Proposals merged into it earlier
+    stay with the proposal they now point to. Returns the supports moved back."""
+    _decidable(duplicate, statuses=("merged",))
+    keep_id = duplicate.merged_into_id
+    back = db.session.execute(
+        update(ProposalSupport)
+        .where(
+            ProposalSupport.proposal_id == keep_id,
+            ProposalSupport.merged_from_id == duplicate.id,
+        )
+        .values(proposal_id=duplicate.id, merged_from_id=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    duplicate.status = "open"
+    duplicate.merged_into_id = None
+    duplicate.decided_at = None
+    db.session.flush()
+    log_event(
+        "proposal.unmerge",
+        "proposal",
+        duplicate.id,
+        community_id=duplicate.community_id,
+        before={"status": "merged", "merged_into_id": keep_id},
+        after={"status": "open", "supports_moved_back": back},
+    )
+    return back
+
+
+def undo_decline(proposal: Proposal) -> None:
+    """Take back a decline while the draft is still open: the proposal is open again."""
+    _decidable(proposal, statuses=("declined",))
+    reason = proposal.decline_reason
+    proposal.status = "open"
+    proposal.decline_reason = None
+    proposal.decided_at = None
+    db.session.flush()
+    log_event(
+        "proposal.undecline",
+        "proposal",
+        proposal.id,
+        community_id=proposal.community_id,
+        before={"status": "declined", "reason": reason},
+        after={"status": "open"},
+    )
+
+
+def merge_preview(duplicate: Proposal, keep: Proposal) -> tuple[int, int]:
+    """(supports that would move to the kept proposal, supporters of both counted once)."""
+    already = select(ProposalSupport.household_id).where(ProposalSupport.proposal_id == keep.id)
+    total = db.session.scalar(
+        select(func.count()).where(ProposalSupport.proposal_id == duplicate.id)
+    )
+    both = db.session.scalar(
+        select(func.count()).where(
+            ProposalSupport.proposal_id == duplicate.id, ProposalSupport.household_id.in_(already)
+        )
+    )
+    return total - both, both
 
 
 def _link(proposal: Proposal, item: Item) -> None:

@@ -6,6 +6,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from app.communities.tenancy import get_in_community_or_404, staff_required
+from app.core.confirm import confirmation_page, confirmed
 from app.core.errors import DomainError
 from app.core.paging import page_number
 from app.core.permissions import has_permission
@@ -22,6 +23,7 @@ from app.proposals.forms import (
     LinkForm,
     MergeForm,
     StaffProposalForm,
+    UndoForm,
 )
 from app.proposals.models import PROPOSAL_STATUSES, Proposal, ProposalPhoto
 from app.proposals.operations import (
@@ -29,8 +31,11 @@ from app.proposals.operations import (
     create_proposal,
     decline_proposal,
     link_to_item,
+    merge_preview,
     merge_proposals,
     remove_draft_item,
+    undo_decline,
+    undo_merge,
 )
 from app.proposals.photos import MAX_PHOTOS
 from app.proposals.queries import (
@@ -41,6 +46,7 @@ from app.proposals.queries import (
     plan_items,
     proposal_card,
     proposal_card_page,
+    proposals_for_items,
     suggested_key,
 )
 from app.proposals.views import photo_response, uploaded_photos
@@ -194,13 +200,21 @@ def staff_detail(community_id: int, plan_id: int, proposal_id: int):
     return _render_detail(plan, proposal, _decision_forms(plan, proposal))
 
 
-def _decide(plan_id: int, proposal_id: int, form_name: str, act):
-    """Validate one decision form and apply `act(form)`; show the reasons when refused."""
+def _decide(plan_id: int, proposal_id: int, form_name: str, act, ask=None):
+    """Validate one decision form and apply `act(form)`; show the reasons when refused.
+
+    With `ask(plan, proposal, form)`, the first POST answers with the confirmation page it
+    returns (None: nothing to confirm) and only a confirmed POST acts.
+    """
     plan = plan_or_404(plan_id)
     proposal = _proposal(plan, proposal_id)
     forms = _decision_forms(plan, proposal)
     form = forms[form_name]
     if form.validate_on_submit():
+        if ask is not None and not confirmed():
+            page = ask(plan, proposal, form)
+            if page is not None:
+                return page
         try:
             message = act(proposal, form)
         except DomainError as exc:
@@ -232,7 +246,33 @@ def staff_merge(community_id: int, plan_id: int, proposal_id: int):
         merge_proposals(proposal, keep)
         return _("已将本提议并入“%(title)s”，支持者已合并计算。", title=keep.title)
 
-    return _decide(plan_id, proposal_id, "merge", act)
+    def ask(plan, proposal, form):
+        keep = get_in_community_or_404(Proposal, form.target.data)
+        moving, both = merge_preview(proposal, keep)
+        return confirmation_page(
+            _("合并提议"),
+            [
+                _(
+                    "提议 #%(d)d“%(a)s”并入 #%(k)d“%(b)s”。",
+                    d=proposal.id,
+                    a=proposal.title,
+                    k=keep.id,
+                    b=keep.title,
+                ),
+                _(
+                    "%(n)d 户的支持转到“%(b)s”；%(m)d 户两条都支持，只算一次。",
+                    n=moving,
+                    b=keep.title,
+                    m=both,
+                ),
+                _("提议人和居民会看到本条“已并入”，不能再单独支持。"),
+            ],
+            button=_("确认合并"),
+            cancel_url=_detail_url(plan, proposal),
+            undo=_("在方案进入表决前，可以在本提议的页面撤销合并，支持会转回来。"),
+        )
+
+    return _decide(plan_id, proposal_id, "merge", act, ask)
 
 
 @bp.route(
@@ -285,6 +325,39 @@ def staff_decline(community_id: int, plan_id: int, proposal_id: int):
     return _decide(plan_id, proposal_id, "decline", act)
 
 
+def _detail_url(plan: Plan, proposal: Proposal) -> str:
+    """The worker's page of a proposal."""
+    return url_for(
+        "proposals.staff_detail",
+        community_id=plan.community_id,
+        plan_id=plan.id,
+        proposal_id=proposal.id,
+    )
+
+
+@bp.route(
+    "/c/<int:community_id>/plans/<int:plan_id>/proposals/<int:proposal_id>/undo",
+    methods=["POST"],
+)
+@staff_required("proposal.manage")
+def staff_undo(community_id: int, plan_id: int, proposal_id: int):
+    """Undo a merge or a decline while the draft is still open; the proposal is open again."""
+    plan = plan_or_404(plan_id)
+    proposal = _proposal(plan, proposal_id)
+    if not UndoForm().validate_on_submit():
+        abort(400)
+    try:
+        if proposal.status == "merged":
+            back = undo_merge(proposal)
+            flash(_("已撤销合并，%(n)d 户的支持已转回本提议。", n=back), "success")
+        else:
+            undo_decline(proposal)
+            flash(_("已撤销不采纳，本提议重新等待处理。"), "success")
+    except DomainError as exc:
+        flash_refusal(exc)
+    return redirect(_detail_url(plan, proposal))
+
+
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/proposals/photos/<int:photo_id>")
 @staff_required("plan.view")
 def staff_photo(community_id: int, plan_id: int, photo_id: int):
@@ -299,9 +372,31 @@ def staff_photo(community_id: int, plan_id: int, photo_id: int):
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/items/<int:item_id>/delete", methods=["POST"])
 @staff_required("plan.manage")
 def remove_item(community_id: int, plan_id: int, item_id: int):
-    """Delete an item while the plan is being drafted; the proposals it answered reopen."""
+    """Delete an item while the plan is being drafted, once confirmed; the proposals it
+    answered reopen."""
     plan = plan_or_404(plan_id)
     item = item_or_404(plan, item_id)
+    if not confirmed():
+        if not UndoForm().validate_on_submit():  # the CSRF token only
+            abort(400)
+        return confirmation_page(
+            _("删除项目 %(key)s", key=item.key),
+            [
+                _(
+                    "项目 %(key)s“%(t)s”从方案中删除，连同它的范围、资金和上传的每户金额。",
+                    key=item.key,
+                    t=item.title,
+                ),
+                _(
+                    "它解决的 %(n)d 条提议回到“征集中”，需要重新处理。",
+                    n=len(proposals_for_items([item.id]).get(item.id, [])),
+                ),
+            ],
+            button=_("确认删除"),
+            cancel_url=url_for(
+                "plans.edit_item", community_id=community_id, plan_id=plan.id, item_id=item.id
+            ),
+        )
     try:
         remove_draft_item(item)
     except DomainError as exc:

@@ -15,6 +15,7 @@ from app.core.errors import DomainError
 from app.extensions import db
 from app.plans.models import Item, Plan
 from app.plans.queries import local_today
+from app.plans.workflow import cut_short_dates
 from app.tally.models import Objection
 from app.tally.queries import tally_plan, voting_over
 
@@ -49,6 +50,8 @@ def publish_preliminary(plan: Plan, today: date | None = None) -> None:
     if awaiting:
         raise DomainError(_l("还有 %(n)d 户的纸质票等待录入或复核，请处理后再公示。", n=awaiting))
     before = {"phase": plan.phase, "result_stage": plan.result_stage}
+    dates = cut_short_dates(plan, "published", today)  # voting paused for good ends today
+    before |= dates
     plan.phase = "published"
     plan.phase_changed_at = plan.preliminary_published_at = utcnow()
     plan.result_stage = "preliminary"
@@ -65,6 +68,7 @@ def publish_preliminary(plan: Plan, today: date | None = None) -> None:
             "result_stage": plan.result_stage,
             "objections_close": plan.objections_close,
             "result": _result_summary(plan, today),
+            **{k: getattr(plan, k) for k in dates},
         },
     )
 

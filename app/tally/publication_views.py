@@ -1,12 +1,15 @@
 """Publication (二下) on the tally blueprint: the preliminary result, objections and their
 resolution, the final result; and the residents' results page."""
 
+from datetime import timedelta
+
 from flask import abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.communities.models import Community
 from app.communities.tenancy import get_in_community_or_404, household_required, staff_required
+from app.core.confirm import confirmation_page, confirmed
 from app.core.errors import DomainError
 from app.core.permissions import has_permission
 from app.core.refusals import flash_refusal
@@ -63,11 +66,46 @@ def publication(community_id: int, plan_id: int):
     )
 
 
+def _result_lines(plan, today) -> list[str]:
+    """The result about to be published, in numbers."""
+    result = tally_plan(plan, today)
+    passed = sum(1 for r in result.items if r.tally.passed)
+    return [
+        _(
+            "%(n)d 户的表决计入结果（本小区共 %(t)d 户）。",
+            n=result.ballots.effective,
+            t=result.community.electorate.households,
+        ),
+        _("%(n)d 个项目中 %(p)d 个通过。", n=len(result.items), p=passed),
+    ]
+
+
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/publish/preliminary", methods=["POST"])
 @staff_required("result.publish")
 def publish_preliminary_view(community_id: int, plan_id: int):
-    """Publish the preliminary result; the objection period starts today."""
+    """Publish the preliminary result, once confirmed; the objection period starts today."""
     plan = plan_or_404(plan_id)
+    if ConfirmForm().validate_on_submit() and not confirmed():
+        today = local_today()
+        lines = [
+            _("结果向全体居民公示，表决从此结束，不能再恢复。"),
+            *_result_lines(plan, today),
+            _(
+                "异议期 %(n)d 天，到 %(d)s 为止。",
+                n=plan.objection_days,
+                d=(today + timedelta(days=plan.objection_days)).isoformat(),
+            ),
+        ]
+        if plan.voting_closes and plan.voting_closes > today:
+            lines.append(
+                _("表决截止日期由 %(old)s 改为今天 %(new)s。", old=plan.voting_closes, new=today)
+            )
+        return confirmation_page(
+            _("公示表决结果"),
+            lines,
+            button=_("确认公示"),
+            cancel_url=_publication_url(plan),
+        )
     if ConfirmForm().validate_on_submit():
         try:
             publish_preliminary(plan)
@@ -82,6 +120,18 @@ def publish_preliminary_view(community_id: int, plan_id: int):
 def publish_final_view(community_id: int, plan_id: int):
     """Publish the final result once the objection period is over and objections resolved."""
     plan = plan_or_404(plan_id)
+    if ConfirmForm().validate_on_submit() and not confirmed():
+        received = len(objections(plan))
+        return confirmation_page(
+            _("公布最终结果"),
+            [
+                _("最终结果向全体居民公告，之后不能再登记或处理异议。"),
+                *_result_lines(plan, local_today()),
+                _("公示期间共登记异议 %(n)d 件。", n=received),
+            ],
+            button=_("确认公布最终结果"),
+            cancel_url=_publication_url(plan),
+        )
     if ConfirmForm().validate_on_submit():
         try:
             publish_final(plan)

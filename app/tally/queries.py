@@ -129,14 +129,14 @@ class PlanTally:
 
 
 def voting_over(plan: Plan, today: date) -> bool:
-    """Ballots can no longer change: closed early, past the last day, or published."""
+    """Ballots can no longer change: paused or ended early, past the last day, or published."""
     if plan.phase in ("published", "closed"):
         return True
     if plan.phase != "voting":
         return False
-    return plan.voting_closed_at is not None or bool(
-        plan.voting_closes and today > plan.voting_closes
-    )
+    if plan.voting_closed_at is not None or plan.voting_ended_at is not None:
+        return True
+    return bool(plan.voting_closes and today > plan.voting_closes)
 
 
 def _params(plan: Plan, **more) -> dict:

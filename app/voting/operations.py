@@ -5,6 +5,7 @@ row lock on the household so concurrent submissions serialise on PostgreSQL.
 """
 
 import secrets
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
@@ -13,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from app.communities.models import Household
 from app.core.audit import log_event
 from app.core.codes import ALPHABET
+from app.core.db import db_now
 from app.core.errors import DomainError
 from app.extensions import db
 from app.plans.models import Item, Plan
@@ -106,6 +108,19 @@ def refresh_effective_ballot(
     return current
 
 
+def before_the_close(plan: Plan) -> datetime:
+    """The database's time now, refused if voting was ended (结束表决) at or before it.
+
+    The end is read afresh (not from the request's copy of the plan), and the time returned
+    becomes the ballot's recorded time: a ballot counts only if recorded before the close.
+    """
+    now = db_now()
+    ended = db.session.scalar(select(Plan.voting_ended_at).where(Plan.id == plan.id))
+    if ended is not None and now >= ended:
+        raise DomainError(_l("表决已经结束，选择没有被记录。"))
+    return now
+
+
 def _validate_choices(items: list[Item], choices: dict, pledges: set, *, complete: bool) -> None:
     """Refuse choices outside the household's scope, unknown values, or missing items."""
     if not items:  # e.g. a household added to the census after the electorate was frozen
@@ -138,6 +153,8 @@ def _record(
     **fields,
 ) -> Ballot:
     """Write a ballot with its choices and refresh the effective ballot."""
+    if channel != "paper":  # collected paper ballots are keyed after the close too
+        fields.setdefault("recorded_at", before_the_close(plan))
     ballot = Ballot(
         community_id=plan.community_id,
         plan_id=plan.id,

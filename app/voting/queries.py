@@ -3,10 +3,13 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
 
 from app.core.codes import normalize_code
+from app.core.db import utcnow
 from app.extensions import db
+from app.plans.models import Plan
+from app.rules.precedence import BallotRef, choose_effective_ballot
 from app.voting.models import Ballot, EffectiveBallot
 
 
@@ -31,6 +34,60 @@ def effective_ballot(plan_id: int, household_id: int) -> EffectiveBallot | None:
             EffectiveBallot.plan_id == plan_id, EffectiveBallot.household_id == household_id
         )
     )
+
+
+def households_voted(plan_id: int) -> int:
+    """How many households have an effective ballot on the plan."""
+    return db.session.scalar(
+        select(func.count(EffectiveBallot.id)).where(EffectiveBallot.plan_id == plan_id)
+    )
+
+
+def households_voted_online(plan_id: int, household_ids: list[int] | None = None) -> int:
+    """How many households (of `household_ids`, if given) have cast at least one online
+    ballot on the plan."""
+    query = select(func.count(distinct(Ballot.household_id))).where(
+        Ballot.plan_id == plan_id, Ballot.channel == "online"
+    )
+    if household_ids is not None:
+        query = query.where(Ballot.household_id.in_(household_ids))
+    return db.session.scalar(query)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A household's ballots as a worker about to record another one sees them."""
+
+    effective: Ballot | None  # the ballot that counts now
+    online: Ballot | None  # its latest online ballot
+    new_counts: bool  # whether the ballot about to be recorded would count
+
+
+def standing_before_entry(plan: Plan, household_id: int, channel: str) -> Standing:
+    """What counts for the household now, and whether a new `channel` (paper or assisted)
+    ballot would count under the plan's conflict policy (rules.precedence decides, as it
+    will when the ballot is recorded)."""
+    row = effective_ballot(plan.id, household_id)
+    effective = db.session.get(Ballot, row.ballot_id) if row is not None else None
+    online = latest_online_ballot(plan.id, household_id)
+    papers = db.session.scalars(
+        select(Ballot).where(
+            Ballot.plan_id == plan.id,
+            Ballot.household_id == household_id,
+            Ballot.channel.in_(("paper", "assisted")),
+        )
+    ).all()
+
+    def ref(ballot: Ballot) -> BallotRef:
+        return BallotRef(ballot.id, ballot.channel, ballot.recorded_at, {})
+
+    new = BallotRef("new", channel, max([utcnow(), *(b.recorded_at for b in papers)]), {})
+    decision = choose_effective_ballot(
+        ref(online) if online else None,
+        [*(ref(b) for b in papers), new],
+        plan.conflict_policy,
+    )
+    return Standing(effective, online, decision.effective is new)
 
 
 @dataclass

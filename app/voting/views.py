@@ -10,19 +10,28 @@ from sqlalchemy import select
 from app.communities.models import Community, Household
 from app.communities.queries import household_list
 from app.communities.tenancy import get_in_community_or_404, household_required, staff_required
+from app.core.confirm import confirmation_page, confirmed
 from app.core.errors import DomainError
-from app.core.refusals import refuse
+from app.core.refusals import flash_refusal, refuse
 from app.extensions import db, limiter
 from app.plans.access import household_plan, plan_or_404
+from app.plans.forms import ReasonForm
 from app.plans.phases import phase_allows
-from app.plans.queries import is_voting_open, items_for_household
+from app.plans.queries import household_count, is_voting_open, items_for_household, local_today
 from app.plans.shares import household_shares, plan_breakdowns
+from app.plans.workflow import end_voting
 from app.proposals.queries import proposals_for_items
 from app.voting.blueprint import bp
 from app.voting.forms import AssistedForm, BallotForm, ReceiptForm, parse_ballot_fields
 from app.voting.models import Ballot
 from app.voting.operations import cast_online_ballot, record_assisted_ballot
-from app.voting.queries import effective_ballot, latest_online_ballot, receipt_status
+from app.voting.queries import (
+    effective_ballot,
+    households_voted,
+    latest_online_ballot,
+    receipt_status,
+    standing_before_entry,
+)
 
 
 def _ballot_context(plan, choices=None, pledges=None, error=None):
@@ -212,7 +221,49 @@ def assisted(community_id: int, plan_id: int):
         form=form,
         voting_open=is_voting_open(plan),
         shares=household_shares(items, household.id) if household else {},
+        standing=standing_before_entry(plan, household.id, "assisted") if household else None,
     )
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/voting/end", methods=["POST"])
+@staff_required("plan.manage")
+def end_voting_view(community_id: int, plan_id: int):
+    """End voting now, for good, with a reason (结束表决); a confirmation page first."""
+    plan = plan_or_404(plan_id)
+    detail = url_for("plans.plan_detail", community_id=community_id, plan_id=plan.id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(_("请填写提前结束表决的原因。"), "error")
+        return redirect(detail)
+    if not confirmed():
+        today = local_today()
+        return confirmation_page(
+            _("结束表决"),
+            [
+                _("表决立即结束，从确认的这一刻起不再接受网上和代填表决。"),
+                _(
+                    "表决截止日期由 %(old)s 改为今天 %(new)s，公示和公告按实际日期打印。",
+                    old=plan.voting_closes or "—",
+                    new=today,
+                ),
+                _(
+                    "已有 %(n)d 户表决（本小区共 %(t)d 户），其余住户不能再表决。",
+                    n=households_voted(plan.id),
+                    t=household_count(plan.community_id),
+                ),
+                _("已收回的纸质票仍可录入，直到公示结果。"),
+                _("原因：%(r)s（记入操作记录）", r=form.reason.data.strip()),
+            ],
+            button=_("确认结束表决"),
+            cancel_url=detail,
+        )
+    try:
+        end_voting(plan, form.reason.data)
+    except DomainError as exc:
+        flash_refusal(exc)
+    else:
+        flash(_("表决已结束。"), "success")
+    return redirect(detail)
 
 
 @bp.route("/home")

@@ -62,6 +62,8 @@ def test_workers_open_voting_key_a_paper_ballot_twice_and_see_the_tally(
     page.goto(base)
     first.shot("plan-drafting")
     page.get_by_role("button", name=re.compile("开始表决")).click()
+    expect(page.get_by_text("确认后将会：")).to_be_visible()  # the move asks first
+    page.get_by_role("button", name=re.compile("确认进入")).click()
     expect(page.get_by_text("表决进行中")).to_be_visible()
     first.shot("voting-open")
 

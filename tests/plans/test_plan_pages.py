@@ -173,7 +173,7 @@ def test_items_cannot_be_edited_once_voting_opens(app, factory):
     with app.app_context():
         pid = db.session.scalar(select(Plan.id))
     detail = f"/c/{cid}/plans/{pid}"
-    post_form(client, f"{detail}/phase", {"phase": "voting"}, form_page=detail)
+    post_form(client, f"{detail}/phase", {"phase": "voting", "confirmed": "1"}, form_page=detail)
     with app.app_context():
         assert db.session.get(Plan, pid).phase == "voting"
     response = post_form(
@@ -210,7 +210,11 @@ def test_voting_needs_items(app, factory):
         pid = db.session.scalar(select(Plan.id))
     detail = f"/c/{cid}/plans/{pid}"
     response = post_form(
-        client, f"{detail}/phase", {"phase": "voting"}, form_page=detail, follow_redirects=True
+        client,
+        f"{detail}/phase",
+        {"phase": "voting", "confirmed": "1"},
+        form_page=detail,
+        follow_redirects=True,
     )
     assert "还没有项目" in response.get_data(as_text=True)
     with app.app_context():

@@ -116,7 +116,9 @@ def test_merge_moves_supports_without_counting_a_household_twice(app, world, mak
         db.session.commit()
         assert supporters(keep) == {h[0], h[1], h[2], h[3], h[4], h[5]}
         assert moved == 3  # h[1], h[4] (from the earlier merge), h[5]; h[2] counted once
-        assert supporters(dup) == set()
+        # h[2] supported both: the kept one counts it once; its support of the duplicate stays
+        # there, so undoing the merge gives the duplicate back every supporter it had.
+        assert supporters(dup) == {h[2]}
         dup_row, earlier_row = db.session.get(Proposal, dup), db.session.get(Proposal, earlier)
         assert (dup_row.status, dup_row.merged_into_id) == ("merged", keep)
         assert earlier_row.merged_into_id == keep  # chains point straight at the kept one

@@ -190,7 +190,12 @@ def test_accepted_and_merged_proposals_say_what_became_of_them(app, world, make_
         {"key": "B2", "title": "2单元加装电梯", "category": "improvement"},
         form_page=detail,
     )
-    post_form(worker, world.staff_url(f"/{dup}/merge"), {"target": keep}, form_page=detail)
+    post_form(
+        worker,
+        world.staff_url(f"/{dup}/merge"),
+        {"target": keep, "confirmed": "1"},
+        form_page=detail,
+    )
     html = world.household_client(world.households_a[1]).get("/proposals").get_data(as_text=True)
     assert "已纳入改造方案：<strong>B2 2单元加装电梯</strong>" in html
     assert f'href="/proposals/{keep}">加装电梯</a>' in html  # the merged one points to the kept one

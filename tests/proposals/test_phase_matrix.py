@@ -202,11 +202,15 @@ def test_http_routes_follow_the_phase_table(app, world, make_proposal, phase):
     response = post_form(
         worker,
         world.staff_url(f"/{other}/merge"),
-        {"target": to_accept},
+        {"target": to_accept, "confirmed": "1"},
         form_page=world.staff_url(f"/{other}"),
     )
     assert response.status_code == (302 if may_decide else 422)
     assert status_of(app, other) == ("merged" if may_decide else "open")
+    # Undo (a decline, a merge) follows the same row of the table.
+    for undone in (target, other):
+        post_form(worker, world.staff_url(f"/{undone}/undo"), form_page=world.staff_url())
+        assert status_of(app, undone) == "open"
 
     # Committee and district staff read in every phase and never write.
     for role in ("committee", "district"):

@@ -66,7 +66,7 @@ def records(app, world, make_proposal):
 @pytest.mark.slow
 def test_staff_routes_answer_404_for_another_communitys_ids(app, world, records):
     rules = proposal_staff_rules(app)
-    assert len(rules) == 10  # the nine proposal pages and deleting a draft item
+    assert len(rules) == 11  # the ten proposal pages and deleting a draft item
     own, foreign = records["a"], records["b"]
     for role in ("worker", "admin"):
         client = world.staff_client(role)

@@ -144,7 +144,14 @@ def test_publication_pages_walk_through_both_stages(app, client, build, factory)
 
     sign_in_staff(client, "worker1")
     assert "公示表决结果" in client.get(page).get_data(as_text=True)
-    post_form(client, f"/c/{cid}/plans/{pid}/publish/preliminary", form_page=page)
+    asked = post_form(client, f"/c/{cid}/plans/{pid}/publish/preliminary", form_page=page)
+    asked_html = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "确认公示" in asked_html and "异议期" in asked_html
+    with app.app_context():
+        assert db.session.get(Plan, pid).result_stage is None  # only asked, nothing published
+    post_form(
+        client, f"/c/{cid}/plans/{pid}/publish/preliminary", {"confirmed": "1"}, form_page=page
+    )
     html = client.get(page).get_data(as_text=True)
     assert "结果已公示" in html and "登记异议" in html
     response = post_form(
@@ -172,12 +179,14 @@ def test_publication_pages_walk_through_both_stages(app, client, build, factory)
     )
     html = client.get(page).get_data(as_text=True)
     assert "已复核，无误" in html
-    post_form(client, f"/c/{cid}/plans/{pid}/publish/final", form_page=page)
+    post_form(client, f"/c/{cid}/plans/{pid}/publish/final", {"confirmed": "1"}, form_page=page)
     assert "之后才能公布最终结果" in client.get(page).get_data(as_text=True)
     with app.app_context():
         db.session.get(Plan, pid).objections_close = today - timedelta(days=1)
         db.session.commit()
-    post_form(client, f"/c/{cid}/plans/{pid}/publish/final", form_page=page)
+    asked = post_form(client, f"/c/{cid}/plans/{pid}/publish/final", form_page=page)
+    assert "确认公布最终结果" in asked.get_data(as_text=True)
+    post_form(client, f"/c/{cid}/plans/{pid}/publish/final", {"confirmed": "1"}, form_page=page)
     assert "最终结果已公布" in client.get(page).get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Plan, pid).result_stage == "final"
