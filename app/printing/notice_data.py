@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.communities.models import Community
+from app.core.audit import chain_head
 from app.extensions import db
 from app.plans.models import Item, Plan
 from app.plans.queries import local_today, scope_label
@@ -98,4 +99,5 @@ def notice_data(plan: Plan, kind: str, contact: str = "") -> NoticeData:
         turnout=(_figures(result.community.electorate), _figures(result.community.participating)),
         items=tuple(notice_items),
         objections=(received, resolved),
+        audit_head=head.head if (head := chain_head(plan.community_id)) else None,
     )
