@@ -12,7 +12,7 @@ def check_database(url: str, receipts: list[str]) -> dict:
 
     from app import create_app
     from app.communities.models import Household
-    from app.core.audit import AuditEvent, verify_chain
+    from app.core.audit import AuditEvent, verify_every_chain
     from app.extensions import db
     from app.plans.models import Plan
     from app.plans.queries import items_for_household
@@ -59,7 +59,7 @@ def check_database(url: str, receipts: list[str]) -> dict:
         missing = [r for r in receipts if r not in recorded]
         if missing:
             problems.append(f"{len(missing)} receipts shown to residents are not in the database")
-        chain = verify_chain()
+        chain = verify_every_chain()
         if not chain.ok:
             problems.append(f"audit chain broken at {chain.broken_at}: {chain.reason}")
         db.session.remove()

@@ -1,14 +1,18 @@
 """`flask community ...` and `flask roster ...`: the same operations as the pages."""
 
+import sys
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
+from app.communities.models import Community
 from app.communities.operations import create_community, import_roster_file
 from app.communities.queries import find_community
-from app.core.cli import fail_on_domain_error
+from app.core.audit import CITY, chain_head, chains, verify_anchor, verify_chain
+from app.core.cli import audit_cli, fail_on_domain_error
 from app.core.db import transactional
+from app.extensions import db
 
 community_cli = AppGroup("community", help="Communities (小区).")
 roster_cli = AppGroup("roster", help="Household rosters (花名册).")
@@ -44,6 +48,65 @@ def roster_import(community, file: Path):
     )
     for plan_id in summary["frozen_plans_unaffected"]:
         click.echo(f"plan {plan_id}: electorate frozen when voting opened; this import leaves it")
+
+
+def _chain_name(chain: int) -> str:
+    if chain == CITY:
+        return "city-wide chain"
+    community = db.session.get(Community, chain)
+    return f"chain of {community.name if community else f'community {chain}'} ({chain})"
+
+
+@audit_cli.command("verify")
+@click.option("--community", "community_name", help="Only this community's chain.")
+@click.option(
+    "--anchor",
+    help="SEQ:HASH printed on a notice: the chain must still hold that exact event "
+    "(needs --community).",
+)
+@fail_on_domain_error
+def audit_verify(community_name: str | None, anchor: str | None):
+    """Walk the chains: sequence without gaps, every hash, every link. Exit 1 on a problem."""
+    if anchor and not community_name:
+        raise click.UsageError("--anchor needs --community")
+    selected = [find_community(community_name).id] if community_name else chains()
+    failed = False
+    for chain in selected:
+        report = verify_chain(chain)
+        name = _chain_name(chain)
+        if report.ok:
+            click.echo(f"{name}: intact, {report.checked} events, head {report.head or '-'}")
+        else:
+            failed = True
+            click.echo(
+                f"{name}: BROKEN at event {report.broken_at}: {report.reason} "
+                f"({report.checked} events before it are intact)",
+                err=True,
+            )
+    if anchor:
+        try:
+            check = verify_anchor(selected[0], anchor)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--anchor") from exc
+        if check.ok:
+            click.echo(f"anchor {check.seq}:{check.expected[:16]}… is in the chain, unchanged")
+        else:
+            failed = True
+            found = "no such event" if check.found is None else f"hash there is {check.found}"
+            click.echo(
+                f"anchor {check.seq}:{check.expected[:16]}… NOT in the chain ({found})", err=True
+            )
+    if failed:
+        sys.exit(1)
+
+
+@audit_cli.command("head")
+@click.argument("community")
+@fail_on_domain_error
+def audit_head(community: str):
+    """Print the community chain's head as SEQ:HASH (the last token on the line)."""
+    head = chain_head(find_community(community).id)
+    click.echo(f"head {head.head if head else '0:' + '0' * 64}")
 
 
 commands = [community_cli, roster_cli]

@@ -1,4 +1,12 @@
-"""Append-only, hash-chained audit trail: every write appends an event in the same transaction."""
+"""Append-only, hash-chained audit trails: every write appends an event in the same transaction.
+
+One chain per community, and chain 0 for city-wide events (accounts, communities). Each event
+carries its chain, a sequence number without gaps (1, 2, 3, ...) and the previous event's hash,
+so a chain proves its own completeness: a deleted event leaves a gap or a broken link, an edited
+one a wrong hash. Writers in different communities never wait on each other: on PostgreSQL each
+chain has its own advisory lock (held to the end of the transaction, with a timeout that turns a
+stuck writer into a "try again" refusal); SQLite has one writer at a time anyway.
+"""
 
 import hashlib
 import json
@@ -6,17 +14,36 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import has_request_context
+from flask import current_app, has_app_context, has_request_context
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import ForeignKey, Index, String, Text, select, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, select, text
 from sqlalchemy import event as sa_event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.core.db import utcnow
+from app.core.errors import DomainError
 from app.extensions import db
 
 GENESIS = "0" * 64
-_LAST_HASH = "coplan_audit_last_hash"
+CITY = 0  # the chain of events that belong to no community
+_TAILS = "coplan_audit_tails"
+# Advisory-lock namespace of the chains (pg_advisory_xact_lock(namespace, chain)).
+LOCK_NAMESPACE = 727801
+DEFAULT_LOCK_TIMEOUT_MS = 5000
+
+
+class ChainBusy(DomainError):
+    """Another writer held the chain's lock past the timeout: nothing was written."""
+
+    def __init__(self):
+        super().__init__(_l("系统正忙，您的操作没有保存，请稍后再试一次。"))
+
+
+def chain_of(community_id: int | None) -> int:
+    """The chain an event of this community belongs to (0: city-wide)."""
+    return community_id or CITY
 
 
 class AuditEvent(db.Model):
@@ -33,11 +60,18 @@ class AuditEvent(db.Model):
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # A unique previous hash makes a fork of the chain impossible at the database level.
-    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The community's id, or 0 for city-wide events; the number of the event in its chain.
+    chain: Mapped[int] = mapped_column(default=CITY)
+    seq: Mapped[int]
+    prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_audit_event_record", "record_type", "record_id"),)
+    __table_args__ = (
+        Index("ix_audit_event_record", "record_type", "record_id"),
+        # One event per place in a chain, and one successor per event: no fork, no duplicate.
+        UniqueConstraint("chain", "seq", name="uq_audit_event_chain_seq"),
+        UniqueConstraint("chain", "prev_hash", name="uq_audit_event_chain_prev_hash"),
+    )
 
     def payload(self) -> str:
         """The canonical text the hash covers."""
@@ -51,9 +85,16 @@ class AuditEvent(db.Model):
                 "before": self.before,
                 "after": self.after,
                 "created_at": self.created_at.isoformat(timespec="microseconds"),
+                "chain": self.chain,
+                "seq": self.seq,
                 "prev_hash": self.prev_hash,
             }
         )
+
+    @property
+    def head(self) -> str:
+        """This event as a chain head, "SEQ:HASH", as notices print it."""
+        return f"{self.seq}:{self.hash}"
 
     def compute_hash(self) -> str:
         """SHA-256 of the previous hash and this event's payload."""
@@ -95,17 +136,66 @@ def current_actor() -> str:
     return "cli"
 
 
-def _last_hash() -> str:
-    """Hash of the newest event, serialised across writers on PostgreSQL."""
+def _lock_timeout_ms() -> int:
+    if has_app_context():
+        return int(current_app.config.get("AUDIT_LOCK_TIMEOUT_MS", DEFAULT_LOCK_TIMEOUT_MS))
+    return DEFAULT_LOCK_TIMEOUT_MS
+
+
+def _lock(session, chain: int) -> None:
+    """Hold the chain's advisory lock to the end of the transaction (PostgreSQL only).
+
+    Waits at most the configured timeout; a stuck writer elsewhere becomes ChainBusy (the
+    transaction is then unusable and is rolled back by the refusal path).
+    """
+    timeout = _lock_timeout_ms()
+    try:
+        session.execute(
+            text("SELECT set_config('lock_timeout', :ms, true)"), {"ms": f"{timeout}ms"}
+        )
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :chain)"),
+            {"namespace": LOCK_NAMESPACE, "chain": chain},
+        )
+        # Back to PostgreSQL's default (no timeout) for the rest of the transaction.
+        session.execute(text("SELECT set_config('lock_timeout', '0', true)"))
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
+            raise ChainBusy() from exc
+        raise
+
+
+def _tails(session) -> dict:
+    return session.info.setdefault(_TAILS, {})
+
+
+def lock_chains(*community_ids: int | None) -> None:
+    """Take the locks of several chains up front, in a fixed order (lowest chain first).
+
+    An operation that will write to more than one chain calls this first, so two such
+    operations never wait on each other in a cycle.
+    """
+    for chain in sorted({chain_of(c) for c in community_ids}):
+        _tail(chain)
+
+
+def _tail(chain: int) -> tuple[int, str]:
+    """(seq, hash) of the chain's newest event, (0, GENESIS) for an empty chain; the first call
+    in a transaction takes the chain's lock on PostgreSQL."""
     session = db.session()
-    cached = session.info.get(_LAST_HASH)
-    if cached:
-        return cached
+    tails = _tails(session)
+    if chain in tails:
+        return tails[chain]
     if db.engine.dialect.name == "postgresql":
-        # One writer extends the chain at a time; released at commit or rollback.
-        session.execute(text("SELECT pg_advisory_xact_lock(727801)"))
-    last = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
-    return last or GENESIS
+        _lock(session, chain)
+    row = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash)
+        .where(AuditEvent.chain == chain)
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    ).first()
+    tails[chain] = (row.seq, row.hash) if row else (0, GENESIS)
+    return tails[chain]
 
 
 def log_event(
@@ -118,7 +208,9 @@ def log_event(
     after=None,
     actor: str | None = None,
 ) -> AuditEvent:
-    """Append an audit event to the current transaction and flush it."""
+    """Append an audit event to its community's chain in the current transaction, and flush."""
+    chain = chain_of(community_id)
+    seq, prev_hash = _tail(chain)
     event = AuditEvent(
         community_id=community_id,
         actor=actor or current_actor(),
@@ -128,30 +220,44 @@ def log_event(
         before=None if before is None else canonical_json(before),
         after=None if after is None else canonical_json(after),
         created_at=utcnow(),
-        prev_hash=_last_hash(),
+        chain=chain,
+        seq=seq + 1,
+        prev_hash=prev_hash,
     )
     event.hash = event.compute_hash()
     db.session.add(event)
     db.session.flush()
-    db.session.info[_LAST_HASH] = event.hash
+    _tails(db.session())[chain] = (event.seq, event.hash)
     return event
 
 
 @sa_event.listens_for(Session, "after_commit")
 @sa_event.listens_for(Session, "after_rollback")
 @sa_event.listens_for(Session, "after_soft_rollback")
-def _forget_last_hash(session, *_):
-    """Another writer may extend the chain once this transaction ends."""
-    session.info.pop(_LAST_HASH, None)
+def _forget_tails(session, *_):
+    """Another writer may extend the chains once this transaction ends."""
+    session.info.pop(_TAILS, None)
+
+
+def chain_head(community_id: int | None) -> AuditEvent | None:
+    """The newest event of a community's chain (city chain for None), or None when empty."""
+    return db.session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.chain == chain_of(community_id))
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    )
 
 
 @dataclass
 class ChainReport:
-    """The result of walking the chain."""
+    """The result of walking one chain."""
 
+    chain: int
     checked: int
     broken_at: int | None
     reason: str | None
+    head: str | None = None  # "SEQ:HASH" of the last event checked
 
     @property
     def ok(self) -> bool:
@@ -159,27 +265,93 @@ class ChainReport:
         return self.broken_at is None
 
 
-def verify_chain(batch: int = 5000) -> ChainReport:
-    """Walk every event in id order; report the first edited, inserted or deleted link."""
-    expected_prev = GENESIS
-    checked = 0
-    last_id = 0
+def chains() -> list[int]:
+    """Every chain that has events, city chain first."""
+    return list(db.session.scalars(select(AuditEvent.chain).distinct().order_by(AuditEvent.chain)))
+
+
+def verify_chain(chain: int = CITY, batch: int = 5000, *, upto: int | None = None) -> ChainReport:
+    """Walk one chain in sequence order (up to `upto`): numbers 1, 2, 3 without a gap, each
+    event's hash, each link to the event before. Reports the first problem."""
+    expected_prev, expected_seq, checked, head = GENESIS, 1, 0, None
     while True:
-        rows = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
-        ).all()
+        query = (
+            select(AuditEvent)
+            .where(AuditEvent.chain == chain, AuditEvent.seq >= expected_seq)
+            .order_by(AuditEvent.seq)
+            .limit(batch)
+        )
+        if upto is not None:
+            query = query.where(AuditEvent.seq <= upto)
+        rows = db.session.scalars(query).all()
         if not rows:
-            return ChainReport(checked, None, None)
+            return ChainReport(chain, checked, None, None, head)
         for event in rows:
+            if event.seq != expected_seq:
+                reason = f"events {expected_seq} to {event.seq - 1} of the chain are missing"
+                return ChainReport(chain, checked, event.id, reason, head)
             if event.prev_hash != expected_prev:
-                return ChainReport(
-                    checked,
-                    event.id,
-                    "previous event missing or changed (chain link does not match)",
-                )
+                reason = "previous event missing or changed (chain link does not match)"
+                return ChainReport(chain, checked, event.id, reason, head)
+            if event.chain != chain_of(event.community_id):
+                return ChainReport(chain, checked, event.id, "event moved to another chain", head)
             if event.compute_hash() != event.hash:
-                return ChainReport(checked, event.id, "event content changed after it was written")
-            expected_prev = event.hash
+                reason = "event content changed after it was written"
+                return ChainReport(chain, checked, event.id, reason, head)
+            expected_prev, expected_seq = event.hash, event.seq + 1
             checked += 1
-            last_id = event.id
+            head = event.head
         db.session.expunge_all()
+
+
+def verify_all() -> list[ChainReport]:
+    """Every chain, walked."""
+    return [verify_chain(chain) for chain in chains()]
+
+
+def verify_every_chain() -> ChainReport:
+    """The first broken chain's report, else one report over all chains (chain -1)."""
+    reports = verify_all()
+    broken = next((r for r in reports if not r.ok), None)
+    return broken or ChainReport(-1, sum(r.checked for r in reports), None, None)
+
+
+@dataclass
+class AnchorCheck:
+    """Whether a head printed earlier (on a notice) is still in its chain, unchanged."""
+
+    chain: int
+    seq: int
+    expected: str
+    found: str | None
+    report: ChainReport
+
+    @property
+    def ok(self) -> bool:
+        return self.found is not None and self.found == self.expected and self.report.ok
+
+
+def parse_anchor(value: str) -> tuple[int, str]:
+    """ "SEQ:HASH" (as printed or scanned off a notice) → (seq, lowercase hash); ValueError."""
+    seq_text, sep, digest = value.strip().partition(":")
+    digest = digest.strip().lower()
+    if not sep or not seq_text.strip().isdigit() or len(digest) != 64:
+        raise ValueError("an anchor is SEQ:HASH, with the full 64-character hash")
+    int(digest, 16)
+    return int(seq_text), digest
+
+
+def verify_anchor(chain: int, anchor: str) -> AnchorCheck:
+    """The chain still holds the anchored event with that exact hash, and every event up to it
+    verifies. A history rewritten or truncated after the anchor was printed fails here even if
+    rows and events were changed consistently."""
+    seq, digest = parse_anchor(anchor)
+    found = db.session.scalar(
+        select(AuditEvent.hash).where(AuditEvent.chain == chain, AuditEvent.seq == seq)
+    )
+    return AnchorCheck(chain, seq, digest, found, verify_chain(chain, upto=seq))
+
+
+def chain_length(chain: int) -> int:
+    """How many events a chain holds (its head's sequence number when intact)."""
+    return db.session.scalar(select(func.count()).where(AuditEvent.chain == chain)) or 0

@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from app.core.audit import verify_chain
 from app.core.backup import BackupError, backup_database
 from app.core.errors import DomainError
 from app.extensions import db
 
-audit_cli = AppGroup("audit", help="The audit trail.")
+# Its commands (verify, head) live in app.communities.cli, which can name communities.
+audit_cli = AppGroup("audit", help="The audit trails: one chain per community, one city-wide.")
 
 
 def fail_on_domain_error(fn):
@@ -28,21 +28,6 @@ def fail_on_domain_error(fn):
             sys.exit(1)
 
     return wrapper
-
-
-@audit_cli.command("verify")
-def audit_verify():
-    """Check the hash chain; report the first broken link."""
-    report = verify_chain()
-    if report.ok:
-        click.echo(f"audit trail intact: {report.checked} events checked")
-        return
-    click.echo(
-        f"audit trail broken at event {report.broken_at}: {report.reason} "
-        f"({report.checked} events before it are intact)",
-        err=True,
-    )
-    sys.exit(1)
 
 
 @click.command("backup")

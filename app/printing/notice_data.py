@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from app.communities.electorate import correction_change, corrections, snapshot_for
 from app.communities.models import Community
+from app.core.audit import chain_head
 from app.extensions import db
 from app.plans.models import Item, Plan
 from app.plans.queries import local_today, scope_label
@@ -105,6 +106,7 @@ def notice_data(plan: Plan, kind: str, contact: str = "") -> NoticeData:
         items=tuple(notice_items),
         objections=(received, resolved),
         corrections=_correction_lines(plan),
+        audit_head=head.head if (head := chain_head(plan.community_id)) else None,
     )
 
 

@@ -78,6 +78,10 @@ class NoticeData:
     items: tuple[NoticeItem, ...]
     objections: tuple[int, int] = (0, 0)  # received, resolved
     corrections: tuple[str, ...] = ()  # corrections of the frozen electorate, in words
+    # The community audit chain's head when this was drawn ("SEQ:HASH"): anyone can later
+    # check that the chain still holds this exact event (flask audit verify --anchor, or the
+    # archive page), so history rewritten after the notice went up is caught.
+    audit_head: str | None = None
 
 
 def owners_cn(owners: Fraction) -> str:
@@ -284,6 +288,29 @@ def _signatures(pen: Pen, y: float, d: NoticeData) -> float:
     return y
 
 
+ANCHOR_QR = 24 * mm
+
+
+def _anchor(pen: Pen, d: NoticeData) -> None:
+    """The chain head at the foot of the last page: sequence, 16 hex characters, QR of all."""
+    if not d.audit_head:
+        return
+    seq, _sep, digest = d.audit_head.partition(":")
+    x, y = MARGIN, MARGIN
+    pen.qr(x, y, ANCHOR_QR, d.audit_head)
+    left = x + ANCHOR_QR + 3 * mm
+    pen.text(left, y + ANCHOR_QR - 4 * mm, f"记录链核验码：第 {seq} 条 · {digest[:16]}", 9)
+    pen.paragraph(
+        left,
+        y + ANCHOR_QR - 7 * mm,
+        "本页打印时本小区操作记录链的最新一条。任何人可请社区用此码核对：打印后的记录如被删改，"
+        "核对将不通过。二维码为完整核验码。",
+        8,
+        CONTENT_W - ANCHOR_QR - 3 * mm,
+        gray=0.35,
+    )
+
+
 def draw_notice(pen: Pen, d: NoticeData) -> None:
     """Draw a result notice or tally sheet; items flow onto further pages as needed."""
     y = _heading(pen, d, continued=False)
@@ -303,6 +330,7 @@ def draw_notice(pen: Pen, d: NoticeData) -> None:
         y = _item_block(pen, y, item)
     closing = _closing_lines(d)
     needed = sum(len(pen.wrap(t, 11, CONTENT_W)) for t in closing) * 16 + 70 * mm
+    needed += ANCHOR_QR + 6 * mm if d.audit_head else 0
     if y - needed < bottom:
         pen.end_page()
         y = _heading(pen, d, continued=True)
@@ -310,4 +338,5 @@ def draw_notice(pen: Pen, d: NoticeData) -> None:
     for text in closing:
         y = pen.paragraph(MARGIN, y, text, 11, CONTENT_W) - 1.5 * mm
     _signatures(pen, y, d)
+    _anchor(pen, d)
     pen.end_page()

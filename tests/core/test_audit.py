@@ -5,7 +5,7 @@ import itertools
 
 from sqlalchemy import func, select, text
 
-from app.core.audit import GENESIS, AuditEvent, log_event, verify_chain
+from app.core.audit import CITY, GENESIS, AuditEvent, log_event, verify_all, verify_chain
 from app.extensions import db
 from tests.conftest import post_form, sign_in_staff
 
@@ -26,9 +26,13 @@ def test_writes_append_chained_events(app, factory):
         "user.create",
         "codes.issue",
     ]
-    assert trail[0].prev_hash == GENESIS
-    for before, after in itertools.pairwise(trail):
-        assert after.prev_hash == before.hash
+    # The community's events form its chain; the user's creation is city-wide (chain 0).
+    assert [(e.chain, e.seq) for e in trail] == [(cid, 1), (cid, 2), (CITY, 1), (cid, 3)]
+    for chain in (cid, CITY):
+        links = [e for e in trail if e.chain == chain]
+        assert links[0].prev_hash == GENESIS
+        for before, after in itertools.pairwise(links):
+            assert after.prev_hash == before.hash and after.seq == before.seq + 1
     assert trail[2].after_data["username"] == "w1" and "password" not in trail[2].after
 
 
@@ -50,35 +54,61 @@ def test_household_sign_in_is_audited(app, client, factory):
 
 
 def test_verify_detects_an_edited_row(app, factory):
-    factory.community(buildings=1, units=1, floors=1)
+    cid = factory.community(buildings=1, units=1, floors=1)
     with app.app_context():
-        assert verify_chain().ok
+        assert all(r.ok for r in verify_all())
         target = db.session.scalar(select(AuditEvent.id).order_by(AuditEvent.id))
         db.session.execute(
             text("UPDATE audit_event SET actor = 'someone-else' WHERE id = :i"), {"i": target}
         )
         db.session.commit()
-        report = verify_chain()
+        report = verify_chain(cid)
         assert not report.ok and report.broken_at == target and "changed" in report.reason
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
-    assert result.exit_code == 1 and f"broken at event {target}" in result.output
+    assert result.exit_code == 1 and f"BROKEN at event {target}" in result.output
 
 
 def test_verify_detects_a_deleted_row(app, factory):
     cid = factory.community(buildings=1, units=1, floors=1)
-    factory.user("w1", "worker", communities=[cid])
+    factory.codes(cid)
     with app.app_context():
-        ids = db.session.scalars(select(AuditEvent.id).order_by(AuditEvent.id)).all()
+        ids = db.session.scalars(
+            select(AuditEvent.id).where(AuditEvent.chain == cid).order_by(AuditEvent.seq)
+        ).all()
         db.session.execute(text("DELETE FROM audit_event WHERE id = :i"), {"i": ids[1]})
         db.session.commit()
-        report = verify_chain()
+        report = verify_chain(cid)
         assert report.broken_at == ids[2] and report.checked == 1
+        assert "2 to 2" in report.reason  # the gap in the numbers names what is missing
+
+
+def test_verify_detects_the_newest_event_deleted_only_against_a_head(app, factory):
+    """Deleting the last events leaves a shorter, valid-looking chain: an anchor printed on a
+    notice before (SEQ:HASH) is what shows it."""
+    from app.core.audit import chain_head, verify_anchor
+
+    cid = factory.community(buildings=1, units=1, floors=1)
+    factory.codes(cid)
+    with app.app_context():
+        head = chain_head(cid).head
+        assert verify_anchor(cid, head).ok
+        db.session.execute(text("DELETE FROM audit_event WHERE chain = :c AND seq = 3"), {"c": cid})
+        db.session.commit()
+        assert verify_chain(cid).ok  # the rest still links: truncation alone is invisible
+        check = verify_anchor(cid, head)
+        assert not check.ok and check.found is None
+    result = app.test_cli_runner().invoke(
+        args=["audit", "verify", "--community", "示例小区", "--anchor", head]
+    )
+    assert result.exit_code == 1 and "NOT in the chain" in result.output
 
 
 def test_verify_cli_reports_an_intact_chain(app, factory):
     factory.community(buildings=1, units=1, floors=1)
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
-    assert result.exit_code == 0 and "intact: 2 events" in result.output
+    assert result.exit_code == 0 and "intact, 2 events" in result.output
+    head = app.test_cli_runner().invoke(args=["audit", "head", "示例小区"])
+    assert head.exit_code == 0 and head.output.split()[-1].startswith("2:")
 
 
 def test_failed_operation_leaves_no_event(app, client, factory):
@@ -94,7 +124,7 @@ def test_chain_holds_across_transactions(app):
         for i in range(5):
             log_event("test.write", "thing", i)
             db.session.commit()
-        assert verify_chain().checked == 5
+        assert verify_chain(CITY).checked == 5
         assert db.session.scalar(select(func.count(func.distinct(AuditEvent.prev_hash)))) == 5
 
 

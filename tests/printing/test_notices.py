@@ -95,3 +95,16 @@ def test_notice_page_downloads_the_pdf(app, factory, published):
     assert "表决结果公示" in "".join(pdf_pages(response.data))
     early = client.get(f"/c/{cid}/plans/{pid}/print/notice?kind=final", follow_redirects=True)
     assert "最终结果公布后才能打印公告" in early.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("kind", ["sheet", "preliminary"])
+def test_notices_carry_the_chain_head_they_were_drawn_at(app, published, tmp_path, kind):
+    from app.core.audit import chain_head
+
+    cid, pid = published
+    with app.app_context():
+        head = chain_head(cid)
+    result, pdf = _notice(app, pid, kind, tmp_path)
+    assert result.exit_code == 0, result.output
+    flat = "".join(pdf_pages(pdf)).replace("\n", "").replace(" ", "")
+    assert f"记录链核验码：第{head.seq}条·{head.hash[:16]}" in flat

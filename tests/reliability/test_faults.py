@@ -9,7 +9,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from app.core.audit import AuditEvent, verify_chain
+from app.core.audit import AuditEvent, verify_every_chain
 from app.extensions import db
 from app.voting.models import Ballot, BallotChoice, EffectiveBallot
 from tests.conftest import CSRF_RE
@@ -51,7 +51,7 @@ def _state(app) -> tuple[int, int, int, int, bool]:
         events = db.session.scalar(
             select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "ballot.online")
         )
-        ok = verify_chain().ok
+        ok = verify_every_chain().ok
         db.session.remove()
     return (*counts, events, ok)
 

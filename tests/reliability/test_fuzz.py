@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from app.communities.models import Household
 from app.communities.roster import HEADER_ALIASES, parse_roster
-from app.core.audit import verify_chain
+from app.core.audit import verify_every_chain
 from app.extensions import db
 from tests.conftest import csrf_from, db_examples, sign_in_staff
 from tests.plans.conftest import example  # noqa: F401
@@ -298,6 +298,6 @@ def test_every_form_survives_hostile_values(app, factory, role):
     for endpoint, url in routes:
         run(endpoint, url)
     with app.app_context():
-        assert verify_chain().ok
+        assert verify_every_chain().ok
     print(f"\n{role}: {len(routes)} POST routes, {cases} hostile forms, no 5xx")
     assert cases >= examples * len(routes) * 0.9

@@ -8,7 +8,7 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.core.audit import AuditEvent
 from app.extensions import db
@@ -112,7 +112,7 @@ def test_every_file_is_listed_with_its_size_and_sha256(app, archived, built):
     path, info = built
     root = f"plan-{archived['pid']}/"
     manifest = _json(path, root + "manifest.json")
-    assert manifest["format"] == "coplan-archive" and manifest["version"] == 1
+    assert manifest["format"] == "coplan-archive" and manifest["version"] == 2
     assert manifest["plan"]["id"] == archived["pid"] and manifest["created_by"] == "cli"
     assert manifest["community"]["name"] == "滨城区示例小区"
     with zipfile.ZipFile(path) as archive:
@@ -270,28 +270,88 @@ def test_exports_are_all_present(app, archived, built):
         assert xlsx[:2] == b"PK"
 
 
-def test_audit_trail_with_hashes_and_gaps_for_other_communities(app, archived, built):
+def test_audit_trail_is_the_whole_community_chain_up_to_the_stated_head(app, archived, built):
     from app.reports.archive.build import verify_archive
 
     path, _info = built
     root = f"plan-{archived['pid']}/"
     lines = [json.loads(x) for x in _read(path, root + "audit.jsonl").splitlines()]
+    manifest = _json(path, root + "manifest.json")
     with app.app_context():
         ids = db.session.scalars(
             select(AuditEvent.id)
-            .where(AuditEvent.community_id == archived["cid"])
-            .order_by(AuditEvent.id)
+            .where(AuditEvent.chain == archived["cid"])
+            .where(AuditEvent.seq <= int(manifest["audit_head"].split(":")[0]))
+            .order_by(AuditEvent.seq)
         ).all()
     assert [x["id"] for x in lines] == ids
+    assert [x["seq"] for x in lines] == list(range(1, len(lines) + 1))
     assert all(x["community_id"] == archived["cid"] for x in lines)
+    assert manifest["audit_head"] == f"{lines[-1]['seq']}:{lines[-1]['hash']}"
     check = _json(path, root + "audit-verification.json")
-    assert check["in_archive"]["ok"] and check["in_archive"]["gaps_other_communities"] >= 1
-    assert check["in_database"]["links_ok"] and check["in_database"]["other_communities"] >= 1
+    assert check["in_archive"]["ok"] and check["in_archive"]["head"] == manifest["audit_head"]
+    assert check["in_database"]["links_ok"] and check["in_database"]["events"] == len(lines)
     with app.app_context():
         result = verify_archive(path)
     assert result.ok, [p.message for p in result.problems]
-    assert result.audit.events == len(lines) and result.audit.gaps >= 1
-    assert any(n.kind == "audit_gaps" for n in result.notes)
+    assert result.audit.events == len(lines) and result.audit.starts_at_genesis
+
+
+def _drop_audit_line(number: int):
+    def change(data: bytes) -> bytes:
+        lines = data.splitlines(keepends=True)
+        return b"".join(lines[: number - 1] + lines[number:])
+
+    return change
+
+
+def _rewrite_with_manifest(path, out, member: str, change) -> None:
+    """A copy with one member changed AND the manifest rewritten to match it, as a forger
+    who knows the format would: only the chain itself can show what was removed."""
+    import hashlib
+
+    with zipfile.ZipFile(path) as src:
+        members = {i.filename: src.read(i.filename) for i in src.infolist()}
+    name = next(n for n in members if n.endswith(member))
+    members[name] = change(members[name])
+    manifest_name = next(n for n in members if n.endswith("manifest.json"))
+    manifest = json.loads(members[manifest_name])
+    for entry in manifest["files"]:
+        if name.endswith(entry["path"]):
+            entry["size"] = len(members[name])
+            entry["sha256"] = hashlib.sha256(members[name]).hexdigest()
+    members[manifest_name] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for filename, data in members.items():
+            if not filename.endswith("manifest.sha256"):
+                dst.writestr(filename, data)
+
+
+@pytest.mark.parametrize(("line", "kind"), [(1, "audit_start"), (2, "audit_missing")])
+def test_an_event_removed_from_the_archived_chain_is_found(
+    app, archived, built, tmp_path, line, kind
+):
+    from app.reports.archive.build import verify_archive
+
+    path, _info = built
+    forged = tmp_path / "forged.zip"
+    _rewrite_with_manifest(path, forged, "audit.jsonl", _drop_audit_line(line))
+    result = verify_archive(forged)
+    assert kind in {p.kind for p in result.problems}
+
+
+def test_the_last_events_removed_from_the_archive_contradict_the_manifest_head(
+    app, archived, built, tmp_path
+):
+    from app.reports.archive.build import verify_archive
+
+    path, _info = built
+    root = f"plan-{archived['pid']}/"
+    count = len(_read(path, root + "audit.jsonl").splitlines())
+    forged = tmp_path / "forged.zip"
+    _rewrite_with_manifest(path, forged, "audit.jsonl", _drop_audit_line(count))
+    result = verify_archive(forged)
+    assert {p.kind for p in result.problems} == {"audit_head"}
 
 
 def _rewrite(path, out, *, change=None, drop=None, add=None):
@@ -478,3 +538,28 @@ def test_member_names_leaving_the_folder_are_refused(app, archived, built):
     with app.app_context():
         result = verify_archive(bad)
     assert {p.kind for p in result.problems} == {"unsafe", "extra"}
+
+
+def test_a_head_typed_off_a_notice_is_checked_on_the_archive_page(app, archived):
+    from app.core.audit import chain_head
+
+    client = app.test_client()
+    sign_in_staff(client, "committee1")
+    base = f"/c/{archived['cid']}/plans/{archived['pid']}/archive"
+    with app.app_context():
+        head = chain_head(archived["cid"])
+    page = client.get(base).get_data(as_text=True)
+    assert head.head in page
+    good = post_form(client, base + "/anchor", {"anchor": f" {head.head.upper()} "}, form_page=base)
+    assert "核验通过" in good.get_data(as_text=True)
+    wrong = post_form(client, base + "/anchor", {"anchor": "12:abc"}, form_page=base)
+    assert wrong.status_code == 422 and "条数:64位哈希值" in wrong.get_data(as_text=True)
+    with app.app_context():
+        db.session.execute(
+            text("DELETE FROM audit_event WHERE chain = :c AND seq = :s"),
+            {"c": archived["cid"], "s": head.seq},
+        )
+        db.session.commit()
+    truncated = post_form(client, base + "/anchor", {"anchor": head.head}, form_page=base)
+    html = truncated.get_data(as_text=True)
+    assert "核验不通过" in html and f"已没有第 {head.seq} 条" in html

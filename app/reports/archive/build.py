@@ -22,7 +22,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app.communities.models import Community
-from app.core.audit import AuditEvent, log_event
+from app.core.audit import AuditEvent, chain_head, chain_of, log_event, verify_chain
 from app.core.db import utcnow
 from app.extensions import db
 from app.formats.downloads import plan_meta
@@ -114,6 +114,8 @@ def build_archive(plan: Plan, target, *, user=None) -> ArchiveInfo:
     created_at = utcnow()
     user = user or CLI_USER
     community = db.session.get(Community, plan.community_id)
+    # The archive holds the community's chain up to this head, and says so in its manifest.
+    head = chain_head(plan.community_id)
     places = Places(plan.community_id)
     writer = ArchiveWriter(target, archive_root(plan), _zip_time(created_at))
     counts: dict = {}
@@ -137,7 +139,7 @@ def build_archive(plan: Plan, target, *, user=None) -> ArchiveInfo:
     counts["notices"] = _write_notices(writer, plan)
     counts["print_jobs"] = _write_print_register(writer, plan, places)
     counts["exports"] = _write_exports(writer, plan, user)
-    counts["audit_events"] = _write_audit(writer, plan)
+    counts["audit_events"] = _write_audit(writer, plan, head.seq if head else 0)
     manifest = writer.close(
         {
             "format": FORMAT,
@@ -158,6 +160,8 @@ def build_archive(plan: Plan, target, *, user=None) -> ArchiveInfo:
             },
             "created_at": iso(created_at),
             "created_by": user.actor_label,
+            # The community chain's head when the archive was made: SEQ:HASH.
+            "audit_head": head.head if head else None,
             "root": archive_root(plan),
             "counts": counts,
         }
@@ -262,52 +266,36 @@ def _write_exports(writer: ArchiveWriter, plan: Plan, user) -> int:
     return len(EXPORTS)
 
 
-def _write_audit(writer: ArchiveWriter, plan: Plan) -> int:
-    """audit.jsonl (the community's events, id order) and audit-verification.json."""
+def _write_audit(writer: ArchiveWriter, plan: Plan, upto: int) -> int:
+    """audit.jsonl (the community's chain, 1 to `upto`) and audit-verification.json."""
     with writer.open(AUDIT) as out:
 
         def lines():
             """Each event written as it is read, and handed on to the chain check."""
-            for event in audit_rows(plan.community_id):
+            for event in audit_rows(plan.community_id, upto):
                 line = audit_line(event)
                 out.write(compact_json(line) + "\n")
                 yield line
 
         check = check_audit_lines(lines())
+    in_database = verify_chain(chain_of(plan.community_id), upto=upto)
     writer.add(
         "audit-verification.json",
         pretty(
             {
                 "in_archive": check.summary(),
-                "in_database": database_chain(check.first_id, check.last_id, plan.community_id),
+                "in_database": {
+                    "chain": in_database.chain,
+                    "events": in_database.checked,
+                    "head": in_database.head,
+                    "links_ok": in_database.ok,
+                    "broken_at": in_database.broken_at,
+                    "reason": in_database.reason,
+                },
             }
         ),
     )
     return check.events
-
-
-def database_chain(first_id: int | None, last_id: int | None, community_id: int) -> dict:
-    """The global chain between the community's first and last event, checked in the database:
-    every link holds, and how many events of other communities lie in between."""
-    report = {"from_id": first_id, "to_id": last_id, "events": 0, "other_communities": 0}
-    if first_id is None:
-        return report | {"links_ok": True, "broken_at": None}
-    previous, last = None, first_id - 1
-    while True:
-        rows = db.session.execute(
-            select(AuditEvent.id, AuditEvent.community_id, AuditEvent.prev_hash, AuditEvent.hash)
-            .where(AuditEvent.id > last, AuditEvent.id <= last_id)
-            .order_by(AuditEvent.id)
-            .limit(5000)
-        ).all()
-        if not rows:
-            return report | {"links_ok": True, "broken_at": None}
-        for row in rows:
-            if previous is not None and row.prev_hash != previous:
-                return report | {"links_ok": False, "broken_at": row.id}
-            previous, last = row.hash, row.id
-            report["events"] += 1
-            report["other_communities"] += row.community_id != community_id
 
 
 def record_archive(plan: Plan, info: ArchiveInfo, *, via: str, filename: str = "") -> AuditEvent:

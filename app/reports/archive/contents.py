@@ -18,7 +18,7 @@ from app.accounts.models import User
 from app.communities.electorate import correction_change, corrections, snapshot_for
 from app.communities.models import Building, FrozenHousehold, Household, Unit, centi_to_area
 from app.communities.queries import household_rows
-from app.core.audit import AuditEvent
+from app.core.audit import AuditEvent, chain_of
 from app.extensions import db
 from app.formats.tables import AREA, INT, TEXT, Column, Report
 from app.plans.models import FundingSource, Item, ItemProposal, ItemScope, Plan
@@ -355,14 +355,18 @@ def print_job_entry(job: PrintJob, places: Places, stored_as: str | None, note: 
     }
 
 
-def audit_rows(community_id: int, batch: int = 2000) -> Iterator[AuditEvent]:
-    """The community's audit events in id order, a batch at a time (expunged after use)."""
-    last_id = 0
+def audit_rows(community_id: int, upto: int, batch: int = 2000) -> Iterator[AuditEvent]:
+    """The community's chain from its first event to seq `upto`, a batch at a time."""
+    last_seq = 0
     while True:
         rows = db.session.scalars(
             select(AuditEvent)
-            .where(AuditEvent.community_id == community_id, AuditEvent.id > last_id)
-            .order_by(AuditEvent.id)
+            .where(
+                AuditEvent.chain == chain_of(community_id),
+                AuditEvent.seq > last_seq,
+                AuditEvent.seq <= upto,
+            )
+            .order_by(AuditEvent.seq)
             .limit(batch)
         ).all()
         if not rows:
@@ -370,7 +374,7 @@ def audit_rows(community_id: int, batch: int = 2000) -> Iterator[AuditEvent]:
         for event in rows:
             yield event
             db.session.expunge(event)
-        last_id = rows[-1].id
+        last_seq = rows[-1].seq
 
 
 def audit_line(event: AuditEvent) -> dict:
@@ -385,6 +389,8 @@ def audit_line(event: AuditEvent) -> dict:
         "before": event.before,
         "after": event.after,
         "created_at": event.created_at.isoformat(timespec="microseconds"),
+        "chain": event.chain,
+        "seq": event.seq,
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }

@@ -23,9 +23,12 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
-from app.core.audit import GENESIS, AuditEvent
+from app.core.audit import GENESIS, AuditEvent, canonical_json
 
-FORMAT, VERSION = "coplan-archive", 1
+# Version 2: audit lines carry their community chain and sequence number (gapless from 1) and
+# the manifest names the chain's head; version 1 archives (one city-wide chain) still verify.
+FORMAT, VERSION = "coplan-archive", 2
+READABLE_VERSIONS = (1, 2)
 MANIFEST, MANIFEST_SUM, AUDIT = "manifest.json", "manifest.sha256", "audit.jsonl"
 READ_CHUNK = 1024 * 1024
 # Bounds on what an archive may hold; a real one (5,000 households) is far inside each.
@@ -52,6 +55,14 @@ MESSAGES = {
     "audit_hash": _l("操作记录 #%(actual)s 的内容被改动（哈希值不符）。"),
     "audit_link": _l("操作记录 #%(actual)s 与前一条 #%(expected)s 之间的哈希链断裂。"),
     "audit_order": _l("操作记录 #%(actual)s 的顺序不对（应排在 #%(expected)s 之后）。"),
+    "audit_start": _l(
+        "操作记录不是从本小区记录链的第 1 条开始的（第一条是第 %(actual)s 条）：前面的记录缺失。"
+    ),
+    "audit_missing": _l("操作记录链中缺少第 %(expected)s 到第 %(actual)s 条。"),
+    "audit_chain": _l("操作记录 #%(actual)s 不属于本小区的记录链。"),
+    "audit_head": _l(
+        "档案清单写明记录链截至 %(expected)s，但档案中的记录截至 %(actual)s：记录不完整或被改动。"
+    ),
     "too_many_members": _l("档案包含 %(actual)s 个文件，超过上限 %(expected)s，未逐一核对。"),
     "audit_too_big": _l(
         "操作记录超过核对上限（%(detail)s，上限 %(expected)s），其后的记录未核对。"
@@ -96,7 +107,9 @@ class AuditCheck:
 
     events: int = 0
     linked: int = 0
-    gaps: int = 0
+    gaps: int = 0  # version 1 only: other communities' events between two of this one's
+    chain: int | None = None  # version 2: the community chain the lines belong to
+    last_seq: int | None = None
     starts_at_genesis: bool = False
     first_id: int | None = None
     last_id: int | None = None
@@ -114,6 +127,13 @@ class AuditCheck:
         self.problems.append(finding)
         return True
 
+    @property
+    def head(self) -> str | None:
+        """SEQ:HASH of the last event walked (version 2 lines), as notices print heads."""
+        if self.last_seq is None or self.last_hash is None:
+            return None
+        return f"{self.last_seq}:{self.last_hash}"
+
     def summary(self) -> dict:
         """The check as plain data (audit-verification.json)."""
         return {
@@ -124,6 +144,8 @@ class AuditCheck:
             "starts_at_genesis": self.starts_at_genesis,
             "linked": self.linked,
             "gaps_other_communities": self.gaps,
+            "chain": self.chain,
+            "head": self.head,
             "ok": not self.problems,
             "complete": not self.stopped,
             "problems": [f.message for f in self.problems],
@@ -131,7 +153,11 @@ class AuditCheck:
 
 
 def event_hash(line: dict) -> str:
-    """The hash an audit line's fields give, computed exactly as app.core.audit does."""
+    """The hash an audit line's fields give, computed exactly as app.core.audit does (version 1
+    lines, from the single city-wide chain, have no chain and seq in their payload)."""
+    if "seq" not in line:
+        legacy = {key: line[key] for key in LEGACY_FIELDS}
+        return hashlib.sha256(canonical_json(legacy).encode()).hexdigest()
     event = AuditEvent(
         community_id=line["community_id"],
         actor=line["actor"],
@@ -141,18 +167,69 @@ def event_hash(line: dict) -> str:
         before=line["before"],
         after=line["after"],
         created_at=datetime.fromisoformat(line["created_at"]),
+        chain=int(line["chain"]),
+        seq=int(line["seq"]),
         prev_hash=line["prev_hash"],
     )
     return event.compute_hash()
 
 
+LEGACY_FIELDS = (
+    "community_id",
+    "actor",
+    "action",
+    "record_type",
+    "record_id",
+    "before",
+    "after",
+    "created_at",
+    "prev_hash",
+)
+
+
+def _links(check: AuditCheck, line: dict, event_id: int, previous: dict | None) -> list:
+    """Problems between this line and the one before (None: the first line)."""
+    found = []
+    if "seq" in line:  # version 2: one community chain, numbered without gaps from 1
+        seq = int(line["seq"])
+        if check.chain is None:
+            check.chain = int(line["chain"])
+        elif int(line["chain"]) != check.chain:
+            found.append(Finding("audit_chain", AUDIT, actual=event_id))
+        if previous is None:
+            check.starts_at_genesis = seq == 1 and line["prev_hash"] == GENESIS
+            if seq != 1:
+                found.append(Finding("audit_start", AUDIT, actual=seq))
+        elif seq != previous["seq"] + 1:
+            found.append(Finding("audit_missing", AUDIT, previous["seq"] + 1, seq - 1))
+        elif line["prev_hash"] == previous["hash"]:
+            check.linked += 1
+        else:
+            found.append(Finding("audit_link", AUDIT, previous["id"], event_id))
+        check.last_seq = seq
+        return found
+    if previous is None:
+        check.starts_at_genesis = check.events == 0 and line["prev_hash"] == GENESIS
+    elif event_id <= previous["id"]:
+        found.append(Finding("audit_order", AUDIT, previous["id"], event_id))
+    elif line["prev_hash"] == previous["hash"]:
+        check.linked += 1
+    elif event_id == previous["id"] + 1:
+        found.append(Finding("audit_link", AUDIT, previous["id"], event_id))
+    else:
+        check.gaps += 1
+    return found
+
+
 def check_audit_lines(lines: Iterable[bytes | str | dict]) -> AuditCheck:
     """Walk audit.jsonl: each event's own hash, and the link to the event before it.
 
-    The chain is global across communities, so two events of this community that are not
-    neighbours by id may have others' events between them: a gap, not a failure. Neighbours by
-    id that do not link are a break (an event was edited, inserted or removed). The walk stops
-    at AUDIT_LINES_LIMIT lines or MAX_FINDINGS problems, saying so.
+    Version 2 lines are one community's chain: numbered 1, 2, 3 ... without a gap, each linked
+    to the one before, so the archive proves it holds the whole chain up to its last line.
+    Version 1 lines came from one city-wide chain: two events of this community that are not
+    neighbours by id may have others' events between them (a gap, not a failure); neighbours by
+    id that do not link are a break. The walk stops at AUDIT_LINES_LIMIT lines or MAX_FINDINGS
+    problems, saying so.
     """
     check = AuditCheck()
     previous = None
@@ -164,27 +241,17 @@ def check_audit_lines(lines: Iterable[bytes | str | dict]) -> AuditCheck:
         try:
             line = raw if isinstance(raw, dict) else json.loads(raw)
             event_id, digest = int(line["id"]), event_hash(line)
+            found = _links(check, line, event_id, previous)
         except (ValueError, KeyError, TypeError):
             previous = None
             if not check.add(Finding("audit_line", AUDIT, actual=number)):
                 break
             continue
-        found = []
         check.events += 1
         check.first_id = event_id if check.first_id is None else check.first_id
         if digest != line.get("hash"):
-            found.append(Finding("audit_hash", AUDIT, actual=event_id))
-        if previous is None:
-            check.starts_at_genesis = check.events == 1 and line["prev_hash"] == GENESIS
-        elif event_id <= previous["id"]:
-            found.append(Finding("audit_order", AUDIT, previous["id"], event_id))
-        elif line["prev_hash"] == previous["hash"]:
-            check.linked += 1
-        elif event_id == previous["id"] + 1:
-            found.append(Finding("audit_link", AUDIT, previous["id"], event_id))
-        else:
-            check.gaps += 1
-        previous = {"id": event_id, "hash": line.get("hash")}
+            found.insert(0, Finding("audit_hash", AUDIT, actual=event_id))
+        previous = {"id": event_id, "hash": line.get("hash"), "seq": check.last_seq}
         check.last_id, check.last_hash = event_id, line.get("hash")
         if not all(check.add(finding) for finding in found):
             break
@@ -283,7 +350,7 @@ def _manifest_files(manifest) -> list[dict]:
     """The manifest's file list, checked for shape; raises ValueError when it is not usable."""
     if not isinstance(manifest, dict):
         raise ValueError("not a JSON object")
-    if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+    if manifest.get("format") != FORMAT or manifest.get("version") not in READABLE_VERSIONS:
         raise ValueError(f"unknown format {manifest.get('format')!r} {manifest.get('version')!r}")
     files = manifest.get("files")
     if not isinstance(files, list):
@@ -418,5 +485,8 @@ def _verify_audit(archive: zipfile.ZipFile, name: str, result: VerificationResul
     for finding in result.audit.problems:
         if not result.add(finding):
             break
+    stated = (result.manifest or {}).get("audit_head")
+    if stated is not None and stated != result.audit.head:
+        result.add(Finding("audit_head", name, stated, result.audit.head or "-"))
     if result.audit.gaps:
         result.notes.append(Finding("audit_gaps", name, actual=result.audit.gaps))

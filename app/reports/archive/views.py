@@ -8,8 +8,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from wtforms import StringField
+from wtforms.validators import DataRequired, ValidationError
 
 from app.communities.tenancy import staff_required
+from app.core.audit import chain_head, parse_anchor, verify_anchor
 from app.core.db import begin_snapshot, commit_or_rollback
 from app.core.errors import DomainError
 from app.core.refusals import flash_refusal
@@ -32,6 +35,20 @@ class ArchiveVerifyForm(FlaskForm):
     )
 
 
+class AnchorForm(FlaskForm):
+    """The chain head printed on a notice (SEQ:HASH), typed or scanned, to check."""
+
+    anchor = StringField(_l("核验码"), validators=[DataRequired(_l("请输入公示上印的核验码。"))])
+
+    def validate_anchor(self, field):
+        try:
+            parse_anchor(field.data)
+        except ValueError as exc:
+            raise ValidationError(
+                _l("核验码应为“条数:64位哈希值”，例如扫描公示上的二维码得到的完整内容。")
+            ) from exc
+
+
 @bp.url_value_preprocessor
 def allow_archive_uploads(endpoint, values):
     """Raise the body limit for the archive check; runs before CSRF reads the body."""
@@ -41,7 +58,7 @@ def allow_archive_uploads(endpoint, values):
         request.max_content_length = max(configured, limit)
 
 
-def _page(plan, form, result=None, matches=(), status=200):
+def _page(plan, form, result=None, matches=(), status=200, anchor_form=None, anchor=None):
     """Render the archive page, with a check's result when there is one."""
     return render_template(
         "reports/archive.html",
@@ -51,6 +68,9 @@ def _page(plan, form, result=None, matches=(), status=200):
         form=form,
         result=result,
         matches=matches,
+        head=chain_head(plan.community_id),
+        anchor_form=anchor_form or AnchorForm(formdata=None),
+        anchor=anchor,
     ), status
 
 
@@ -97,3 +117,16 @@ def archive_verify(community_id: int, plan_id: int):
     result = verify_archive(form.file.data.stream)
     matches = matching_archives(plan.community_id, result.sha256) if result.sha256 else []
     return _page(plan, ArchiveVerifyForm(formdata=None), result=result, matches=matches)
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/archive/anchor", methods=["POST"])
+@staff_required("archive")
+def archive_anchor(community_id: int, plan_id: int):
+    """Check a head printed on a notice: the community's chain still holds that exact event,
+    and every event up to it verifies."""
+    plan = plan_or_404(plan_id)
+    form = AnchorForm()
+    if not form.validate_on_submit():
+        return _page(plan, ArchiveVerifyForm(formdata=None), anchor_form=form, status=422)
+    check = verify_anchor(plan.community_id, form.anchor.data)
+    return _page(plan, ArchiveVerifyForm(formdata=None), anchor_form=form, anchor=check)
