@@ -22,7 +22,12 @@ from app.voting.blueprint import bp
 from app.voting.forms import AssistedForm, BallotForm, ReceiptForm, parse_ballot_fields
 from app.voting.models import Ballot
 from app.voting.operations import cast_online_ballot, record_assisted_ballot
-from app.voting.queries import effective_ballot, latest_online_ballot, receipt_status
+from app.voting.queries import (
+    counted_ballot,
+    effective_ballot,
+    latest_online_ballot,
+    receipt_status,
+)
 
 
 def _ballot_context(plan, choices=None, pledges=None, error=None):
@@ -221,12 +226,14 @@ def household_home():
     """Who you are, and what the renovation currently asks of you."""
     household = current_user.household
     plan = household_plan()
+    counted = counted_ballot(plan.id, household.id) if plan is not None else None
     return render_template(
         "voting/home.html",
         household=household,
         plan=plan,
         voting_open=plan is not None and is_voting_open(plan),
-        voted=plan is not None and effective_ballot(plan.id, household.id) is not None,
+        voted=counted is not None,
+        counted=counted,
         community=db.session.get(Community, household.community_id),
     )
 
