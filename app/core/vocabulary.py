@@ -248,6 +248,8 @@ AUDIT_ACTION_LABELS = {
     "item.revise": _l("表决期间修改项目"),
     "item.delete": _l("删除项目"),
     "proposal.create": _l("提交提议"),
+    "proposal.edit": _l("修改提议"),
+    "proposal.withdraw": _l("撤回提议"),
     "proposal.support": _l("附议提议"),
     "proposal.withdraw_support": _l("撤回附议"),
     "proposal.merge": _l("合并提议"),
