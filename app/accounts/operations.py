@@ -137,7 +137,8 @@ def update_user(
     if role == DISTRICT and not district:
         reasons.append(_l("区级账号需要填写所属区。"))
     chosen = {c.id for c in communities}
-    kept = {m.community_id for m in user.memberships if m.community_id not in set(reachable_ids)}
+    reachable = set(reachable_ids)
+    kept = {m.community_id for m in user.memberships if m.community_id not in reachable}
     if role in (WORKER, COMMITTEE) and not chosen | kept:
         reasons.append(_l("社区工作者和居委会/业委会账号至少需要一个小区。"))
     if _would_lock_out(user, role=role, active=user.active):
