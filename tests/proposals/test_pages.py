@@ -251,7 +251,7 @@ def test_worker_adds_a_door_to_door_proposal_for_a_household(app, world):
     data = {"source": "door_to_door", "title": "一楼返潮", "category": "basic"}
     response = post_form(worker, url, {**data, "household": "9号楼1单元101"})
     assert response.status_code == 422 and "找不到住户" in response.get_data(as_text=True)
-    response = post_form(worker, url, {**data, "household": "1号楼 1单元 101"})
+    response = post_form(worker, url, {**data, "household": "1-1-101"})  # shorthand, as in search
     assert response.status_code == 302
     with app.app_context():
         proposal = db.session.scalar(select(Proposal))
