@@ -214,6 +214,7 @@ def withdraw(proposal_id: int):
 
 @bp.route("/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
 @household_required
+@limiter.limit("20 per hour", methods=["POST"], key_func=lambda: _proposer_key())
 def edit(proposal_id: int):
     """The household's own open proposal: change its words, category and photos, or withdraw it."""
     proposal = _household_proposal(proposal_id)
