@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, session
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 
 from app.accounts.models import SignIn
 from app.core.db import utcnow
@@ -124,3 +124,15 @@ def end(why: str = "signout") -> None:
     if row is not None and row.ended_at is None:
         row.ended_at, row.ended_why = utcnow(), why
     session.pop(SESSION_KEY, None)
+
+
+def end_all_sign_ins(*, user_id: int, why: str) -> int:
+    """End every open sign-in of a staff user (disabled, password reset): each of its browsers
+    is signed out at its next request. Returns how many were open."""
+    result = db.session.execute(
+        update(SignIn)
+        .where(SignIn.user_id == user_id, SignIn.ended_at.is_(None))
+        .values(ended_at=utcnow(), ended_why=why)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

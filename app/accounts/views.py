@@ -18,7 +18,7 @@ from app.accounts import sessions
 from app.accounts.blueprint import bp
 from app.accounts.forms import HouseholdSigninForm, StaffSigninForm, SwitchSigninForm, UserForm
 from app.accounts.models import HouseholdPrincipal, User
-from app.accounts.operations import create_user
+from app.accounts.operations import create_user, may_manage
 from app.accounts.queries import household_by_code
 from app.communities.models import Community, Household
 from app.communities.tenancy import staff_required, visible_communities_query
@@ -51,6 +51,8 @@ def load_principal(identity: str):
         return principal
     if reason in ("idle", "expired"):
         flash(_("为了安全，长时间未操作已自动退出，请重新登录。"), "info")
+    elif reason == "reset":
+        flash(_("您的密码已由管理员重置，请用新密码登录。"), "info")
     session.pop("_user_id", None)  # asked once: the next page is simply signed out
     session.pop(sessions.SESSION_KEY, None)
     return None
@@ -203,7 +205,9 @@ def users():
     query = select(User).order_by(User.role, User.username)
     if current_user.role == "district":
         query = query.where(User.district == current_user.district)
-    return render_template("accounts/users.html", users=db.session.scalars(query).all())
+    return render_template(
+        "accounts/users.html", users=db.session.scalars(query).all(), may_manage=may_manage
+    )
 
 
 @bp.route("/staff/users/new", methods=["GET", "POST"])
@@ -237,3 +241,6 @@ def new_user():
             flash(_("已创建账号 %(name)s。", name=user.username), "success")
             return redirect(url_for("accounts.users"))
     return render_template("accounts/user_form.html", form=form, errors=errors)
+
+
+from app.accounts import user_views  # noqa: E402, F401  (routes on the same blueprint)

@@ -181,6 +181,38 @@ def household_search(community_id: int, text: str):
     return or_(*conditions)
 
 
+def households_at(community_id: int, text: str, limit: int = 2) -> list[Household]:
+    """Households at a typed address: written out (3号楼2单元301) or in shorthand (3-2-301,
+    3栋301), the same forms the search box takes. More than one means the address is not
+    specific enough (3-301 in a building with several units); at most `limit` are returned.
+    """
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    compact = "".join(text.split())
+    if not compact:
+        return []
+    written = (
+        select(Household)
+        .join(Building, Building.id == Household.building_id)
+        .outerjoin(Unit, Unit.id == Household.unit_id)
+        .where(
+            Household.community_id == community_id,
+            (Building.name + func.coalesce(Unit.name, "") + Household.room) == compact,
+        )
+        .limit(limit)
+    )
+    found = db.session.scalars(written).all()
+    address = parse_address(text)
+    if found or address is None:
+        return list(found)
+    parsed = (
+        select(Household)
+        .where(Household.community_id == community_id, _address_condition(community_id, address))
+        .order_by(Household.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(parsed).all())
+
+
 def unit_order(community_id: int):
     """A sort key on Household.unit_id: units in natural building, unit order (2号楼 < 10号楼).
 

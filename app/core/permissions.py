@@ -1,6 +1,10 @@
 """Who may do what: the role × permission table (checked by communities.tenancy.staff_required)."""
 
 ADMIN, DISTRICT, WORKER, COMMITTEE = "admin", "district", "worker", "committee"
+# Roles from the least privileged up, the order a new-account form offers them (its default is
+# the first): a committee member reads, reviews and signs off; a worker also runs the process and
+# handles the roster and codes; district staff create communities and accounts; admins do all.
+ROLES_BY_PRIVILEGE = (COMMITTEE, WORKER, DISTRICT, ADMIN)
 
 # District staff read progress across their district; they do not handle residents' records.
 PERMISSIONS: dict[str, frozenset[str]] = {

@@ -4,6 +4,7 @@ from datetime import UTC
 
 from babel.dates import get_timezone
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -14,15 +15,13 @@ from app.extensions import db
 from app.plans.models import Item, Plan
 from app.plans.queries import local_today, scope_label
 from app.printing.notices import (
-    CHECK_CN,
     ROWS,
     Figures,
     NoticeData,
     NoticeItem,
     correction_cn,
-    percent_cn,
-    threshold_cn,
 )
+from app.tally.explain import result_sentence, rule_text
 from app.tally.models import Objection
 from app.tally.queries import tally_plan, voting_over
 
@@ -45,38 +44,25 @@ def _figures(measure) -> Figures:
     return Figures(measure.owners, measure.area, measure.households)
 
 
-def _failed_checks(tally) -> tuple[str, ...]:
-    """Chinese descriptions of the thresholds an item missed."""
-    lines = []
-    for check in tally.checks:
-        if check.met:
-            continue
-        name = CHECK_CN.get(check.name, check.name)
-        if check.name in ("electorate_nonempty", "participants_present"):
-            lines.append(f"{name}：否")
-            continue
-        verb = "超过" if check.op == ">" else "达到"
-        actual = percent_cn(check.value, check.base)
-        lines.append(f"{name}未{verb}{threshold_cn(check.required)}（实际 {actual}）")
-    return tuple(lines)
-
-
 def notice_data(plan: Plan, kind: str, contact: str = "") -> NoticeData:
     """The notice or tally sheet of a plan, from its tally."""
     result = tally_plan(plan)
+    provisional = kind == "sheet" and result.provisional
     items = {i.id: i for i in db.session.scalars(select(Item).where(Item.plan_id == plan.id))}
     notice_items = []
     for r in result.items:
         tally = r.tally
+        with force_locale("zh_CN"):  # notices go on paper, always in Chinese
+            reason, rule = result_sentence(tally, provisional), rule_text(tally.rule)
         notice_items.append(
             NoticeItem(
                 key=r.item.key,
                 title=r.item.title,
-                rule=r.item.rule_kind,
+                rule=rule,
                 scope=scope_label(items[r.item.id]) if r.item.scoped else "",
                 figures={name: _figures(getattr(tally, name)) for name, _label in ROWS},
                 passed=tally.passed,
-                failed_checks=_failed_checks(tally),
+                reason=reason,
                 without_policy_passed=r.without_policy.passed if r.without_policy else None,
             )
         )

@@ -14,21 +14,6 @@ from reportlab.lib.units import mm
 
 from app.formats.pdf import CONTENT_W, MARGIN, PAGE_H, PAGE_W, Pen, cn_date
 
-RULE_CN = {
-    "cc278_major": "重大事项：参与表决人数、面积均达三分之二以上，"
-    "同意人数、面积均达参与者四分之三以上",
-    "cc278_ordinary": "一般事项：参与表决人数、面积均达三分之二以上，同意人数、面积均过参与者半数",
-    "custom": "方案约定的规则",
-}
-CHECK_CN = {
-    "electorate_nonempty": "表决范围内有住户",
-    "participants_present": "有住户参与表决",
-    "quorum_headcount": "参与表决人数",
-    "quorum_area": "参与表决面积",
-    "approval_headcount": "同意人数",
-    "approval_area": "同意面积",
-}
-FRACTION_CN = {Fraction(1, 2): "半数", Fraction(2, 3): "三分之二", Fraction(3, 4): "四分之三"}
 TITLES = {
     "preliminary": "表决结果公示",
     "final": "表决结果公告",
@@ -53,11 +38,11 @@ class NoticeItem:
 
     key: str
     title: str
-    rule: str  # cc278_major, cc278_ordinary, custom
+    rule: str  # the rule spelt out with its thresholds (app.tally.explain.rule_text)
     scope: str  # "" for the whole community
     figures: dict  # ROWS name -> Figures
     passed: bool
-    failed_checks: tuple[str, ...]  # Chinese descriptions of the unmet thresholds
+    reason: str  # the outcome and why, one sentence (app.tally.explain.result_sentence)
     without_policy_passed: bool | None = None  # follow_majority: the outcome without it
 
 
@@ -85,11 +70,12 @@ class NoticeData:
 
 
 def owners_cn(owners: Fraction) -> str:
-    """A headcount as read aloud: 3, 1/2, 16又1/2."""
-    whole, part = divmod(owners.numerator, owners.denominator)
-    if not part:
-        return str(whole)
-    return (f"{whole}又" if whole else "") + f"{part}/{owners.denominator}"
+    """A headcount: whole, or with one decimal, rounded half up (104.1)."""
+    owners = Fraction(owners)
+    if owners.denominator == 1:
+        return str(owners.numerator)
+    value = Decimal(owners.numerator) / Decimal(owners.denominator)
+    return str(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def area_cn(area: Decimal) -> str:
@@ -104,11 +90,6 @@ def percent_cn(part, whole) -> str:
     ratio = Fraction(part) / Fraction(whole) * 100
     value = Decimal(ratio.numerator) / Decimal(ratio.denominator)
     return f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
-
-
-def threshold_cn(value: Fraction) -> str:
-    """三分之二, 四分之三, 半数, else n/d."""
-    return FRACTION_CN.get(value, f"{value.numerator}/{value.denominator}")
 
 
 def _heading(pen: Pen, d: NoticeData, continued: bool) -> float:
@@ -134,7 +115,9 @@ def _intro(d: NoticeData) -> str:
         f"{owners_cn(electorate.owners)} 人，专有部分面积 {area_cn(electorate.area)} 平方米）；"
         f"参与表决 {participating.households} 户（网上 {b['online']} 户，纸质票 {b['paper']} 户，"
         f"上门代填 {b['assisted']} 户）。按《中华人民共和国民法典》第二百七十八条，"
-        "同一业主拥有多户的按一人计，每个项目在其表决范围内分别计票，结果如下："
+        "同一业主拥有多户的按一人计，每个项目在其表决范围内分别计票，结果如下。"
+        "表中“参与表决”的占比是占该项目表决范围内全体业主的比例，同意、反对、弃权的占比是"
+        "占参与表决业主的比例；人数保留一位小数。"
     )
     return text
 
@@ -175,8 +158,20 @@ def _corrections(pen: Pen, y: float, d: NoticeData) -> float:
 
 
 def _item_block_height(pen: Pen, item: NoticeItem) -> float:
-    """Height of one item's block."""
-    return 10 * mm + 6.2 * mm * (len(ROWS) + 1) + 14 * mm
+    """Height of one item's block: title, table, the outcome and rule paragraphs as wrapped."""
+    reason_lines = len(pen.wrap("结果：" + item.reason, 11, CONTENT_W))
+    rule_lines = len(pen.wrap(_rule_line(item), 8.5, CONTENT_W))
+    return 10 * mm + 6.2 * mm * (len(ROWS) + 1) + reason_lines * 16 + rule_lines * 12.5 + 6 * mm
+
+
+def _rule_line(item: NoticeItem) -> str:
+    """The item's rule spelt out, and under follow_majority the outcome without it."""
+    rule = "规则：" + item.rule
+    if item.without_policy_passed is not None:
+        rule += "按议事规则，已送达未表决的住户计入多数意见；不计入时本项" + (
+            "通过" if item.without_policy_passed else "未通过"
+        )
+    return rule
 
 
 def _item_block(pen: Pen, y: float, item: NoticeItem) -> float:
@@ -232,16 +227,8 @@ def _item_block(pen: Pen, y: float, item: NoticeItem) -> float:
                 pen.text(x + w - 2 * mm, y - 4.4 * mm, text, 10, align="right")
             x += w
         y -= row_h
-    outcome = "结果：通过" if item.passed else "结果：未通过"
-    if not item.passed and item.failed_checks:
-        outcome += "（" + "；".join(item.failed_checks) + "）"
-    y = pen.paragraph(left, y - 5.5 * mm, outcome, 11, CONTENT_W, bold=True)
-    rule = "规则：" + RULE_CN.get(item.rule, RULE_CN["custom"])
-    if item.without_policy_passed is not None:
-        rule += "。按议事规则，已送达未表决的住户计入多数意见；不计入时本项" + (
-            "通过" if item.without_policy_passed else "未通过"
-        )
-    return pen.paragraph(left, y + 1 * mm, rule, 8.5, CONTENT_W, gray=0.35) - 2 * mm
+    y = pen.paragraph(left, y - 5.5 * mm, "结果：" + item.reason, 11, CONTENT_W, bold=True)
+    return pen.paragraph(left, y + 1 * mm, _rule_line(item), 8.5, CONTENT_W, gray=0.35) - 2 * mm
 
 
 def _closing_lines(d: NoticeData) -> list[str]:

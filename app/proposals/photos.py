@@ -2,7 +2,8 @@
 
 Pure: takes bytes, returns bytes; imports neither Flask nor the database. Re-encoding proves
 the file is a real image, removes EXIF (phone photos carry the GPS position of the home) and
-caps the stored size, so a resident's slow phone loads it quickly.
+shrinks it (a 12 MB phone photo becomes a few hundred KB), so a resident's slow phone loads it
+quickly and a large photo is taken in rather than refused.
 """
 
 import io
@@ -11,7 +12,10 @@ import warnings
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_PHOTOS = 3
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
+# The largest photo taken in: a phone camera's full-size JPEG (often 5-12 MB) is shrunk here
+# rather than refused. What is kept is re-encoded, at most MAX_SIDE pixels and MAX_STORED_BYTES.
+MAX_PHOTO_BYTES = 12 * 1024 * 1024
+MAX_STORED_BYTES = 5 * 1024 * 1024
 # Far above any phone camera, far below a decompression bomb. A JPEG is decoded already
 # shrunk (Pillow's draft mode: 1/2 to 1/8 scale in the decoder), so even the largest costs a few
 # megabytes; PNG and WebP decode at full size, and phones make them only for screenshots.
@@ -62,6 +66,20 @@ def _encode(image: Image.Image, content_type: str) -> bytes:
     return out.getvalue()
 
 
+def _within_stored_limit(image: Image.Image, content_type: str) -> tuple[str, bytes]:
+    """Encode the image in its own type; when that is still over MAX_STORED_BYTES (a noisy PNG
+    screenshot, say), as JPEG, smaller each round until it fits."""
+    data = _encode(image, content_type)
+    while len(data) > MAX_STORED_BYTES and min(image.size) > 64:
+        if content_type != "image/jpeg":
+            content_type = "image/jpeg"
+            image = image.convert("RGB") if image.mode not in ("RGB", "L") else image
+        else:
+            image = image.resize((image.width * 3 // 4, image.height * 3 // 4))
+        data = _encode(image, content_type)
+    return content_type, data
+
+
 def prepare_photo(data: bytes) -> tuple[str, bytes]:
     """(content type, re-encoded bytes) of an uploaded photo, or PhotoRejected with the reason."""
     if not data:
@@ -85,7 +103,7 @@ def prepare_photo(data: bytes) -> tuple[str, bytes]:
                 # In place: no second full-size copy while turning and shrinking.
                 ImageOps.exif_transpose(image, in_place=True)
                 image.thumbnail((MAX_SIDE, MAX_SIDE))
-                return content_type, _encode(image, content_type)
+                return _within_stored_limit(image, content_type)
     except PhotoRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

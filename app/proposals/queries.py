@@ -1,13 +1,12 @@
 """Reads on proposals: lists with support counts, what each became, and lookups for the pages."""
 
-import unicodedata
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.communities.models import Building, Household, Unit
-from app.communities.queries import household_search
+from app.communities.queries import household_search, households_at
 from app.core.paging import paginate_rows
 from app.extensions import db
 from app.plans.models import Item, ItemProposal, Plan
@@ -273,16 +272,7 @@ def photo_ids(proposal: Proposal) -> list[int]:
 
 
 def household_by_address(community_id: int, text: str) -> Household | None:
-    """The community's household written as building, unit and room (3号楼2单元301)."""
-    wanted = "".join(unicodedata.normalize("NFKC", text).split())
-    if not wanted:
-        return None
-    return db.session.scalar(
-        select(Household)
-        .join(Building, Household.building_id == Building.id)
-        .join(Unit, Household.unit_id == Unit.id)
-        .where(
-            Household.community_id == community_id,
-            (Building.name + Unit.name + Household.room) == wanted,
-        )
-    )
+    """The community's household at a typed address (3号楼2单元301, 3-2-301); None when no
+    household or several match."""
+    found = households_at(community_id, text)
+    return found[0] if len(found) == 1 else None

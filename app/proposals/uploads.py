@@ -7,7 +7,7 @@ from app.proposals.photos import MAX_PHOTOS, PhotoRejected, prepare_photo
 PHOTO_REFUSALS = {
     "empty": lambda n, name: _l("第 %(n)d 张照片（%(name)s）是空文件。", n=n, name=name),
     "too_big": lambda n, name: _l(
-        "第 %(n)d 张照片（%(name)s）超过 5 MB，请换一张或压缩后再传。", n=n, name=name
+        "第 %(n)d 张照片（%(name)s）超过 12 MB，请换一张。", n=n, name=name
     ),
     "type": lambda n, name: _l(
         "第 %(n)d 张照片（%(name)s）不是 JPEG、PNG 或 WebP 格式的图片。", n=n, name=name

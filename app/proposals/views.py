@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.communities.tenancy import household_required
 from app.core.errors import DomainError
@@ -26,16 +27,18 @@ from app.plans.models import Plan
 from app.plans.phases import phase_allows
 from app.plans.workflow import sync_phase
 from app.proposals.blueprint import bp
+from app.proposals.editing import edit_proposal, may_change, withdraw_proposal
 from app.proposals.forms import CATEGORY_HINTS, ProposalForm, SupportForm
 from app.proposals.models import Proposal, ProposalPhoto
 from app.proposals.operations import create_proposal, support_proposal, withdraw_support
 from app.proposals.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
 from app.proposals.queries import photo_ids, proposal_card, resident_sections
 
-# Endpoints that take photos: room for one photo too many, so the 4th gets a clear message
-# instead of a bare "too large" page.
-UPLOAD_ENDPOINTS = ("proposals.new", "proposals.staff_new")
-UPLOAD_LIMIT = (MAX_PHOTOS + 1) * MAX_PHOTO_BYTES + 1024 * 1024
+# Endpoints that take photos: room for three full-size phone photos (each shrunk on arrival)
+# and the form around them. A larger request gets the form again with a clear message.
+UPLOAD_ENDPOINTS = ("proposals.new", "proposals.staff_new", "proposals.edit")
+UPLOAD_LIMIT = MAX_PHOTOS * MAX_PHOTO_BYTES + 1024 * 1024
+UPLOAD_LIMIT_MB = UPLOAD_LIMIT // (1024 * 1024)
 
 
 @bp.url_value_preprocessor
@@ -44,6 +47,20 @@ def allow_photo_uploads(endpoint, values):
     if endpoint in UPLOAD_ENDPOINTS:
         configured = current_app.config.get("MAX_CONTENT_LENGTH") or 0
         request.max_content_length = max(configured, UPLOAD_LIMIT)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def photos_too_large(exc):
+    """A photo form over the request limit: say how much fits, and what to do."""
+    if request.endpoint not in UPLOAD_ENDPOINTS:
+        return render_template("error.html", code=413, message=_("上传的文件太大。")), 413
+    message = _(
+        "照片太大，没有提交：一次最多上传 %(mb)d MB（%(n)d 张照片，每张不超过 12 MB）。"
+        "请少选几张或换小一点的照片，返回后重新提交。",
+        mb=UPLOAD_LIMIT_MB,
+        n=MAX_PHOTOS,
+    )
+    return render_template("error.html", code=413, message=message), 413
 
 
 @bp.context_processor
@@ -193,6 +210,66 @@ def withdraw(proposal_id: int):
     else:
         flash(_("已取消对“%(title)s”的支持。", title=proposal.title), "success")
     return redirect(_back(proposal))
+
+
+@bp.route("/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
+@household_required
+@limiter.limit("20 per hour", methods=["POST"], key_func=lambda: _proposer_key())
+def edit(proposal_id: int):
+    """The household's own open proposal: change its words, category and photos, or withdraw it."""
+    proposal = _household_proposal(proposal_id)
+    plan = db.session.get(Plan, proposal.plan_id)
+    sync_phase(plan)
+    if not may_change(proposal, g.household, plan):
+        flash(_("这条提议现在不能修改或撤回。"), "error")
+        return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+    form = ProposalForm(obj=proposal if request.method == "GET" else None)
+    errors = []
+    if form.validate_on_submit():
+        try:
+            edit_proposal(
+                proposal,
+                g.household,
+                title=form.title.data,
+                body=form.body.data or "",
+                category=form.category.data,
+                remove_photo_ids=[i for i in request.form.getlist("remove_photo") if i.isdigit()],
+                photos=uploaded_photos(form.photos.data),
+            )
+        except DomainError as exc:
+            errors = refuse(exc)
+        else:
+            flash(_("提议已修改。"), "success")
+            return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+    elif request.method == "POST":
+        errors = [e for field in form for e in field.errors] or [_("请检查填写的内容。")]
+    return render_template(
+        "proposals/edit.html",
+        proposal=proposal,
+        form=form,
+        errors=errors,
+        photos=photo_ids(proposal),
+        removing={int(i) for i in request.form.getlist("remove_photo") if i.isdigit()},
+        withdraw_form=SupportForm(),
+        max_photos=MAX_PHOTOS,
+    ), (422 if errors else 200)
+
+
+@bp.route("/proposals/<int:proposal_id>/retract", methods=["POST"])
+@household_required
+def retract(proposal_id: int):
+    """Withdraw the household's own open proposal altogether."""
+    proposal = _household_proposal(proposal_id)
+    if not SupportForm().validate_on_submit():
+        abort(400)
+    title = proposal.title
+    try:
+        withdraw_proposal(proposal, g.household)
+    except DomainError as exc:
+        flash_refusal(exc)
+        return redirect(url_for("proposals.detail", proposal_id=proposal_id))
+    flash(_("已撤回提议“%(title)s”。", title=title), "success")
+    return redirect(url_for("proposals.index"))
 
 
 @bp.route("/proposals/photos/<int:photo_id>")

@@ -24,7 +24,7 @@ from app.funding.summaries import household_cells, household_columns
 from app.plans.models import Plan
 from app.reports.queries import ballot_versions, plan_items, scope_names, user_names
 from app.rules.counting import ItemTally, Measure, Rule
-from app.tally.explain import owners_text, threshold_text
+from app.tally.explain import owners_exact_text, threshold_text
 from app.tally.listings import place_names
 from app.tally.queries import PlanTally, tally_plan
 
@@ -117,7 +117,7 @@ def ballot_reports(plan: Plan) -> list[Report]:
 
 def _heads(owners: Fraction):
     """A headcount for a cell: a whole number as a number, else as read aloud (16又1/2)."""
-    return owners.numerator if owners.denominator == 1 else owners_text(owners)
+    return owners.numerator if owners.denominator == 1 else owners_exact_text(owners)
 
 
 def _centi(area: Decimal) -> int:

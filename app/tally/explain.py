@@ -4,18 +4,28 @@ one item in sentences a committee member can read aloud (Civil Code art. 278 ¶2
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from flask_babel import gettext as _
 
 from app.core.vocabulary import CHECK_LABELS, CHOICE_LABELS, RULE_NAMES, THRESHOLD_LABELS
-from app.rules.counting import Check, ItemTally, Measure, _leader
+from app.rules.counting import Check, ItemTally, Measure, Rule, _leader
 from app.tally.queries import ItemResult
 
 
-def owners_text(owners: Fraction) -> str:
-    """A headcount as read aloud: 3, 1/2, 16又1/2."""
+def owners_text(owners: Fraction, rounding: str = ROUND_HALF_UP) -> str:
+    """A headcount as pages and notices show it: whole, or with one decimal (104.1); the exact
+    fraction is on the explain page (``owners_exact_text``)."""
+    owners = Fraction(owners)
+    if owners.denominator == 1:
+        return str(owners.numerator)
+    value = Decimal(owners.numerator) / Decimal(owners.denominator)
+    return str(value.quantize(Decimal("0.1"), rounding=rounding) + 0)  # + 0: no "-0.0"
+
+
+def owners_exact_text(owners: Fraction) -> str:
+    """A headcount exactly, as read aloud: 3, 1/2, 16又1/2."""
     owners = Fraction(owners)
     sign = "-" if owners < 0 else ""
     whole, part = divmod(abs(owners.numerator), owners.denominator)
@@ -46,23 +56,42 @@ def threshold_text(value: Fraction) -> str:
     return str(word) if word else f"{value.numerator}/{value.denominator}"
 
 
-def amount_text(dimension: str, value: Fraction) -> str:
-    """An amount in its unit: people, m², households."""
+def amount_text(dimension: str, value: Fraction, rounding: str = ROUND_HALF_UP) -> str:
+    """An amount in its unit: people (one decimal when not whole), m², households.
+
+    ``rounding`` applies to a headcount that is not whole: a shortfall is rounded up
+    (ROUND_CEILING), so "还差 0.1 人" never reads as nothing missing.
+    """
     if dimension == "headcount":
-        return _("%(n)s 人", n=owners_text(value))
+        return _("%(n)s 人", n=owners_text(value, rounding))
     if dimension == "area":
         if (Fraction(value) * 100).denominator != 1:  # e.g. 2/3 of an area: shown rounded
             return _("约 %(n)s 平方米", n=area_text(value))
         return _("%(n)s 平方米", n=area_text(value))
-    return _("%(n)s 户", n=owners_text(value))
+    return _("%(n)s 户", n=owners_exact_text(value))
 
 
-def measure_text(measure: Measure) -> str:
-    """Households, heads and area of a total in one phrase."""
+def exact_amount_text(dimension: str, value: Fraction) -> str:
+    """An amount exactly: a headcount as a fraction (104又1/8 人), others as amount_text."""
+    if dimension == "headcount":
+        return _("%(n)s 人", n=owners_exact_text(value))
+    return amount_text(dimension, value)
+
+
+def measure_text(measure: Measure, exact: bool = False) -> str:
+    """Households, heads and area of a total in one phrase; ``exact`` adds a headcount's exact
+    fraction when it is not whole (the explain page)."""
+    owners = amount_text("headcount", measure.owners)
+    if exact and Fraction(measure.owners).denominator != 1:
+        owners = _(
+            "%(n)s（精确为 %(exact)s）",
+            n=owners,
+            exact=exact_amount_text("headcount", measure.owners),
+        )
     return _(
-        "%(households)d 户，折合 %(owners)s 人，面积 %(area)s 平方米",
+        "%(households)d 户，折合 %(owners)s，面积 %(area)s 平方米",
         households=measure.households,
-        owners=owners_text(measure.owners),
+        owners=owners,
         area=area_text(measure.area),
     )
 
@@ -73,8 +102,9 @@ def requirement_text(check: Check) -> str:
     return _("%(t)s以上", t=word) if check.op == ">=" else _("超过%(t)s", t=word)
 
 
-def reason_text(check: Check) -> str:
-    """Why a failed check fails, and by how much."""
+def reason_text(check: Check, base: str | None = None) -> str:
+    """Why a failed check fails, and by how much; ``base`` names what the percentage is taken
+    of (表决范围内全体业主, 参与表决业主)."""
     if check.name == "electorate_nonempty":
         return _("表决范围内没有住户。")
     if check.name == "participants_present":
@@ -89,30 +119,50 @@ def reason_text(check: Check) -> str:
             label=label,
             t=threshold_text(check.required),
         )
+    if base:
+        return _(
+            "%(label)s为%(base)s的 %(pct)s，未达到%(need)s，还差 %(short)s%(more)s。",
+            label=label,
+            base=base,
+            pct=percent_text(check.actual),
+            need=need,
+            short=amount_text(check.dimension, short, ROUND_CEILING),
+            more=_("以上") if check.op == ">" else "",
+        )
     return _(
         "%(label)s为 %(pct)s，未达到%(need)s，还差 %(short)s%(more)s。",
         label=label,
         pct=percent_text(check.actual),
         need=need,
-        short=amount_text(check.dimension, short),
+        short=amount_text(check.dimension, short, ROUND_CEILING),
         more=_("以上") if check.op == ">" else "",
     )
 
 
+def check_base(check: Check, rule: Rule) -> str:
+    """What a check's percentage is taken of: everyone in scope for participation, the rule's
+    base for agreement."""
+    if check.name.startswith("approval_"):
+        return _base_text(rule.thresholds.base)
+    return _base_text("electorate")
+
+
 def failure_reasons(tally: ItemTally) -> list[str]:
-    """The reasons an item does not pass, one per failed check."""
-    return [reason_text(c) for c in tally.checks if not c.met]
+    """The reasons an item does not pass, one per failed check, each with its shortfall."""
+    return [reason_text(c, check_base(c, tally.rule)) for c in tally.checks if not c.met]
 
 
 @dataclass(frozen=True)
 class CheckLine:
-    """One threshold test as read aloud: what is checked, the arithmetic, met or not."""
+    """One threshold test as read aloud: what is checked, the arithmetic, met or not; ``exact``
+    repeats the arithmetic with exact headcounts when one of them is not whole."""
 
     label: str
     arithmetic: str
     requirement: str
     outcome: str
     met: bool
+    exact: str | None = None
 
 
 def _outcome_text(check: Check) -> str:
@@ -125,14 +175,35 @@ def _outcome_text(check: Check) -> str:
     if check.op == ">" and margin == 0:
         return _("未达到（恰好等于界线，须超过才算）")
     if check.op == ">":
-        return _("未达到（还要多出 %(m)s 以上）", m=amount_text(dim, -margin))
-    return _("未达到（还差 %(m)s）", m=amount_text(dim, -margin))
+        return _("未达到（还要多出 %(m)s 以上）", m=amount_text(dim, -margin, ROUND_CEILING))
+    return _("未达到（还差 %(m)s）", m=amount_text(dim, -margin, ROUND_CEILING))
 
 
-def check_line(check: Check) -> CheckLine:
-    """A check in words and exact numbers, e.g. 6 人 ÷ 12 人 = 50.0%."""
+def _requirement_line(check: Check, base: str | None, bound: str) -> str:
+    """What a check demands, of what, and where the bound lies."""
+    t = threshold_text(check.required)
+    if not base:
+        return _("要求%(need)s，界线是 %(bound)s", need=requirement_text(check), bound=bound)
+    if check.op == ">=":
+        return _("要求达到%(base)s的%(t)s以上，界线是 %(bound)s", base=base, t=t, bound=bound)
+    return _("要求超过%(base)s的%(t)s，界线是 %(bound)s", base=base, t=t, bound=bound)
+
+
+def check_line(check: Check, base: str | None = None) -> CheckLine:
+    """A check in words and numbers, e.g. 6 人 ÷ 12 人 = 50.0%, exact fractions alongside;
+    ``base`` names what the bound is taken of."""
     dim = check.dimension
-    bound = amount_text(dim, check.required * check.base)
+    bound = check.required * check.base
+    exact = None
+    amounts = (check.value, check.base, bound, check.margin)
+    if dim == "headcount" and any(Fraction(a).denominator != 1 for a in amounts):
+        exact = _(
+            "精确值：%(v)s ÷ %(b)s；界线 %(bound)s；相差 %(m)s",
+            v=exact_amount_text(dim, check.value),
+            b=exact_amount_text(dim, check.base),
+            bound=exact_amount_text(dim, bound),
+            m=exact_amount_text(dim, check.margin),
+        )
     return CheckLine(
         str(CHECK_LABELS[check.name]),
         _(
@@ -141,42 +212,113 @@ def check_line(check: Check) -> CheckLine:
             b=amount_text(dim, check.base),
             r=percent_text(check.actual),
         ),
-        _("要求%(need)s，界线是 %(bound)s", need=requirement_text(check), bound=bound),
+        _requirement_line(check, base, amount_text(dim, bound)),
         _outcome_text(check),
         check.met,
+        exact,
     )
 
 
-def _rule_sentence(tally: ItemTally) -> str:
-    """The rule in one sentence: who must take part, who must agree."""
-    t = tally.rule.thresholds
-    dims = {
-        "both": _("人数和面积都"),
-        "headcount": _("人数"),
-        "area": _("面积"),
-    }[t.dimensions]
-    base = _("参与表决的业主") if t.base == "participating" else _("表决范围内全体业主")
-    quorum = (
-        _("须有%(dims)s占%(q)s以上的业主参与表决；", dims=dims, q=threshold_text(t.quorum))
-        if t.quorum
-        else _("不设参与比例要求；")
-    )
-    approval = (
-        _(
-            "并经%(base)s中%(dims)s%(need)s同意。",
-            base=base,
+def _dimensions_text(dimensions: str) -> str:
+    """人数, 面积 or 人数和面积."""
+    return {"both": _("人数和面积"), "headcount": _("人数"), "area": _("面积")}[dimensions]
+
+
+def _base_text(base: str) -> str:
+    """What a fraction is taken of: the participants or everyone in the item's scope."""
+    return _("参与表决业主") if base == "participating" else _("表决范围内全体业主")
+
+
+def rule_text(rule: Rule) -> str:
+    """A rule spelt out with its thresholds and what each is taken of (custom rules included)."""
+    t = rule.thresholds
+    dims = _dimensions_text(t.dimensions)
+    if t.quorum:
+        quorum = _(
+            "参与表决的%(dims)s须达到表决范围内全体业主的%(t)s以上",
             dims=dims,
-            need=_("超过%(t)s", t=threshold_text(t.approval)),
+            t=threshold_text(t.quorum),
         )
-        if t.strict
-        else _(
-            "并经%(base)s中%(dims)s占%(t)s以上的同意。",
-            base=base,
+    else:
+        quorum = _("不设参与比例要求")
+    if t.strict:
+        approval = _(
+            "同意的%(dims)s须超过%(base)s的%(t)s",
             dims=dims,
+            base=_base_text(t.base),
             t=threshold_text(t.approval),
         )
+    else:
+        approval = _(
+            "同意的%(dims)s须达到%(base)s的%(t)s以上",
+            dims=dims,
+            base=_base_text(t.base),
+            t=threshold_text(t.approval),
+        )
+    return _("%(name)s：%(quorum)s；%(approval)s。", name=RULE_NAMES[rule.kind], quorum=quorum,
+             approval=approval)  # fmt: skip
+
+
+def _percentages_text(checks: list[Check]) -> str:
+    """The measured percentages of some checks: 按人数 54.8%，按面积 50.1%."""
+    parts = []
+    for check in checks:
+        pct = percent_text(check.actual)
+        if check.dimension == "headcount":
+            parts.append(_("按人数 %(p)s", p=pct))
+        else:
+            parts.append(_("按面积 %(p)s", p=pct))
+    return _("，").join(parts)
+
+
+def _group_text(checks: list[Check], what: str, base: str) -> str:
+    """One group of checks (participation or agreement) in one clause: met or not, the bound,
+    what it is taken of, and the percentages measured."""
+    dims = _dimensions_text("both" if len(checks) > 1 else checks[0].dimension)
+    values = _percentages_text(checks)
+    t = threshold_text(checks[0].required)
+    met = all(c.met for c in checks)
+    words = {"what": what, "dims": dims, "base": base, "t": t, "values": values}
+    if checks[0].op == ">=":
+        if met:
+            return _("%(what)s的%(dims)s达到%(base)s的%(t)s以上（%(values)s）", **words)
+        return _("%(what)s的%(dims)s未达到%(base)s的%(t)s以上（%(values)s）", **words)
+    if met:
+        return _("%(what)s的%(dims)s超过%(base)s的%(t)s（%(values)s）", **words)
+    return _("%(what)s的%(dims)s未超过%(base)s的%(t)s（%(values)s）", **words)
+
+
+def result_reasons(tally: ItemTally) -> list[str]:
+    """Why an item passed or failed, one clause per group of checks that decides it.
+
+    A failed item names only what it missed (participation, agreement, or the checks that
+    there is anyone to count); a passed one names both groups it met. Every percentage says
+    what it is taken of. Pure: reads only the tally, no request or database.
+    """
+    guards = [c for c in tally.checks if c.dimension == "households" and not c.met]
+    if guards:
+        return [reason_text(guards[0]).rstrip("。")]
+    groups = (
+        ("quorum_", _("参与表决"), _base_text("electorate")),
+        ("approval_", _("同意"), _base_text(tally.rule.thresholds.base)),
     )
-    return _("本项目按%(rule)s表决：", rule=RULE_NAMES[tally.rule.kind]) + quorum + approval
+    clauses = []
+    for prefix, what, base in groups:
+        checks = [c for c in tally.checks if c.name.startswith(prefix)]
+        shown = checks if tally.passed else [c for c in checks if not c.met]
+        if shown:
+            clauses.append(_group_text(shown, what, base))
+    return clauses
+
+
+def result_sentence(tally: ItemTally, provisional: bool = False) -> str:
+    """The outcome and why, in one plain sentence, e.g. "未通过：参与表决的人数未达到表决范围内
+    全体业主的三分之二以上（按人数 54.8%）。"."""
+    if provisional:
+        head = _("目前通过") if tally.passed else _("目前未通过")
+    else:
+        head = _("通过") if tally.passed else _("未通过")
+    return _("%(head)s：%(why)s。", head=head, why=_("；").join(result_reasons(tally)))
 
 
 def explain_item(result: ItemResult, scope_label: str, provisional: bool) -> dict:
@@ -190,7 +332,7 @@ def explain_item(result: ItemResult, scope_label: str, provisional: bool) -> dic
             "专有部分面积合计 %(area)s 平方米。",
             where=where,
             households=t.electorate.households,
-            owners=owners_text(t.electorate.owners),
+            owners=owners_exact_text(t.electorate.owners),
             area=area_text(t.electorate.area),
         )
     )
@@ -201,13 +343,13 @@ def explain_item(result: ItemResult, scope_label: str, provisional: bool) -> dic
                 "（最高人民法院建筑物区分所有权司法解释第九条）。"
             )
         )
-    paragraphs.append(_("已参与表决：%(m)s。", m=measure_text(t.participating)))
+    paragraphs.append(_("已参与表决：%(m)s。", m=measure_text(t.participating, exact=True)))
     paragraphs.append(
         _(
             "其中同意 %(agree)s；反对 %(oppose)s；弃权（含未填写的）%(abstain)s。",
-            agree=measure_text(t.agree),
-            oppose=measure_text(t.oppose),
-            abstain=measure_text(t.abstain),
+            agree=measure_text(t.agree, exact=True),
+            oppose=measure_text(t.oppose, exact=True),
+            abstain=measure_text(t.abstain, exact=True),
         )
     )
     if result.without_policy is not None:
@@ -222,7 +364,7 @@ def explain_item(result: ItemResult, scope_label: str, provisional: bool) -> dic
                 area=CHOICE_LABELS[_leader(voters.agree.area, voters.oppose.area)],
             )
         )
-    paragraphs.append(_rule_sentence(t))
+    paragraphs.append(_("本项目的规则是%(rule)s", rule=rule_text(t.rule)))
     verdict = _("本项目通过。") if t.passed else _("本项目未通过。")
     quorum = _("参与比例已达到") if t.quorum_met else _("参与比例未达到")
     approval = _("同意比例已达到") if t.approved else _("同意比例未达到")
@@ -239,8 +381,11 @@ def explain_item(result: ItemResult, scope_label: str, provisional: bool) -> dic
         )
     return {
         "paragraphs": paragraphs,
-        "checks": [check_line(c) for c in t.checks if c.dimension != "households"],
+        "checks": [
+            check_line(c, check_base(c, t.rule)) for c in t.checks if c.dimension != "households"
+        ],
         "reasons": failure_reasons(t),
         "conclusion": conclusion,
+        "sentence": result_sentence(t, provisional),
         "comparison": comparison,
     }

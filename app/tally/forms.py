@@ -36,9 +36,12 @@ class ObjectionForm(FlaskForm):
     address = StringField(
         _l("提出异议的住户（可不填）"),
         validators=[Optional(), Length(max=80)],
-        description=_l("楼栋、单元和房号连写，如 3号楼2单元301"),
+        description=_l("楼栋、单元和房号，如 3号楼2单元301 或 3-2-301"),
     )
-    text = TextAreaField(_l("异议内容"), validators=[DataRequired(), Length(max=4000)])
+    text = TextAreaField(
+        _l("异议内容"),
+        validators=[DataRequired(message=_l("请填写异议内容。")), Length(max=4000)],
+    )
 
 
 class ResolveForm(FlaskForm):

@@ -135,20 +135,6 @@ def objections(plan: Plan) -> list[ObjectionRow]:
     return [ObjectionRow(o, key, f"{b}{u}{room}" if room else None) for o, key, b, u, room in rows]
 
 
-def household_by_address(community_id: int, address: str) -> Household | None:
-    """A household by its written address, e.g. 3号楼2单元301 (spaces ignored)."""
-    wanted = "".join(address.split())
-    return db.session.scalar(
-        select(Household)
-        .join(Building, Building.id == Household.building_id)
-        .join(Unit, Unit.id == Household.unit_id)
-        .where(
-            Household.community_id == community_id,
-            Building.name + Unit.name + Household.room == wanted,
-        )
-    )
-
-
 def published_plan(community_id: int) -> Plan | None:
     """The community's newest plan whose result is published (phase published or closed)."""
     return db.session.scalar(

@@ -8,17 +8,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.communities.models import Community
+from app.communities.queries import households_at
 from app.communities.tenancy import get_in_community_or_404, household_required, staff_required
 from app.core.confirm import confirmation_page, confirmed
 from app.core.errors import DomainError
 from app.core.permissions import has_permission
-from app.core.refusals import flash_refusal
+from app.core.refusals import flash_refusal, refuse
 from app.extensions import db
 from app.plans.access import plan_or_404
 from app.plans.queries import items_for_household, local_today
 from app.tally.blueprint import bp
 from app.tally.forms import ConfirmForm, ObjectionForm, ResolveForm
-from app.tally.listings import household_by_address, objections, published_plan
+from app.tally.listings import objections, published_plan
 from app.tally.models import Objection
 from app.tally.operations import (
     publish_final,
@@ -42,13 +43,12 @@ def _objection_form(plan) -> ObjectionForm:
     return form
 
 
-@bp.route("/c/<int:community_id>/plans/<int:plan_id>/publication")
-@staff_required("tally.view")
-def publication(community_id: int, plan_id: int):
-    """Where the result stands: publish, the objection period, objections, the final result."""
-    plan = plan_or_404(plan_id)
+def _publication_page(plan, objection_form=None):
+    """The publication page; `objection_form` keeps what was typed when one was refused."""
     today = local_today()
     preliminary = plan.phase == "published" and plan.result_stage == "preliminary"
+    if objection_form is None and preliminary and has_permission(current_user, "objection.manage"):
+        objection_form = _objection_form(plan)
     return render_template(
         "tally/publication.html",
         plan=plan,
@@ -57,13 +57,16 @@ def publication(community_id: int, plan_id: int):
         today=today,
         objection_rows=objections(plan),
         unresolved=unresolved_objections(plan),
-        objection_form=(
-            _objection_form(plan)
-            if preliminary and has_permission(current_user, "objection.manage")
-            else None
-        ),
+        objection_form=objection_form if preliminary else None,
         resolve_form=ResolveForm() if preliminary else None,
     )
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/publication")
+@staff_required("tally.view")
+def publication(community_id: int, plan_id: int):
+    """Where the result stands: publish, the objection period, objections, the final result."""
+    return _publication_page(plan_or_404(plan_id))
 
 
 def _result_lines(plan, today) -> list[str]:
@@ -144,28 +147,40 @@ def publish_final_view(community_id: int, plan_id: int):
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/objections", methods=["POST"])
 @staff_required("objection.manage")
 def record_objection_view(community_id: int, plan_id: int):
-    """Record an objection received during the objection period."""
+    """Record an objection received during the objection period.
+
+    A refusal shows the page again with everything typed kept (status 422), never a blank form.
+    """
     plan = plan_or_404(plan_id)
     form = _objection_form(plan)
     if not form.validate_on_submit():
         flash(_("没有登记：请填写异议内容。"), "error")
-        return redirect(_publication_url(plan))
+        return _publication_page(plan, form), 422
     item = next((i for i in plan.items if i.id == form.item_id.data), None)
     household = None
     if form.address.data:
-        household = household_by_address(community_id, form.address.data)
-        if household is None:
-            message = _(
-                "没有登记：找不到住户“%(a)s”，请按“3号楼2单元301”的格式填写。",
-                a=form.address.data,
-            )
+        found = households_at(community_id, form.address.data)
+        if len(found) != 1:
+            if found:
+                message = _(
+                    "没有登记：“%(a)s”对应不止一户，请写全楼栋、单元和房号，如 3-2-301。",
+                    a=form.address.data,
+                )
+            else:
+                message = _(
+                    "没有登记：找不到住户“%(a)s”，请按“3号楼2单元301”或“3-2-301”的格式填写。",
+                    a=form.address.data,
+                )
             flash(message, "error")
-            return redirect(_publication_url(plan))
+            return _publication_page(plan, form), 422
+        household = found[0]
     try:
         record_objection(plan, form.text.data, item=item, household=household, user=current_user)
-        flash(_("异议已登记。"), "success")
     except DomainError as exc:
-        flash_refusal(exc)
+        for reason in refuse(exc):
+            flash(reason, "error")
+        return _publication_page(plan_or_404(plan_id), form), 422
+    flash(_("异议已登记。"), "success")
     return redirect(_publication_url(plan))
 
 

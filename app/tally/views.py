@@ -30,6 +30,8 @@ from app.tally.explain import (
     failure_reasons,
     owners_text,
     percent_text,
+    result_sentence,
+    rule_text,
 )
 from app.tally.forms import DeliveryForm
 from app.tally.listings import conflicts, latest_plan_with_results, non_voters, place_names
@@ -54,7 +56,7 @@ def meter_filter(part, whole):
 @bp.context_processor
 def tally_words():
     """Amounts in words for every tally template (labels: app.core.vocabulary's filters)."""
-    return {"amount_text": amount_text}
+    return {"amount_text": amount_text, "result_sentence": result_sentence, "rule_text": rule_text}
 
 
 def turnout_rows(result, community_id: int) -> list[dict]:

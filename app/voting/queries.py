@@ -90,6 +90,15 @@ def standing_before_entry(plan: Plan, household_id: int, channel: str) -> Standi
     return Standing(effective, online, decision.effective is new)
 
 
+def counted_ballot(plan_id: int, household_id: int) -> Ballot | None:
+    """The ballot that counts for the household (its effective ballot), whatever its channel."""
+    return db.session.scalar(
+        select(Ballot)
+        .join(EffectiveBallot, EffectiveBallot.ballot_id == Ballot.id)
+        .where(EffectiveBallot.plan_id == plan_id, EffectiveBallot.household_id == household_id)
+    )
+
+
 @dataclass
 class ReceiptStatus:
     """What a receipt check may reveal: when, which channel, whether it counts. Never choices."""

@@ -26,6 +26,7 @@ from app.voting.forms import AssistedForm, BallotForm, ReceiptForm, parse_ballot
 from app.voting.models import Ballot
 from app.voting.operations import cast_online_ballot, record_assisted_ballot
 from app.voting.queries import (
+    counted_ballot,
     effective_ballot,
     households_voted,
     latest_online_ballot,
@@ -272,12 +273,14 @@ def household_home():
     """Who you are, and what the renovation currently asks of you."""
     household = current_user.household
     plan = household_plan()
+    counted = counted_ballot(plan.id, household.id) if plan is not None else None
     return render_template(
         "voting/home.html",
         household=household,
         plan=plan,
         voting_open=plan is not None and is_voting_open(plan),
-        voted=plan is not None and effective_ballot(plan.id, household.id) is not None,
+        voted=counted is not None,
+        counted=counted,
         community=db.session.get(Community, household.community_id),
     )
 

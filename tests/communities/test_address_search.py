@@ -36,3 +36,20 @@ def test_names_match_by_their_number():
     assert same_number("B3座", "B3") and same_number("3", "3")
     assert not same_number("13号楼", "3") and not same_number("3号楼", "30")
     assert not same_number("东区", "3")
+
+
+def test_households_at_reads_written_and_shorthand_addresses(app, factory):
+    from app.communities.queries import households_at
+
+    cid = factory.community(buildings=1, units=2, floors=2)
+    with app.app_context():
+
+        def at(text):
+            return [(h.building.name, h.unit.name, h.room) for h in households_at(cid, text)]
+
+        assert at("1号楼1单元101") == [("1号楼", "1单元", "101")]
+        assert at(" 1号楼 2单元 201 ") == [("1号楼", "2单元", "201")]
+        assert at("1-2-201") == [("1号楼", "2单元", "201")]
+        assert at("１－１－１０２") == [("1号楼", "1单元", "102")]
+        assert len(at("1-101")) == 2  # two units have a 101: not specific enough
+        assert at("9-9-999") == [] and at("张三") == [] and at("") == []

@@ -127,6 +127,8 @@ def world(app, factory):
         )
         for role in ROLES
     }
+    # An account every role with user.manage may manage (district staff: one of their district).
+    managed = factory.user("managed-a", "worker", communities=[a], district="东区")
     with app.app_context():
         ids = {}
         for cid in (a, b):
@@ -146,6 +148,7 @@ def world(app, factory):
                 "upload_id": upload.id,
                 "export": "roster",  # reports.download: /exports/<export>.<fmt>
                 "fmt": "csv",
+                "user_id": managed,
                 **_plan_with_item(cid, hid),
             }
             db.session.commit()

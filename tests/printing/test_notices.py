@@ -108,3 +108,35 @@ def test_notices_carry_the_chain_head_they_were_drawn_at(app, published, tmp_pat
     assert result.exit_code == 0, result.output
     flat = "".join(pdf_pages(pdf)).replace("\n", "").replace(" ", "")
     assert f"记录链核验码：第{head.seq}条·{head.hash[:16]}" in flat
+
+
+def test_notice_says_why_each_item_failed_spells_out_the_custom_rule_and_its_bases(
+    app, factory, published, tmp_path
+):
+    _cid, pid = published
+    result, pdf = _notice(app, pid, "preliminary", tmp_path)
+    assert result.exit_code == 0, result.output
+    flat = "".join(pdf_pages(pdf)).replace("\n", "").replace(" ", "")
+    # 20 of 84 households: the quorum is the reason, given with what the percentage is of.
+    quorum = "结果：未通过：参与表决的人数和面积未达到表决范围内全体业主的三分之二以上（按人数"
+    assert quorum in flat
+    # C1's custom rule, spelt out rather than "方案约定的规则" alone.
+    custom = "方案约定的规则：不设参与比例要求；同意的人数须达到表决范围内全体业主的三分之二以上"
+    assert custom in flat
+    assert "同意的人数未达到表决范围内全体业主的三分之二以上" in flat
+    assert "“参与表决”的占比是占该项目表决范围内全体业主的比例" in flat
+    assert "又" not in flat  # headcounts as decimals, never 104又1/8
+
+
+def test_notice_printed_from_an_english_page_stays_chinese(app, factory, published):
+    cid, pid = published
+    factory.user("c2", "committee", communities=[cid])
+    client = app.test_client()
+    sign_in_staff(client, "c2")
+    response = client.get(
+        f"/c/{cid}/plans/{pid}/print/notice?kind=preliminary", headers={"Accept-Language": "en"}
+    )
+    assert response.status_code == 200
+    flat = "".join(pdf_pages(response.data)).replace("\n", "").replace(" ", "")
+    assert "结果：未通过：参与表决的人数和面积未达到" in flat
+    assert "Not passed" not in flat and "not passed" not in flat

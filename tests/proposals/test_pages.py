@@ -4,11 +4,13 @@ each proposal; workers filter, add, merge, accept and decline."""
 import io
 import re
 
+from PIL import Image
 from sqlalchemy import func, select
 
 from app.core.audit import AuditEvent
 from app.extensions import db
 from app.proposals.models import Proposal, ProposalPhoto, ProposalSupport
+from app.proposals.photos import MAX_SIDE, MAX_STORED_BYTES
 from tests.conftest import post_form
 from tests.proposals.conftest import image_bytes
 
@@ -105,22 +107,44 @@ def test_a_non_image_is_refused_with_a_clear_message_whatever_its_name(app, worl
         assert db.session.scalar(select(ProposalPhoto.content_type)) == "image/png"
 
 
-def test_photo_over_five_megabytes_is_refused(app, world):
+def test_photo_over_five_megabytes_is_shrunk_not_refused(app, world):
     client = world.household_client(world.households_a[0])
-    big = image_bytes("JPEG") + b"\0" * (5 * MB)
+    big = image_bytes("JPEG", size=(4000, 3000)) + b"\0" * (7 * MB)  # a phone's full-size photo
     response = propose(client, [upload(big, "big.jpg")])
-    assert response.status_code == 422 and "超过 5 MB" in response.get_data(as_text=True)
+    assert response.status_code == 302
+    with app.app_context():
+        stored = db.session.scalar(select(ProposalPhoto))
+        assert stored.size == len(stored.data) < MAX_STORED_BYTES
+        with Image.open(io.BytesIO(stored.data)) as image:
+            assert max(image.size) == MAX_SIDE
+
+
+def test_a_photo_over_twelve_megabytes_is_refused_by_name(app, world):
+    client = world.household_client(world.households_a[0])
+    huge = image_bytes("JPEG") + b"\0" * (12 * MB)
+    response = propose(client, [upload(huge, "huge.jpg")])
+    assert response.status_code == 422 and "超过 12 MB" in response.get_data(as_text=True)
     assert count(app, Proposal) == 0
 
 
 def test_three_photos_near_the_limit_fit_in_one_request(app, world):
-    # 3 × 4.5 MB is over the site-wide 10 MB body limit; the proposal form allows it.
-    assert app.config["MAX_CONTENT_LENGTH"] < 3 * 4.5 * MB
+    # 3 × 11 MB is far over the site-wide 10 MB body limit; the proposal form allows it.
+    assert app.config["MAX_CONTENT_LENGTH"] < 3 * 11 * MB
     client = world.household_client(world.households_a[0])
-    photo = image_bytes("JPEG") + b"\0" * int(4.5 * MB)
+    photo = image_bytes("JPEG") + b"\0" * (11 * MB)
     response = propose(client, [upload(photo, f"{n}.jpg") for n in range(3)])
     assert response.status_code == 302
     assert count(app, ProposalPhoto) == 3
+
+
+def test_a_request_over_the_upload_limit_says_how_much_fits(app, world):
+    client = world.household_client(world.households_a[0])
+    photo = image_bytes("JPEG") + b"\0" * (11 * MB)
+    response = propose(client, [upload(photo, f"{n}.jpg") for n in range(4)])
+    html = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "一次最多上传 37 MB（3 张照片，每张不超过 12 MB）" in html
+    assert count(app, Proposal) == 0
 
 
 def test_one_tap_support_counts_once_and_can_be_withdrawn(app, world, make_proposal):
@@ -232,7 +256,7 @@ def test_worker_adds_a_door_to_door_proposal_for_a_household(app, world):
     data = {"source": "door_to_door", "title": "一楼返潮", "category": "basic"}
     response = post_form(worker, url, {**data, "household": "9号楼1单元101"})
     assert response.status_code == 422 and "找不到住户" in response.get_data(as_text=True)
-    response = post_form(worker, url, {**data, "household": "1号楼 1单元 101"})
+    response = post_form(worker, url, {**data, "household": "1-1-101"})  # shorthand, as in search
     assert response.status_code == 302
     with app.app_context():
         proposal = db.session.scalar(select(Proposal))

@@ -12,6 +12,7 @@ from PIL import Image
 from app.proposals.photos import (
     MAX_PHOTO_BYTES,
     MAX_SIDE,
+    MAX_STORED_BYTES,
     PhotoRejected,
     prepare_photo,
     sniff_type,
@@ -62,13 +63,60 @@ def test_a_truncated_photo_is_refused():
     assert exc.value.kind == "broken"
 
 
-def test_size_limit_is_five_megabytes():
+def test_size_limit_is_twelve_megabytes():
     jpeg = image_bytes("JPEG")
     at_limit = jpeg + b"\0" * (MAX_PHOTO_BYTES - len(jpeg))  # decoders stop at the end marker
+    assert MAX_PHOTO_BYTES == 12 * 1024 * 1024
     assert prepare_photo(at_limit)[0] == "image/jpeg"
     with pytest.raises(PhotoRejected) as exc:
         prepare_photo(at_limit + b"\0")
     assert exc.value.kind == "too_big"
+
+
+def test_a_photo_over_five_megabytes_is_shrunk_instead_of_refused():
+    # A full-size phone photo of 6.5 MB: noise does not compress, like a real scene.
+    size = (3264, 2448)
+    noise = Image.merge("RGB", [Image.effect_noise(size, 60) for _ in range(3)])
+    out = io.BytesIO()
+    noise.save(out, "JPEG", quality=90)
+    assert len(out.getvalue()) > 5 * 1024 * 1024
+    kept_type, kept = prepare_photo(out.getvalue())
+    assert kept_type == "image/jpeg" and len(kept) <= MAX_STORED_BYTES
+    with Image.open(io.BytesIO(kept)) as image:
+        assert max(image.size) <= MAX_SIDE
+
+
+def test_a_png_too_big_to_keep_as_png_is_kept_as_jpeg():
+    noise = Image.merge("RGB", [Image.effect_noise((1800, 1400), 80) for _ in range(3)])
+    out = io.BytesIO()
+    noise.save(out, "PNG")
+    assert MAX_STORED_BYTES < len(out.getvalue()) <= MAX_PHOTO_BYTES
+    kept_type, kept = prepare_photo(out.getvalue())
+    assert kept_type == "image/jpeg" and len(kept) <= MAX_STORED_BYTES
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    st.integers(16, 3000),
+    st.integers(16, 3000),
+    st.integers(0, 8 * 1024 * 1024),
+    st.sampled_from(["JPEG", "PNG", "WEBP"]),
+)
+def test_every_accepted_photo_is_kept_small(width, height, padding, fmt):
+    data = image_bytes(fmt, size=(width, height))
+    data += b"\0" * min(padding, MAX_PHOTO_BYTES - len(data))
+    kept_type, kept = prepare_photo(data)
+    assert len(kept) <= MAX_STORED_BYTES
+    with Image.open(io.BytesIO(kept)) as image:
+        assert max(image.size) <= MAX_SIDE
+        assert image.size == _fitted((width, height)) or kept_type == "image/jpeg"
+
+
+def _fitted(size):
+    """The size Pillow's thumbnail gives within MAX_SIDE."""
+    image = Image.new("L", size)
+    image.thumbnail((MAX_SIDE, MAX_SIDE))
+    return image.size
 
 
 def test_empty_file_is_refused():

@@ -49,7 +49,11 @@ def test_dashboard_shows_turnout_items_reasons_and_conflicts(client, voting):
     assert "临时结果" in html
     assert "外墙保温" in html and "加装电梯" in html
     # A1: 3 owners, X split 1/2 agree + 1/2 oppose; Y agrees: agree 3/2 heads of 2 participating.
-    assert "1又1/2" in html
+    assert "1.5" in html and "1又1/2" not in html  # headcounts as decimals on pages
+    # B1 fails on agreement: the one-sentence reason names what, of whom, the bound and the value
+    b1 = "目前未通过：同意的人数和面积未达到参与表决业主的四分之三以上（按人数 50.0%，按面积 33.3%"
+    assert b1 in html
+    assert "占全体业主" in html and "占参与表决业主的比例" in html
     assert "3号楼" in html and "2单元" in html and "<meter" in html
     assert "未达到" in html  # B1: 1 of 2 heads agree, 3/4 needed
     assert "1号楼1单元101" in html  # the conflict list
@@ -100,8 +104,13 @@ def test_explain_page_reads_the_arithmetic_aloud(client, voting):
     html = client.get(url(voting, f"/items/{voting['items']['A1']}/explain")).get_data(as_text=True)
     assert "共 4 户，属于 3 位业主" in html
     assert "只算一人" in html  # X's two households
-    assert "三分之二以上" in html and "超过半数" in html
+    assert "达到表决范围内全体业主的三分之二以上" in html
+    assert "超过参与表决业主的半数" in html
     assert "结论" in html and "本项目通过" in html
+    # Pages round headcounts to one place; the explain page also gives them exactly.
+    assert "1.5 人 ÷ 2 人 = 75.0%" in html
+    assert "精确值：1又1/2 人 ÷ 2 人；界线 1 人；相差 1/2 人" in html
+    assert "折合 1.5 人（精确为 1又1/2 人）" in html
 
 
 def test_explain_of_another_plans_item_is_404(client, voting, build):
@@ -226,6 +235,11 @@ def test_resident_results_page(app, client, voting):
     assert "✓ 通过" in html
     assert "公示期到" in html and closes.isoformat() in html
     assert "75.0%" in html  # agree by headcount: 3/2 of 2 participating owners
+    # Why, in one sentence, with what each percentage is taken of; the rule spelt out.
+    assert "通过：参与表决的人数和面积达到表决范围内全体业主的三分之二以上" in html
+    assert "同意的人数和面积超过参与表决业主的半数（按人数 75.0%" in html
+    assert "占全体业主" in html and "占参与表决业主" in html
+    assert "要求：《民法典》第二百七十八条 一般事项（双过半）：参与表决的人数和面积须达到" in html
     publish("final")
     assert "这是最终结果" in client.get("/results").get_data(as_text=True)
 

@@ -167,8 +167,8 @@ def test_publication_pages_walk_through_both_stages(app, client, build, factory)
         client, f"/c/{cid}/plans/{pid}/objections",
         {"item_id": 0, "address": "9号楼301", "text": "x"}, form_page=page,
     )  # fmt: skip
-    assert missing.status_code == 302
-    assert "找不到住户" in client.get(page).get_data(as_text=True)
+    assert missing.status_code == 422
+    assert "找不到住户" in missing.get_data(as_text=True)
     with app.app_context():
         objection_id = db.session.scalar(select(Objection.id))
     post_form(
@@ -190,3 +190,43 @@ def test_publication_pages_walk_through_both_stages(app, client, build, factory)
     assert "最终结果已公布" in client.get(page).get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Plan, pid).result_stage == "final"
+
+
+def test_objection_takes_the_room_shorthand_and_keeps_the_text_on_any_error(
+    app, client, build, factory
+):
+    with build() as estate:
+        today = local_today()
+        plan = estate.plan(voting_opens=today - timedelta(9), voting_closes=today - timedelta(1))
+        item = estate.item(plan, "A1", rule="cc278_ordinary", title="外墙保温")
+        h = estate.household("80", building="3号楼", unit="2单元", room="501")
+        estate.household("70", building="3号楼", unit="1单元", room="501")
+        estate.ballot(plan, h, {"A1": "agree"})
+        cid, pid, item_id, hid = estate.cid, plan.id, item.id, h.id
+    factory.user("worker1", "worker", communities=[cid])
+    sign_in_staff(client, "worker1")
+    page = f"/c/{cid}/plans/{pid}/publication"
+    post_form(client, f"/c/{cid}/plans/{pid}/publish/preliminary", form_page=page)
+    url = f"/c/{cid}/plans/{pid}/objections"
+    typed = "我家面积登记错了，应为 82.5 平方米"
+
+    def send(address, text=typed):
+        data = {"item_id": item_id, "address": address, "text": text}
+        return post_form(client, url, data, form_page=page)
+
+    for address, words in (("9-9-999", "找不到住户"), ("3-501", "对应不止一户")):
+        refused = send(address)
+        html = refused.get_data(as_text=True)
+        assert refused.status_code == 422 and words in html
+        assert typed in html and f'value="{address}"' in html  # nothing typed is lost
+        assert f'<option selected value="{item_id}"' in html or (
+            f'value="{item_id}" selected' in html
+        )
+    empty = send("3-2-501", text="")
+    assert empty.status_code == 422 and 'value="3-2-501"' in empty.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Objection.id)) is None
+    assert send("3-2-501").status_code == 302
+    with app.app_context():
+        objection = db.session.scalar(select(Objection))
+        assert (objection.household_id, objection.text) == (hid, typed)

@@ -264,3 +264,20 @@ def test_ballot_page_weight(app, factory, example):  # noqa: F811
     css = client.get("/static/css/app.css").get_data()
     assert len(gzip.compress(html)) + len(gzip.compress(css)) < 14 * 1024
     assert len(html) + len(css) < 50 * 1024
+
+
+def test_household_home_shows_the_receipt_of_the_ballot_that_counts(app, factory, example):  # noqa: F811
+    cid, pid = example()
+    ids = item_ids(app, pid)
+    client = signed_in(app, factory, cid, OTHER)
+    assert "回执码：" not in client.get("/home").get_data(as_text=True)
+    picks = {ids[k]: "agree" for k in ("A1", "A2", "B2", "C1")}
+    first, _ = confirm(client, choose(client, picks))
+    second, _ = confirm(client, choose(client, picks))
+    old = first.headers["Location"].rsplit("/", 1)[1]
+    new = second.headers["Location"].rsplit("/", 1)[1]
+    html = client.get("/home").get_data(as_text=True)
+    assert f"{new[:5]}-{new[5:]}" in html and f"{old[:5]}-{old[5:]}" not in html
+    assert f'href="/receipt?code={new}"' in html and "网上投票" in html
+    check = app.test_client().get(f"/receipt?code={new}").get_data(as_text=True)
+    assert "会被计入" in check
