@@ -460,3 +460,16 @@ def test_issue_column_is_the_header_as_written():
     result = parse_csv("楼栋,房号,面积（㎡）,业主", "1,101,abc,甲")
     assert result.errors[0].column == "面积（㎡）"
     assert str(result.errors[0].message).startswith("第 2 行，“面积（㎡）”列：")
+
+
+def test_phone_cells_become_tap_to_call_links():
+    from app.rules.text import phone_numbers
+
+    assert phone_numbers("13841140765") == [("13841140765", "tel:13841140765")]
+    assert phone_numbers("１３８ ０００ ０１１１") == [("138 000 0111", "tel:1380000111")]
+    assert phone_numbers("0571-8888 0000 / 139-1111-2222，无") == [
+        ("0571-8888 0000", "tel:057188880000"),
+        ("139-1111-2222", "tel:13911112222"),
+    ]
+    assert phone_numbers("+86 138 0000 0000") == [("+86 138 0000 0000", "tel:+8613800000000")]
+    assert phone_numbers(None) == phone_numbers("") == phone_numbers("无") == []
