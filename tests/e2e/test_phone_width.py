@@ -5,8 +5,9 @@ arguments filled from a demo-like dataset (the demo community with its plan in v
 second community whose plan has published results), so a page added later is walked too (or
 the test says which argument it has no value for). A route that answers a redirect, 4xx or a
 file (CSV, XLSX, PDF, ZIP, image, JSON) is not a page for that role and is skipped; a 500 fails.
-On each page the document must be no wider than the screen, and no table (.table-wrap) may
-hide columns behind a sideways scroll of its own.
+On each page the document must be no wider than the screen, no table (.table-wrap) may hide
+columns behind a sideways scroll of its own, and every control (buttons, fields, menus, button
+links, links in tables) must be at least 44 px high; links inside running text are exempt.
 """
 
 import re
@@ -31,7 +32,16 @@ MEASURE = """() => {
   const hidden = [...document.querySelectorAll('.table-wrap')]
     .filter(el => el.scrollWidth > el.clientWidth + 1)
     .map(el => (el.querySelector('table') || el).className || 'table');
-  return {width: doc.scrollWidth, hidden: hidden};
+  const controls = 'main button, main select, main input:not([type=hidden]):not([type=checkbox])'
+    + ':not([type=radio]), main textarea, main summary, main a.button, header a, header button,'
+    + ' nav a, td a, th a';
+  const small = [...document.querySelectorAll(controls)]
+    .filter(el => { const r = el.getBoundingClientRect();
+                    return r.width > 0 && r.height > 0 && r.height < 43.5; })
+    .map(el => el.tagName.toLowerCase() + (el.className ? '.' + el.className : '')
+               + ' "' + (el.innerText || el.name || '').trim().slice(0, 12) + '" '
+               + Math.round(el.getBoundingClientRect().height) + 'px');
+  return {width: doc.scrollWidth, hidden: hidden, small: [...new Set(small)]};
 }"""
 
 
@@ -221,6 +231,16 @@ def _urls(app, places: list[dict], extra: dict) -> list[tuple[str, str]]:
     return found
 
 
+def _offence(url: str, endpoint: str, measured: dict) -> str:
+    """One line naming the page and what does not fit."""
+    line = f"{url} ({endpoint}): {measured['width']} px wide"
+    if measured["hidden"]:
+        line += f"; a table scrolls sideways: {measured['hidden']}"
+    if measured["small"]:
+        line += f"; tap targets under 44 px: {measured['small'][:5]}"
+    return line
+
+
 def _walk(browser, live_server, urls, sign_in) -> tuple[list[str], list[str], list[str]]:
     """Visit each URL at 360 px; (pages checked, offenders, server errors)."""
     context = browser.new_context(
@@ -241,15 +261,8 @@ def _walk(browser, live_server, urls, sign_in) -> tuple[list[str], list[str], li
             page.goto(url)
             measured = page.evaluate(MEASURE)
             checked.append(url)
-            if measured["width"] > WIDTH or measured["hidden"]:
-                offenders.append(
-                    f"{url} ({endpoint}): {measured['width']} px wide"
-                    + (
-                        f", table scrolls sideways: {measured['hidden']}"
-                        if measured["hidden"]
-                        else ""
-                    )
-                )
+            if measured["width"] > WIDTH or measured["hidden"] or measured["small"]:
+                offenders.append(_offence(url, endpoint, measured))
     finally:
         context.close()
     return checked, offenders, errors
@@ -291,4 +304,4 @@ def test_every_page_fits_a_360px_phone(app, browser, live_server, door_world, wh
     print(f"\n{who}: {len(checked)} pages at {WIDTH} px:\n  " + "\n  ".join(checked))
     assert not errors, errors
     assert len(checked) >= (20 if who in ("worker", "admin") else 4), checked
-    assert not offenders, f"{who}: pages wider than {WIDTH} px:\n" + "\n".join(offenders)
+    assert not offenders, f"{who}: pages that do not fit {WIDTH} px:\n" + "\n".join(offenders)
