@@ -306,3 +306,26 @@ def test_every_page_fits_a_360px_phone(app, browser, live_server, door_world, wh
     assert not errors, errors
     assert len(checked) >= (20 if who in ("worker", "admin") else 4), checked
     assert not offenders, f"{who}: pages that do not fit {WIDTH} px:\n" + "\n".join(offenders)
+
+
+def test_worker_at_the_door_calls_and_records_an_assisted_ballot_from_the_list(phone, door_world):
+    """The non-voter list on a phone: each household a card with its phone as a tel: link and a
+    button that opens the assisted ballot for that very household."""
+    from playwright.sync_api import expect
+
+    place = door_world["places"][0]
+    _staff_sign_in("demo-worker")(phone.page)
+    page = phone.page
+    page.goto(f"/c/{place['community_id']}/plans/{place['plan_id']}/non-voters")
+    card = page.locator("table.nonvoters tbody tr").filter(has=page.locator("a.tel")).first
+    expect(card.locator("a.tel").first).to_have_attribute("href", re.compile(r"^tel:\d{11}$"))
+    room = card.locator("th").inner_text()
+    owner = card.locator("td.head").inner_text()
+    box = card.get_by_role("button", name="登记送达").bounding_box()
+    assert box["x"] + box["width"] <= 390 and box["height"] >= 44, box
+    phone.shot("non-voters")
+    card.get_by_role("link", name=re.compile("上门代填表决")).click()
+    expect(page).to_have_url(re.compile(r"/assisted\?household=\d+$"))
+    expect(page.get_by_role("heading", level=2)).to_contain_text(room)
+    expect(page.get_by_role("heading", level=2)).to_contain_text(owner)
+    phone.shot("assisted")
