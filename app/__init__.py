@@ -24,6 +24,7 @@ from app.core.refusals import handle_refusal, was_refused
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
 from app.plans.phases import phase_allows
 from app.rules.money import format_fen
+from app.rules.text import phone_numbers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -243,6 +244,7 @@ def register_template_helpers(app: Flask) -> None:
         return format_decimal(value, format="#,##0.00")
 
     register_vocabulary_filters(app)
+    app.add_template_filter(phone_numbers)  # tap-to-call links: (text, "tel:...") pairs
 
     @app.template_global()
     def can(permission: str) -> bool:

@@ -20,7 +20,7 @@ from app.core.permissions import has_permission
 from app.core.refusals import flash_refusal
 from app.paper.operations import record_delivery
 from app.plans.access import item_or_404, plan_or_404
-from app.plans.queries import scope_label
+from app.plans.queries import is_voting_open, scope_label
 from app.tally.blueprint import bp
 from app.tally.document import tally_document
 from app.tally.explain import (
@@ -133,13 +133,15 @@ def non_voter_list(community_id: int, plan_id: int):
     """Households that have not voted, by building and unit, for door-to-door visits (printable)."""
     plan = plan_or_404(plan_id)
     groups = non_voters(plan)
-    can_deliver = plan.phase == "voting" and has_permission(current_user, "ballot.enter")
+    can_enter = has_permission(current_user, "ballot.enter")
+    can_deliver = plan.phase == "voting" and can_enter
     return render_template(
         "tally/non_voters.html",
         plan=plan,
         groups=groups,
         total=sum(len(members) for _b, _u, members in groups),
         form=DeliveryForm() if can_deliver else None,
+        can_assist=can_enter and is_voting_open(plan),
     )
 
 

@@ -7,7 +7,7 @@ import pytest
 from app.extensions import db
 from tests.conftest import sign_in_staff
 
-ROW = "<tr><td>"
+ROW = '<tr><td class="head">'  # one audit event per row
 
 
 @pytest.fixture

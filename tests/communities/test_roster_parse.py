@@ -596,3 +596,16 @@ def test_an_owner_named_like_a_total_is_a_household():
     assert result.ok, messages(result)
     assert [(r.row, r.owner_name) for r in result.rows] == [(2, "王小计")]
     assert skipped(result) == ["第 3 行为合计行，已跳过。"]
+
+
+def test_phone_cells_become_tap_to_call_links():
+    from app.rules.text import phone_numbers
+
+    assert phone_numbers("13841140765") == [("13841140765", "tel:13841140765")]
+    assert phone_numbers("１３８ ０００ ０１１１") == [("138 000 0111", "tel:1380000111")]
+    assert phone_numbers("0571-8888 0000 / 139-1111-2222，无") == [
+        ("0571-8888 0000", "tel:057188880000"),
+        ("139-1111-2222", "tel:13911112222"),
+    ]
+    assert phone_numbers("+86 138 0000 0000") == [("+86 138 0000 0000", "tel:+8613800000000")]
+    assert phone_numbers(None) == phone_numbers("") == phone_numbers("无") == []

@@ -282,3 +282,40 @@ def test_resolving_an_objection_of_another_community_is_404(client, voting, buil
         {"objection_id": objection_id, "resolution": "y"}, form_page=url(voting, "/results"),
     )  # fmt: skip
     assert response.status_code == 404
+
+
+def test_non_voter_list_offers_tap_to_call_and_an_assisted_ballot(app, client, voting):
+    from app.communities.models import Household
+    from app.plans.models import Plan
+
+    with app.app_context():
+        db.session.get(Household, voting["z"]).phone = "138 0000 1111 / 0571-8888 0000"
+        db.session.commit()
+    sign_in_staff(client, "worker1")
+    html = client.get(url(voting, "/non-voters")).get_data(as_text=True)
+    assert '<a class="tel" href="tel:13800001111">138 0000 1111</a>' in html
+    assert 'href="tel:057188880000"' in html
+    assert f'href="{url(voting, "/assisted")}?household={voting["z"]}"' in html
+    assert 'class="table-wrap stack"' in html and 'data-label="送达"' in html
+    client.post("/signout")
+    sign_in_staff(client, "committee1")  # reads the list, records no ballots
+    html = client.get(url(voting, "/non-voters")).get_data(as_text=True)
+    assert "tel:13800001111" in html and "/assisted" not in html
+    client.post("/signout")
+    with app.app_context():
+        db.session.get(Plan, voting["pid"]).voting_closed_at = db.func.now()
+        db.session.commit()
+    sign_in_staff(client, "worker1")
+    html = client.get(url(voting, "/non-voters")).get_data(as_text=True)
+    assert "tel:13800001111" in html and "/assisted" not in html  # voting paused: no ballots
+
+
+def test_results_page_gives_each_items_outcome_first_and_folds_the_counts(client, voting):
+    sign_in_staff(client, "worker1")
+    html = client.get(url(voting, "/results")).get_data(as_text=True)
+    # Items before the ballot counts and turnout; each with its shares, its table folded away.
+    assert html.index('id="item-A1"') < html.index('class="stats"') < html.index("参与情况")
+    assert html.count('<details class="tally-details">') == 2
+    assert "同意（占参与）" in html and "参与（占表决范围）" in html
+    assert '<details class="card turnout-places">' in html
+    assert html.count('data-label="面积（㎡）"') == 10  # five measures of two items
