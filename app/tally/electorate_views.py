@@ -15,6 +15,7 @@ from app.communities.electorate import (
     snapshot_for,
     snapshot_totals,
 )
+from app.communities.queries import households_at
 from app.communities.tenancy import staff_required
 from app.core.errors import DomainError
 from app.core.permissions import has_permission
@@ -22,7 +23,6 @@ from app.core.refusals import refuse
 from app.plans.access import plan_or_404
 from app.tally.blueprint import bp
 from app.tally.forms import ElectorateCorrectionForm
-from app.tally.listings import household_by_address
 
 
 def _page(plan, form, status: int = 200, errors: list[str] | None = None):
@@ -43,6 +43,16 @@ def _page(plan, form, status: int = 200, errors: list[str] | None = None):
         form=form,
         errors=errors or [],
     ), status
+
+
+def _one_household(community_id: int, address: str):
+    """The one household at a typed address (written out or shorthand such as 3-2-501)."""
+    found = households_at(community_id, address)
+    if not found:
+        raise DomainError(_("找不到住户“%(a)s”。", a=address))
+    if len(found) > 1:
+        raise DomainError(_("“%(a)s”对应不止一户，请写全楼栋、单元和房号，如 3-2-301。", a=address))
+    return found[0]
 
 
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/electorate")
@@ -66,14 +76,10 @@ def correct_electorate_view(community_id: int, plan_id: int):
     if not form.validate_on_submit():
         return _page(plan, form, 422)
     try:
-        household = household_by_address(plan.community_id, form.address.data)
-        if household is None:
-            raise DomainError(_("找不到住户“%(a)s”。", a=form.address.data))
+        household = _one_household(plan.community_id, form.address.data)
         same_as = None
         if form.kind.data == "owner" and (form.same_owner_as.data or "").strip():
-            same_as = household_by_address(plan.community_id, form.same_owner_as.data)
-            if same_as is None:
-                raise DomainError(_("找不到住户“%(a)s”。", a=form.same_owner_as.data))
+            same_as = _one_household(plan.community_id, form.same_owner_as.data)
         request = CorrectionRequest(
             kind=form.kind.data,
             reason=form.reason.data or "",
