@@ -47,6 +47,7 @@ MEASURE = """() => {
 
 def _ids(community_id: int, plan_id: int) -> dict:
     """Ids of one community's records that routes take as arguments."""
+    from app.accounts.models import User
     from app.communities.models import Building, Household, RosterUpload
     from app.funding.models import Payment
     from app.paper.models import PaperEntry
@@ -71,6 +72,7 @@ def _ids(community_id: int, plan_id: int) -> dict:
         "proposal_id": first(Proposal.id, Proposal.plan_id == plan_id),
         "photo_id": first(ProposalPhoto.id, ProposalPhoto.community_id == community_id),
         "upload_id": first(RosterUpload.id, RosterUpload.community_id == community_id),
+        "user_id": first(User.id, User.role == "worker"),  # an account others may manage
         "export": "roster",
         "fmt": "csv",
     }

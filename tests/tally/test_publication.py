@@ -206,7 +206,9 @@ def test_objection_takes_the_room_shorthand_and_keeps_the_text_on_any_error(
     factory.user("worker1", "worker", communities=[cid])
     sign_in_staff(client, "worker1")
     page = f"/c/{cid}/plans/{pid}/publication"
-    post_form(client, f"/c/{cid}/plans/{pid}/publish/preliminary", form_page=page)
+    post_form(
+        client, f"/c/{cid}/plans/{pid}/publish/preliminary", {"confirmed": "1"}, form_page=page
+    )
     url = f"/c/{cid}/plans/{pid}/objections"
     typed = "我家面积登记错了，应为 82.5 平方米"
 
