@@ -1,13 +1,44 @@
 """Printing fixtures: the example plan, PDF text and fonts, running the print CLI."""
 
 import io
+import os
+from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from app.extensions import db
+from tests.conftest import DATA
 from tests.plans.conftest import example, household_id  # noqa: F401
+
+
+def publish_example(app, factory, example, *, committee=()) -> tuple[int, int]:  # noqa: F811
+    """The example plan (voting opened through set_phase) with the 20 example paper ballots
+    keyed twice by workers w1 and w2, voting over, and the preliminary result published;
+    (cid, pid). `committee`: usernames of committee members to create too."""
+    from app.plans.models import Plan
+    from app.plans.queries import local_today
+    from app.tally.operations import publish_preliminary
+
+    cid, pid = example(phase="voting")
+    for username in ("w1", "w2"):
+        factory.user(username, "worker", communities=[cid])
+    for username in committee:
+        factory.user(username, "committee", communities=[cid])
+    path = os.path.join(DATA, "paper-ballots-example.csv")
+    for user in ("w1", "w2"):
+        result = app.test_cli_runner().invoke(
+            args=["ballots", "import", str(pid), path, "--by", user]
+        )
+        assert result.exit_code == 0, result.output
+    with app.test_request_context():
+        plan = db.session.get(Plan, pid)
+        plan.voting_closes = local_today() - timedelta(days=1)
+        db.session.flush()
+        publish_preliminary(plan)
+        db.session.commit()
+    return cid, pid
 
 
 def pdf_pages(data: bytes) -> list[str]:

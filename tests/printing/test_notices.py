@@ -1,40 +1,18 @@
 """Result notices and the tally sheet: figures per item, dates, contact, and never a name."""
 
-import os
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from tests.conftest import DATA, sign_in_staff
-from tests.printing.conftest import pdf_fonts, pdf_pages
+from tests.conftest import sign_in_staff
+from tests.printing.conftest import pdf_fonts, pdf_pages, publish_example
 
 
 @pytest.fixture
 def published(app, factory, example):
     """The example plan with the 20 example paper ballots keyed twice, voting over, and the
     preliminary result published."""
-    from app.plans.models import Plan
-    from app.plans.queries import local_today
-    from app.tally.operations import publish_preliminary
-
-    cid, pid = example(phase="voting")
-    factory.user("w1", "worker", communities=[cid])
-    factory.user("w2", "worker", communities=[cid])
-    path = os.path.join(DATA, "paper-ballots-example.csv")
-    for user in ("w1", "w2"):
-        result = app.test_cli_runner().invoke(
-            args=["ballots", "import", str(pid), path, "--by", user]
-        )
-        assert result.exit_code == 0, result.output
-    with app.test_request_context():
-        plan = db.session.get(Plan, pid)
-        plan.voting_closes = local_today() - timedelta(days=1)
-        db.session.flush()
-        publish_preliminary(plan)
-        db.session.commit()
-    return cid, pid
+    return publish_example(app, factory, example)
 
 
 def _notice(app, pid, kind, tmp_path, *args):

@@ -8,7 +8,6 @@ import json
 import os
 import re
 import zipfile
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -16,34 +15,14 @@ from sqlalchemy import func, select
 from app.extensions import db
 from tests.conftest import DATA, post_form, sign_in_staff
 from tests.plans.conftest import example, household_id  # noqa: F401
-from tests.printing.conftest import pdf_pages
+from tests.printing.conftest import pdf_pages, publish_example
 
 
 @pytest.fixture
 def published(app, factory, example):  # noqa: F811
     """The example plan (84 households, voting opened through set_phase) with the 20 example
     paper ballots keyed twice, voting over, and the preliminary result published."""
-    from app.plans.models import Plan
-    from app.plans.queries import local_today
-    from app.tally.operations import publish_preliminary
-
-    cid, pid = example(phase="voting")
-    factory.user("w1", "worker", communities=[cid])
-    factory.user("w2", "worker", communities=[cid])
-    factory.user("c1", "committee", communities=[cid])
-    path = os.path.join(DATA, "paper-ballots-example.csv")
-    for user in ("w1", "w2"):
-        result = app.test_cli_runner().invoke(
-            args=["ballots", "import", str(pid), path, "--by", user]
-        )
-        assert result.exit_code == 0, result.output
-    with app.test_request_context():
-        plan = db.session.get(Plan, pid)
-        plan.voting_closes = local_today() - timedelta(days=1)
-        db.session.flush()
-        publish_preliminary(plan)
-        db.session.commit()
-    return cid, pid
+    return publish_example(app, factory, example, committee=("c1",))
 
 
 def example_rows() -> list[list[str]]:
