@@ -71,7 +71,10 @@ def _client_limit():
 
 
 def _household_limit_exceeded(household: Household) -> bool:
-    """Count a sign-in against the household; True when it has signed in too often."""
+    """Count a sign-in against the household; True when it has signed in too often (never
+    when the operator turned rate limiting off: RATELIMIT_ENABLED=False)."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return False
     strategy = limiter.limiter
     limits = parse_many(current_app.config["SIGNIN_LIMIT_PER_HOUSEHOLD"])
     prefix = current_app.config["RATELIMIT_KEY_PREFIX"]

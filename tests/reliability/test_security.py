@@ -379,3 +379,9 @@ def test_the_own_households_link_and_a_fresh_phone_sign_in_at_once(app, factory)
     resident = app.test_client()
     assert resident.get(f"/h/{mine}").status_code == 302
     assert resident.get(f"/h/{mine}").headers["Location"].endswith("/home")
+
+
+def test_household_sign_in_works_with_rate_limiting_turned_off(app, factory):
+    _cid, mine, _other = _two_households(factory)
+    unlimited = another_app(app, RATELIMIT_ENABLED=False)
+    assert unlimited.test_client().get(f"/h/{mine}").status_code == 302
