@@ -1,5 +1,6 @@
 """CoPlan: participatory planning for old-community renovation (一小区一策)."""
 
+import hashlib
 import importlib
 import importlib.util
 import os
@@ -48,6 +49,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
+    register_static_versions(app)
     return app
 
 
@@ -225,6 +227,24 @@ def register_vocabulary_filters(app: Flask) -> None:
     def actor_names(events) -> dict[str, str]:
         """Staff users' names and households' addresses for these audit events (two queries)."""
         return names(events)
+
+
+def register_static_versions(app: Flask) -> None:
+    """Static URLs carry a digest of their file (``app.css?v=…``): nginx lets browsers keep them
+    a year (deploy/nginx-coplan.conf), and a changed file gets a new URL."""
+    digests: dict[str, str] = {}
+
+    @app.url_defaults
+    def static_version(endpoint, values):
+        if endpoint != "static" or "filename" not in values or "v" in values:
+            return
+        name = values["filename"]
+        if name not in digests:
+            path = Path(app.static_folder or "") / name
+            data = path.read_bytes() if path.is_file() else b""
+            digests[name] = hashlib.sha256(data).hexdigest()[:12] if data else ""
+        if digests[name]:
+            values["v"] = digests[name]
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -40,6 +40,18 @@ def test_no_external_assets(client):
     assert not re.search(r'(src|href)="(https?:)?//', html)
 
 
+def test_static_urls_carry_their_files_digest(app, client):
+    """nginx lets browsers keep /static/ a year: a changed file must get a new URL."""
+    import hashlib
+
+    html = client.get("/").get_data(as_text=True)
+    url = re.search(r'href="(/static/css/app\.css[^"]*)"', html).group(1)
+    with open(f"{app.static_folder}/css/app.css", "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()[:12]
+    assert url == f"/static/css/app.css?v={digest}"
+    assert client.get(url).status_code == 200
+
+
 def test_chinese_by_default_and_english_on_request(app):
     client = app.test_client()
     assert "住户登录" in client.get("/").get_data(as_text=True)
