@@ -39,13 +39,13 @@ run: translations
 
 # Production in one command (README, Deploying): migrations, then gunicorn (deploy/gunicorn.conf.py:
 # 4 workers on COPLAN_BIND, default 127.0.0.1:8000) with COPLAN_ENV=production, on PostgreSQL, rate
-# limits on Redis. Installs nothing (pip install -r requirements.txt first). `exec`: Ctrl-C and
+# limits on Redis; deploy/preflight.py refuses first, saying why, without SECRET_KEY, PostgreSQL
+# or Redis. Installs nothing (pip install -r requirements.txt first). `exec`: Ctrl-C and
 # SIGTERM (make passes it on) reach gunicorn, which stops its workers.
 prod: export COPLAN_ENV := production
 prod:
-	@if [ -z "$$SECRET_KEY" ]; then echo "make prod: SECRET_KEY is not set. Production needs one key shared by every worker: export SECRET_KEY=\$$(python3 -c 'import secrets; print(secrets.token_hex(32))'), or load deploy/coplan.env (README, Deploying)." >&2; exit 1; fi
-	@case "$$DATABASE_URL" in postgres*) ;; *) echo "make prod: DATABASE_URL must name PostgreSQL (postgresql+psycopg://USER@HOST:5432/DB), not '$$DATABASE_URL'." >&2; exit 1;; esac
 	@[ -x $(BIN)/gunicorn ] || { echo "make prod: $(BIN)/gunicorn missing: python3 -m venv $(VENV) && $(BIN)/pip install -r requirements.txt" >&2; exit 1; }
+	@$(BIN)/python deploy/preflight.py
 	$(BIN)/pybabel -q compile -d app/translations
 	$(BIN)/flask db upgrade
 	exec $(BIN)/gunicorn -c deploy/gunicorn.conf.py 'app:create_app()'

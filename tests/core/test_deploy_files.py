@@ -20,7 +20,9 @@ def _read_variables(path: Path) -> set[str]:
 
 
 def test_every_variable_read_is_in_the_readme_table():
-    read = _read_variables(ROOT / "config.py") | _read_variables(DEPLOY / "gunicorn.conf.py")
+    read = _read_variables(ROOT / "config.py")
+    for path in DEPLOY.glob("*.py"):
+        read |= _read_variables(path)
     for path in (ROOT / "app").rglob("*.py"):
         read |= _read_variables(path)
     assert read, "no environment variables found: the pattern is stale"
@@ -74,4 +76,6 @@ def test_units_are_hardened_and_read_the_environment_file():
             assert f"\n{line}\n" in unit, (name, line)
         assert command in unit, name
     web = (DEPLOY / "coplan-web.service").read_text()
-    assert "ExecStartPre=/srv/coplan/.venv/bin/flask db upgrade" in web
+    assert web.index("ExecStartPre=/srv/coplan/.venv/bin/python deploy/preflight.py") < web.index(
+        "ExecStartPre=/srv/coplan/.venv/bin/flask db upgrade"
+    )

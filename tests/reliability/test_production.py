@@ -245,17 +245,22 @@ def test_make_prod_serves_production_and_stops_cleanly(smoke_database, redis_pre
     }
     env.pop("MAKELEVEL", None)
 
-    # Without a secret, production refuses at once, saying why.
-    refused = subprocess.run(
-        ["make", "--no-print-directory", "prod"],
-        cwd=ROOT,
-        env={k: v for k, v in env.items() if k != "SECRET_KEY"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert refused.returncode != 0 and "SECRET_KEY is not set" in refused.stderr, refused
+    # Without a secret, or without Redis, production refuses at once, saying why.
+    for unset, extra, reason in (
+        ("SECRET_KEY", {}, "SECRET_KEY is not set"),
+        ("", {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"}, "Redis (rate limits) not"),
+    ):
+        refused = subprocess.run(
+            ["make", "--no-print-directory", "prod"],
+            cwd=ROOT,
+            env={**{k: v for k, v in env.items() if k != unset}, **extra},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert refused.returncode != 0 and reason in refused.stderr, refused
+        assert "gunicorn" not in refused.stdout, refused
 
     prod = Prod(env, tmp_path / "prod-1.log")
     try:
