@@ -300,8 +300,11 @@ def test_make_prod_serves_production_and_stops_cleanly(smoke_database, redis_pre
         status, _headers, home = _request(port, "GET", "/home", headers=signed_in)
         assert status == 200 and "101" in home, home[:1000]
 
-        # The sign-in limits counted in Redis, under this run's prefix.
-        assert list(redis_client.scan_iter(f"*{prefix}*")), "no rate-limit counters in Redis"
+        # The sign-in limits counted in Redis, under this run's prefix, for the client nginx
+        # named in X-Forwarded-For (one trusted proxy), not for the proxy's own address.
+        keys = [k.decode() for k in redis_client.scan_iter(f"*{prefix}*")]
+        assert any("203.0.113.7" in k for k in keys), keys
+        assert not any("127.0.0.1" in k for k in keys), keys
 
         # Ctrl-C: make, gunicorn and its workers all end, and nothing listens on the port.
         running = prod.stop("ctrl-c")
