@@ -21,6 +21,8 @@ max_requests_jitter = 200
 # X-Forwarded-Proto.
 forwarded_allow_ips = ""
 accesslog = "-"
+# The peer is nginx; the client it names comes next (as nginx sent it), then the request and ms.
+access_log_format = '%(h)s "%({x-forwarded-for}i)s" %(t)s "%(r)s" %(s)s %(b)s %(M)sms'
 errorlog = "-"
 loglevel = "info"
 proc_name = "coplan"
