@@ -35,7 +35,7 @@ run: translations
 	@if [ "$$COPLAN_ENV" = production ]; then echo "make run seeds the demo: not with COPLAN_ENV=production (README, Deploying)"; exit 1; fi
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed --url http://$(HOST):$(PORT)
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	$(BIN)/python bin/run.py --host $(HOST) --port $(PORT)
 
 test: translations system-deps
 	$(MAKE) test-sqlite

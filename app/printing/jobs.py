@@ -195,8 +195,13 @@ def fail_job(job_id: int, message: str) -> None:
         return
     job.status, job.error, job.message = "failed", message, ""
     job.updated_at = job.finished_at = utcnow()
-    action = "archive.failed" if job.kind == "archive" else "print.failed"
-    log_event(action, "print_job", job.id, community_id=job.community_id, after={"error": message})
+    log_event(
+        "archive.failed" if job.kind == "archive" else "print.failed",
+        "print_job",
+        job.id,
+        community_id=job.community_id,
+        after={"error": message},
+    )
     db.session.commit()
 
 
