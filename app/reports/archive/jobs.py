@@ -16,7 +16,7 @@ from sqlalchemy import update
 from app.accounts.models import User
 from app.communities.models import Household
 from app.core.audit import log_event
-from app.core.db import begin_snapshot, commit_or_rollback, utcnow
+from app.core.db import begin_read_snapshot, commit_or_rollback, utcnow
 from app.core.errors import DomainError
 from app.core.queue import huey, job_app
 from app.extensions import db
@@ -89,22 +89,20 @@ def run_archive_job(job_id: int) -> None:
 
 
 class _StepWriter:
-    """Records which archive part is being written, on a connection of its own (PostgreSQL;
-    on SQLite the build's transaction holds the write lock, so the page shows "running")."""
+    """Records which archive part is being written, on a connection of its own (the build reads
+    in a snapshot that holds no write lock)."""
 
     def __init__(self, job_id: int):
         self.job_id, self.done = job_id, 0
-        self.enabled = db.engine.dialect.name != "sqlite"
 
     def __call__(self, step: str) -> None:
         self.done = ARCHIVE_STEPS.index(step)
-        if self.enabled:
-            with db.engine.begin() as conn:
-                conn.execute(
-                    update(PrintJob)
-                    .where(PrintJob.id == self.job_id)
-                    .values(done=self.done, message=step, updated_at=utcnow())
-                )
+        with db.engine.begin() as conn:
+            conn.execute(
+                update(PrintJob)
+                .where(PrintJob.id == self.job_id)
+                .values(done=self.done, message=step, updated_at=utcnow())
+            )
 
 
 def _run(job_id: int) -> None:
@@ -119,7 +117,7 @@ def _run(job_id: int) -> None:
         filename = f"archive-{job_id}-{secrets.token_hex(8)}.zip"
         path = prints_dir() / filename
         partial = path.with_name(filename + ".partial")
-        begin_snapshot()  # every file of the archive describes the same moment
+        begin_read_snapshot()  # every file describes one moment; writers are not blocked
         plan = db.session.get(Plan, plan_id)
         user = db.session.get(User, user_id) if user_id else None
         try:

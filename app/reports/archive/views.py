@@ -120,11 +120,7 @@ def archive_download(community_id: int, plan_id: int):
             response.call_on_close(lambda: enqueue_archive_job(job_id))
             return response
 
-        return redirect(
-            url_for(
-                "reports.archive_job", community_id=community_id, plan_id=plan_id, job_id=job_id
-            )
-        )
+        return redirect(_job_url(community_id, plan_id, job_id))
     filename = archive_download_name(plan)
     # Built in an unnamed temporary file (gone when closed), streamed from there.
     target = tempfile.TemporaryFile()  # noqa: SIM115 (send_file closes it after sending)
@@ -145,6 +141,13 @@ def archive_download(community_id: int, plan_id: int):
     return response
 
 
+def _job_url(community_id: int, plan_id: int, job_id: int) -> str:
+    """An archive job's progress page."""
+    return url_for(
+        "reports.archive_job", community_id=community_id, plan_id=plan_id, archive_job_id=job_id
+    )
+
+
 def _archive_job(plan, job_id: int) -> PrintJob:
     """An archive job of the plan (404 for any other job)."""
     record = get_in_community_or_404(PrintJob, job_id)
@@ -153,12 +156,12 @@ def _archive_job(plan, job_id: int) -> PrintJob:
     return record
 
 
-@bp.route("/c/<int:community_id>/plans/<int:plan_id>/archive/jobs/<int:job_id>")
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/archive/jobs/<int:archive_job_id>")
 @staff_required("archive")
-def archive_job(community_id: int, plan_id: int, job_id: int):
+def archive_job(community_id: int, plan_id: int, archive_job_id: int):
     """An archive job's progress; the page refreshes itself until the ZIP is ready."""
     plan = plan_or_404(plan_id)
-    record = _archive_job(plan, job_id)
+    record = _archive_job(plan, archive_job_id)
     status = effective_status(record)
     page = render_template(
         "reports/archive_job.html",
@@ -172,19 +175,15 @@ def archive_job(community_id: int, plan_id: int, job_id: int):
     return page, 200, headers
 
 
-@bp.route("/c/<int:community_id>/plans/<int:plan_id>/archive/jobs/<int:job_id>/file")
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/archive/jobs/<int:archive_job_id>/file")
 @staff_required("archive")
-def archive_job_download(community_id: int, plan_id: int, job_id: int):
+def archive_job_download(community_id: int, plan_id: int, archive_job_id: int):
     """The finished ZIP (while it is kept); before that, the job's page."""
     plan = plan_or_404(plan_id)
-    record = _archive_job(plan, job_id)
+    record = _archive_job(plan, archive_job_id)
     path = job_file(record)
     if path is None:
-        return redirect(
-            url_for(
-                "reports.archive_job", community_id=community_id, plan_id=plan_id, job_id=job_id
-            )
-        )
+        return redirect(_job_url(community_id, plan_id, archive_job_id))
     return send_file(
         path,
         mimetype="application/zip",
