@@ -1,6 +1,7 @@
 """`flask audit ...`, `flask backup`, and the helper that turns domain errors into a clear exit."""
 
 import functools
+import logging
 import sys
 from pathlib import Path
 
@@ -62,6 +63,10 @@ def jobs_worker(workers: int):
         click.echo("error: the queue runs jobs at once here (QUEUE_IMMEDIATE); no worker needed")
         sys.exit(1)
     click.echo(f"coplan jobs worker: queue {queue_kind()}, {workers} worker(s)")
+    # Each job started, finished, retried or failed, on stderr (journald under systemd).
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     run_worker_start_hooks()
     consumer = huey.create_consumer(workers=workers, worker_type="thread", check_worker_health=True)
     consumer.run()
