@@ -134,3 +134,36 @@ def test_only_code_issuers_print_letters_or_open_their_files(app, factory, examp
     assert committee.get(f"/c/{cid}/plans/{pid}/print/jobs/{job_id}").status_code == 403
     assert "打印登录信" not in committee.get(f"/c/{cid}/plans/{pid}/print").get_data(as_text=True)
     assert committee.get(f"/c/{cid}/plans/{pid}/print/ballots").status_code == 200
+
+
+def test_a_job_waiting_in_the_queue_is_not_read_as_dead(app, factory, example):
+    """A queued job waits for a worker however long it takes; only a running job that stopped
+    reporting (its worker died) reads as failed."""
+    from datetime import timedelta
+
+    from app.core.db import utcnow
+
+    cid, pid = example(phase="voting")
+    uid = factory.user("w1", "worker", communities=[cid])
+    old = utcnow() - timedelta(hours=1)
+    with app.app_context():
+        jobs = [
+            PrintJob(community_id=cid, plan_id=pid, kind="ballots", status=status,
+                     created_by_id=uid, updated_at=old)
+            for status in ("queued", "running")
+        ]  # fmt: skip
+        archive = PrintJob(community_id=cid, plan_id=pid, kind="archive", status="done")
+        db.session.add_all([*jobs, archive])
+        db.session.commit()
+        queued, running, archive_id = jobs[0].id, jobs[1].id, archive.id
+    client = app.test_client()
+    sign_in_staff(client, "w1")
+    base = f"/c/{cid}/plans/{pid}/print/jobs"
+    waiting = client.get(f"{base}/{queued}")
+    assert "排队中" in waiting.get_data(as_text=True) and waiting.headers["Refresh"] == "2"
+    dead = client.get(f"{base}/{running}")
+    assert "打印任务中断了" in dead.get_data(as_text=True) and "Refresh" not in dead.headers
+    # Archive jobs share the table but not the print pages.
+    assert client.get(f"{base}/{archive_id}").status_code == 404
+    print_page = client.get(f"/c/{cid}/plans/{pid}/print").get_data(as_text=True)
+    assert f"jobs/{archive_id}" not in print_page and f"jobs/{queued}" in print_page
