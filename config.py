@@ -78,6 +78,8 @@ class Config:
     # An archive of a plan with more households than this is built by the worker, not in the
     # request: the download answers at once with a progress page.
     ARCHIVE_INLINE_HOUSEHOLDS = int(os.environ.get("COPLAN_ARCHIVE_INLINE_HOUSEHOLDS", "1000"))
+    # The same for a plan's exports (CSV/XLSX), which take seconds beyond a few thousand.
+    EXPORT_INLINE_HOUSEHOLDS = int(os.environ.get("COPLAN_EXPORT_INLINE_HOUSEHOLDS", "2000"))
 
 
 class DevelopmentConfig(Config):

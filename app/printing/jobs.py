@@ -196,7 +196,9 @@ def fail_job(job_id: int, message: str) -> None:
     job.status, job.error, job.message = "failed", message, ""
     job.updated_at = job.finished_at = utcnow()
     log_event(
-        "archive.failed" if job.kind == "archive" else "print.failed",
+        "archive.failed"
+        if job.kind == "archive"
+        else ("export.failed" if job.kind == "export" else "print.failed"),
         "print_job",
         job.id,
         community_id=job.community_id,

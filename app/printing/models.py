@@ -9,14 +9,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.db import TenantMixin, utcnow
 from app.extensions import db
 
-JOB_KINDS = ("letters", "ballots", "archive")
+JOB_KINDS = ("letters", "ballots", "archive", "export")
 PRINT_KINDS = ("letters", "ballots")
 JOB_STATES = ("queued", "running", "done", "failed")
 
 
 class PrintJob(TenantMixin, db.Model):
-    """One job: a batch (community, building or unit) of letters or ballots and its PDF, or a
-    plan's archive ZIP. The table keeps its historical name; every kind of job lives here."""
+    """One job: a batch (community, building or unit) of letters or ballots and its PDF, a
+    plan's archive ZIP, or one of its exports. The table keeps its historical name; every
+    kind of job lives here."""
 
     __tablename__ = "print_job"
 
@@ -38,6 +39,8 @@ class PrintJob(TenantMixin, db.Model):
     message: Mapped[str] = mapped_column(String(200), default="")
     # Runs started: a job retried by the queue after an error counts each run.
     attempts: Mapped[int] = mapped_column(default=0)
+    # What an export job writes: "<export>.<format>", e.g. "ballots.xlsx".
+    target: Mapped[str | None] = mapped_column(String(80))
     # The worker process running it ("host:pid"): a restarted worker finds the jobs its dead
     # predecessor left running and queues them again.
     worker: Mapped[str | None] = mapped_column(String(120))

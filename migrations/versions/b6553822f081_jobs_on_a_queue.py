@@ -1,4 +1,4 @@
-"""Jobs on a queue: the print_job table gains message, attempts, worker, started_at
+"""Jobs on a queue: the print_job table gains message, attempts, target, worker, started_at
 
 Revision ID: b6553822f081
 Revises: b7e2c4a9d310
@@ -21,6 +21,7 @@ def upgrade():
     with op.batch_alter_table('print_job', schema=None) as batch_op:
         batch_op.add_column(sa.Column('message', sa.String(length=200), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('attempts', sa.Integer(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('target', sa.String(length=80), nullable=True))
         batch_op.add_column(sa.Column('worker', sa.String(length=120), nullable=True))
         batch_op.add_column(sa.Column('started_at', sa.DateTime(), nullable=True))
 
@@ -32,6 +33,7 @@ def downgrade():
     with op.batch_alter_table('print_job', schema=None) as batch_op:
         batch_op.drop_column('started_at')
         batch_op.drop_column('worker')
+        batch_op.drop_column('target')
         batch_op.drop_column('attempts')
         batch_op.drop_column('message')
 

@@ -81,7 +81,10 @@ def _plan_with_item(cid: int, household_id: int) -> dict:
 
     job = PrintJob(community_id=cid, plan_id=plan.id, kind="ballots", status="failed")
     archive_job = PrintJob(community_id=cid, plan_id=plan.id, kind="archive", status="failed")
-    db.session.add_all([job, archive_job])
+    export_job = PrintJob(
+        community_id=cid, plan_id=plan.id, kind="export", target="roster.csv", status="failed"
+    )
+    db.session.add_all([job, archive_job, export_job])
     db.session.flush()
     from app.proposals.models import Proposal, ProposalPhoto
 
@@ -110,6 +113,7 @@ def _plan_with_item(cid: int, household_id: int) -> dict:
         "item_id": item.id,
         "job_id": job.id,
         "archive_job_id": archive_job.id,
+        "export_job_id": export_job.id,
         "proposal_id": proposal.id,
         "photo_id": photo.id,
     }
