@@ -76,15 +76,26 @@ def worker_name() -> str:
 
 
 def start_job(job: PrintJob) -> bool:
-    """Mark a queued job running in this process (committed); False if it is not queued (done,
-    failed, or already taken)."""
-    if job is None or job.status != "queued":
+    """Claim a queued job for this process (committed); False if it is not queued (done,
+    failed, or already taken). The claim is one conditional UPDATE, so a job delivered twice
+    (requeued while still in the queue) runs once."""
+    if job is None:
         return False
-    job.status, job.worker, job.error = "running", worker_name(), None
-    job.attempts += 1
-    job.started_at = job.updated_at = utcnow()
+    now = utcnow()
+    claimed = db.session.execute(
+        update(PrintJob)
+        .where(PrintJob.id == job.id, PrintJob.status == "queued")
+        .values(
+            status="running",
+            worker=worker_name(),
+            error=None,
+            attempts=PrintJob.attempts + 1,
+            started_at=now,
+            updated_at=now,
+        )
+    ).rowcount
     db.session.commit()
-    return True
+    return claimed == 1
 
 
 def retry_or_fail(job_id: int, message: str) -> bool:
@@ -225,6 +236,22 @@ def purge_old_files(community_id: int) -> int:
     return len(jobs)
 
 
+def requeue_waiting_jobs() -> list[int]:
+    """Put on the queue again the jobs still queued after STALE (their message may have been
+    lost: the queue was down when the page queued them, or Redis lost it). A job delivered
+    twice runs once (start_job). Called when a worker starts; returns the ids."""
+    cutoff = utcnow() - STALE
+    jobs = db.session.execute(
+        select(PrintJob.id, PrintJob.kind).where(
+            PrintJob.status == "queued", PrintJob.updated_at < cutoff
+        )
+    ).all()
+    db.session.commit()
+    for job_id, kind in jobs:
+        ENQUEUE[kind](job_id)
+    return [job_id for job_id, _kind in jobs]
+
+
 def recover_interrupted_jobs(host: str | None = None) -> list[int]:
     """Queue again the jobs a dead worker on this host left running (its process is gone); a
     job out of runs is failed instead. Called when a worker starts; returns the ids requeued."""
@@ -268,7 +295,11 @@ ENQUEUE = {"letters": enqueue_print_job, "ballots": enqueue_print_job}
 
 @on_worker_start
 def recover_on_startup() -> None:
-    """When a worker starts, queue again what a dead worker on this host left running."""
+    """When a worker starts, queue again what a dead worker on this host left running, and
+    what has waited in the queue too long."""
     recovered = recover_interrupted_jobs()
     if recovered:
         log.warning("requeued jobs left running by a stopped worker: %s", recovered)
+    waiting = requeue_waiting_jobs()
+    if waiting:
+        log.warning("queued again jobs waiting since before %s: %s", STALE, waiting)

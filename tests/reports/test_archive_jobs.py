@@ -172,3 +172,36 @@ def test_a_job_left_running_by_a_dead_worker_is_queued_again(app, factory):
     dead, alive = _job(app, ids[0]), _job(app, ids[1])
     assert (dead.status, dead.attempts, dead.done) == ("done", 2, 10) and dead.filename
     assert alive.status == "running"
+
+
+def test_a_job_delivered_twice_runs_once_and_a_forgotten_one_is_queued_again(app, factory):
+    """The queue may deliver a job twice (a worker's start queues again what waited too long,
+    while its first message may still come): the conditional claim runs it once."""
+    from datetime import timedelta
+
+    from app.core.db import utcnow
+    from app.plans.models import Plan
+    from app.printing.jobs import requeue_waiting_jobs
+    from app.reports.archive.jobs import run_archive_job
+
+    cid = factory.community("空小区", buildings=1, units=1, floors=1)
+    with app.app_context():
+        plan = Plan(community_id=cid, title="新方案")
+        db.session.add(plan)
+        db.session.flush()
+        forgotten = PrintJob(
+            community_id=cid, plan_id=plan.id, kind="archive", total=10,
+            updated_at=utcnow() - timedelta(hours=1),
+        )  # fmt: skip
+        recent = PrintJob(community_id=cid, plan_id=plan.id, kind="archive", total=10)
+        db.session.add_all([forgotten, recent])
+        db.session.commit()
+        ids = forgotten.id, recent.id
+        assert requeue_waiting_jobs() == [ids[0]]  # run at once here (immediate mode)
+    assert _job(app, ids[0]).status == "done" and _job(app, ids[1]).status == "queued"
+    run_archive_job.call_local(ids[0])  # its first message, delivered late
+    job = _job(app, ids[0])
+    assert (job.status, job.attempts) == ("done", 1)
+    with app.app_context():
+        made = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "archive")).all()
+        assert len(made) == 1
