@@ -10,7 +10,7 @@ there. Tests run tasks in the calling process (huey's immediate mode).
 import logging
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, after_this_request, current_app, has_app_context
 from huey import Huey
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
@@ -65,10 +65,28 @@ def configure_queue(app: Flask) -> None:
 
 
 def job_app() -> Flask:
-    """The app whose context a task runs in (the worker's, or the test's in immediate mode)."""
+    """The app a task runs in: the one whose context is active (a task run at once, in
+    immediate mode, by the process that queued it), else the configured one (the worker's)."""
+    if has_app_context():
+        return current_app._get_current_object()
     if _app is None:
         raise RuntimeError("the job queue is not configured: create the app first")
     return _app
+
+
+def enqueue_after_response(enqueue, *args) -> None:
+    """Call `enqueue(*args)` once this request's response is closed: after the request's
+    commit, so the worker always finds the job's row (in the app of this request)."""
+    app = current_app._get_current_object()
+
+    @after_this_request
+    def enqueue_on_close(response):
+        def enqueue_now():
+            with app.app_context():
+                enqueue(*args)
+
+        response.call_on_close(enqueue_now)
+        return response
 
 
 def queue_kind() -> str:

@@ -5,7 +5,6 @@ import io
 
 from flask import (
     abort,
-    after_this_request,
     current_app,
     flash,
     redirect,
@@ -22,6 +21,7 @@ from app.communities.queries import code_counts
 from app.communities.tenancy import get_in_community_or_404, scoped, staff_required
 from app.core.errors import DomainError
 from app.core.permissions import has_permission
+from app.core.queue import enqueue_after_response
 from app.core.refusals import refuse
 from app.extensions import db
 from app.formats.fonts import pdf_font
@@ -130,14 +130,7 @@ def _print_batch(community_id: int, plan_id: int, kind: str):
                 contact=confirm.contact.data or "",
                 user=current_user,
             )
-            base_url, job_id = _public_base_url(), job.id
-
-            @after_this_request
-            def enqueue_after_commit(response):
-                # The job row is committed after this hook; the job goes on the queue once the
-                # response is closed, so the worker always finds it.
-                response.call_on_close(lambda: enqueue_print_job(job_id, base_url))
-                return response
+            enqueue_after_response(enqueue_print_job, job.id, _public_base_url())
 
             return redirect(
                 url_for("printing.job", community_id=community_id, plan_id=plan_id, job_id=job.id)

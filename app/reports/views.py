@@ -2,7 +2,6 @@
 
 from flask import (
     abort,
-    after_this_request,
     current_app,
     g,
     redirect,
@@ -18,6 +17,7 @@ from app.communities.queries import CODE_FILTERS, filtered_household_ids
 from app.communities.tenancy import get_in_community_or_404, staff_required
 from app.core.db import utcnow
 from app.core.permissions import has_permission
+from app.core.queue import enqueue_after_response
 from app.core.vocabulary import label
 from app.formats.downloads import FORMATS, export_response, exporter_name, plan_meta
 from app.formats.writers import ExportMeta
@@ -57,13 +57,7 @@ def download(community_id: int, plan_id: int, export: str, fmt: str):
         abort(403)
     if export_in_background(plan, current_app.config["EXPORT_INLINE_HOUSEHOLDS"]):
         job_id = queue_export_job(plan, spec.name, fmt, user=current_user).id
-
-        @after_this_request
-        def enqueue_after_commit(response):
-            # The job row is committed after this hook; it is queued once the response closes.
-            response.call_on_close(lambda: enqueue_export_job(job_id))
-            return response
-
+        enqueue_after_response(enqueue_export_job, job_id)
         return redirect(_job_url(community_id, plan_id, job_id))
     label = str(spec.label)
     return export_response(

@@ -105,3 +105,17 @@ def test_a_worker_process_finishes_a_queued_archive_job(app, factory, tmp_path):
         job = db.session.get(PrintJob, job_id)
         assert job.attempts == 1 and job.worker.endswith(f":{worker.pid}")
         assert job.filename.startswith(f"archive-{job_id}-") and job_file(job) is not None
+
+
+def test_a_task_run_at_once_uses_the_app_that_queued_it(app):
+    """Creating a second app (tests do) must not send the first one's jobs elsewhere: a task
+    runs in the active app, and only a worker with no app active uses the configured one."""
+    from app.core.queue import job_app
+    from tests.conftest import another_app
+
+    other = another_app(app)
+    with app.app_context():
+        assert job_app() is app
+    with other.app_context():
+        assert job_app() is other
+    assert job_app() is other  # no app active: the last configured (the worker's only app)

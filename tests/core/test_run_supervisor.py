@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -55,20 +56,25 @@ def test_run_serves_the_app_with_a_worker_and_ctrl_c_stops_both(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(run.stdout), daemon=True)
+    reader.start()
     try:
-        deadline, status = time.monotonic() + 30, None
+        deadline, status = time.monotonic() + 60, None
         while time.monotonic() < deadline and status != 200:
             time.sleep(0.3)
             with contextlib.suppress(OSError):
                 status = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz").status
         assert status == 200
-        while time.monotonic() < deadline and not (tmp_path / "queue.sqlite3").exists():
+        while time.monotonic() < deadline and not any("coplan jobs worker" in x for x in lines):
             time.sleep(0.2)
-        assert (tmp_path / "queue.sqlite3").exists()  # the worker opened the embedded queue
+        assert (tmp_path / "queue.sqlite3").exists()  # the embedded queue, in the instance
         children = _children(run.pid)
         assert len(children) == 2
         run.send_signal(signal.SIGINT)
-        output = run.communicate(timeout=60)[0]
+        run.wait(timeout=60)
+        reader.join(timeout=10)
+        output = "".join(lines)
     finally:
         if run.poll() is None:
             run.kill()

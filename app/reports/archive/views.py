@@ -6,7 +6,6 @@ import tempfile
 
 from flask import (
     abort,
-    after_this_request,
     current_app,
     redirect,
     render_template,
@@ -25,6 +24,7 @@ from app.communities.tenancy import get_in_community_or_404, staff_required
 from app.core.audit import chain_head, parse_anchor, verify_anchor
 from app.core.db import begin_snapshot, commit_or_rollback
 from app.core.errors import DomainError
+from app.core.queue import enqueue_after_response
 from app.core.refusals import flash_refusal
 from app.plans.access import plan_or_404
 from app.printing.jobs import effective_status, job_file, purge_old_files
@@ -113,13 +113,7 @@ def archive_download(community_id: int, plan_id: int):
     plan = plan_or_404(plan_id)
     if archive_in_background(plan, current_app.config["ARCHIVE_INLINE_HOUSEHOLDS"]):
         job_id = queue_archive_job(plan, user=current_user).id
-
-        @after_this_request
-        def enqueue_after_commit(response):
-            # The job row is committed after this hook; it is queued once the response closes.
-            response.call_on_close(lambda: enqueue_archive_job(job_id))
-            return response
-
+        enqueue_after_response(enqueue_archive_job, job_id)
         return redirect(_job_url(community_id, plan_id, job_id))
     filename = archive_download_name(plan)
     # Built in an unnamed temporary file (gone when closed), streamed from there.
