@@ -35,7 +35,7 @@ run: translations
 	@if [ "$$COPLAN_ENV" = production ]; then echo "make run seeds the demo: not with COPLAN_ENV=production (README, Deploying)"; exit 1; fi
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed --url http://$(HOST):$(PORT)
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	$(BIN)/python bin/run.py --host $(HOST) --port $(PORT)
 
 # Production in one command (README, Deploying): migrations, then gunicorn (deploy/gunicorn.conf.py:
 # 4 workers on COPLAN_BIND, default 127.0.0.1:8000) with COPLAN_ENV=production, on PostgreSQL, rate

@@ -71,6 +71,15 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     PAGE_SIZE = 50
     PRODUCTION = False
+    # The job queue (print batches, archives): an embedded SQLite queue in instance/, or Redis.
+    QUEUE_URL = os.environ.get("COPLAN_QUEUE_URL") or f"sqlite:///{INSTANCE_DIR / 'queue.sqlite3'}"
+    # Run queued tasks at once in the calling process (tests), instead of in `flask jobs worker`.
+    QUEUE_IMMEDIATE = False
+    # An archive of a plan with more households than this is built by the worker, not in the
+    # request: the download answers at once with a progress page.
+    ARCHIVE_INLINE_HOUSEHOLDS = int(os.environ.get("COPLAN_ARCHIVE_INLINE_HOUSEHOLDS", "1000"))
+    # The same for a plan's exports (CSV/XLSX), which take seconds beyond a few thousand.
+    EXPORT_INLINE_HOUSEHOLDS = int(os.environ.get("COPLAN_EXPORT_INLINE_HOUSEHOLDS", "2000"))
 
 
 class DevelopmentConfig(Config):
@@ -87,6 +96,7 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = True
     SECRET_KEY = "test-secret"
     HASH_KEY = "test-hash-key"
+    QUEUE_IMMEDIATE = True
 
 
 class ProductionConfig(Config):
@@ -99,6 +109,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    QUEUE_URL = os.environ.get("COPLAN_QUEUE_URL", "redis://127.0.0.1:6379/1")
 
 
 CONFIGS = {

@@ -21,6 +21,7 @@ from app.core.db import commit_or_rollback, keep_sqlite_file_private
 from app.core.errors import DomainError
 from app.core.nav import community_menu
 from app.core.permissions import has_permission
+from app.core.queue import configure_queue
 from app.core.refusals import handle_refusal, was_refused
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
 from app.plans.phases import phase_allows
@@ -73,6 +74,7 @@ def register_extensions(app: Flask) -> None:
         default_translation_directories=str(ROOT / "app" / "translations"),
     )
     limiter.init_app(app)
+    configure_queue(app)
 
 
 def register_models() -> None:

@@ -5,9 +5,11 @@ The database at URL is emptied (its public schema dropped) first: never point it
 Seeds what bench/tally.py seeds (5,000 households, 40 items, 80 % turnout) plus what an archive
 carries beyond the tally: an earlier online version for one voter in ten, a paper serial for
 every household and two agreeing keyings for every paper ballot, one audit event per ballot
-(every seventh event another community's, so the chain has gaps), and a published final result
+(every seventh event another community's, on its own chain), and a published final result
 so the notices are drawn. Prints the build time, the ZIP's size and file count, the largest
-files, the verification time and the peak memory. Not a test: figures, not assertions.
+files, the verification time and the peak memory; then, through the web page with a real worker
+(`flask jobs worker` on an SQLite queue), the time to the progress page and to the file.
+Not a test: figures, not assertions.
 """
 
 import argparse
@@ -18,6 +20,7 @@ import os
 import pstats
 import random
 import resource
+import subprocess
 import sys
 import time
 import zipfile
@@ -37,7 +40,7 @@ _spec.loader.exec_module(bench_tally)
 def seed_more(db, plan_id: int, rnd: random.Random) -> None:
     """Older online versions, paper serials and keyings, the audit trail, a final result."""
     from app.communities.models import Community
-    from app.core.audit import GENESIS, AuditEvent
+    from app.core.audit import GENESIS, AuditEvent, chain_of
     from app.core.db import utcnow
     from app.paper.models import PaperEntry, PaperSerial
     from app.plans.models import Item, Plan
@@ -101,9 +104,23 @@ def seed_more(db, plan_id: int, rnd: random.Random) -> None:
     other = Community(name="bench-neighbour", district="bench")
     session.add(other)
     session.flush()
-    events, prev = [], GENESIS
+    events, heads = [], {}
+
+    def head(chain: int) -> tuple[int, str]:
+        """The chain's last (seq, hash) so far."""
+        if chain not in heads:
+            row = session.execute(
+                db.select(AuditEvent.seq, AuditEvent.hash)
+                .where(AuditEvent.chain == chain)
+                .order_by(AuditEvent.seq.desc())
+                .limit(1)
+            ).first()
+            heads[chain] = (row.seq, row.hash) if row else (0, GENESIS)
+        return heads[chain]
+
     for n, b in enumerate(ballots):
         community = other.id if n % 7 == 6 else cid
+        seq, prev = head(chain_of(community))
         event = AuditEvent(
             community_id=community, actor="user:bench", action=f"ballot.{b.channel}",
             record_type="ballot", record_id=str(b.id), before=None,
@@ -111,11 +128,13 @@ def seed_more(db, plan_id: int, rnd: random.Random) -> None:
                               "choices": {keys[i]: c for i, c in choices.get(b.id, [])}},
                              ensure_ascii=False, sort_keys=True, separators=(",", ":")),
             created_at=now - timedelta(days=21, seconds=-n), prev_hash=prev,
+            chain=chain_of(community), seq=seq + 1,
         )  # fmt: skip
-        event.hash = prev = event.compute_hash()
+        event.hash = event.compute_hash()
+        heads[event.chain] = (event.seq, event.hash)
         events.append(
             {c: getattr(event, c) for c in ("community_id", "actor", "action", "record_type",
-             "record_id", "before", "after", "created_at", "prev_hash", "hash")}
+             "record_id", "before", "after", "created_at", "chain", "seq", "prev_hash", "hash")}
         )  # fmt: skip
     session.execute(db.insert(AuditEvent), events)
     session.commit()
@@ -125,13 +144,70 @@ def seed_more(db, plan_id: int, rnd: random.Random) -> None:
     )
 
 
+def queue_figures(app, tmp: str, plan_id: int, database_url: str) -> tuple[float, float, int]:
+    """The download of the archive page with the worker: seconds to the progress page, seconds
+    until the file is downloaded (worker already running), and the file's size."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.plans.models import Plan
+    from app.printing.models import PrintJob
+    from tests.conftest import sign_in_staff
+
+    runner = app.test_cli_runner()
+    with app.app_context():
+        community = db.session.get(Plan, plan_id).community.name
+    result = runner.invoke(
+        args=["user", "create", "bench-committee", "--role", "committee", "--community",
+              community, "--password-stdin"],
+        input="secret-pass-1\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    env = os.environ | {
+        "FLASK_APP": "app:create_app",
+        "DATABASE_URL": database_url,
+        "COPLAN_QUEUE_URL": app.config["QUEUE_URL"],
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "COPLAN_HASH_KEY": app.config["HASH_KEY"],
+    }
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    worker = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "flask"), "jobs", "worker"],
+        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        worker.stdout.readline()  # the banner: the worker is taking jobs
+        client = app.test_client()
+        sign_in_staff(client, "bench-committee")
+        with app.app_context():
+            cid = db.session.get(Plan, plan_id).community_id
+        start = time.perf_counter()
+        response = client.get(f"/c/{cid}/plans/{plan_id}/archive.zip")
+        job_url = response.headers["Location"]
+        response.close()
+        client.get(job_url)
+        to_page = time.perf_counter() - start
+        while True:
+            with app.app_context():
+                status = db.session.scalar(select(PrintJob.status).order_by(PrintJob.id.desc()))
+            if status in ("done", "failed"):
+                break
+            time.sleep(0.2)
+        size = len(client.get(job_url + "/file").get_data())
+        to_file = time.perf_counter() - start
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    return to_page, to_file, size if status == "done" else -1
+
+
 def main() -> None:
     """Seed, build, verify, print the figures."""
     ap = argparse.ArgumentParser()
     database_url_option(ap)
     ap.add_argument("--profile", action="store_true", help="print a cProfile of one build")
     args = ap.parse_args()
-    app, tmp = bench_app(args.database_url)
+    app, tmp = bench_app(args.database_url, QUEUE_IMMEDIATE=False)
     from sqlalchemy import text
 
     from app.extensions import db
@@ -179,6 +255,8 @@ def main() -> None:
                 profiler.runcall(build_archive, plan, os.path.join(tmp, "profiled.zip"))
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
         dialect = db.engine.dialect.name
+        database_url = db.engine.url.render_as_string(hide_password=False)
+    to_page, to_file, queued_size = queue_figures(app, tmp, plan_id, database_url)
     with zipfile.ZipFile(out) as archive:
         infos = sorted(archive.infolist(), key=lambda i: -i.file_size)
         raw = sum(i.file_size for i in infos)
@@ -187,6 +265,8 @@ def main() -> None:
           f"{info.files} files")  # fmt: skip
     print(f"verify:  {verified:6.1f} s   ok={result.ok}, {result.files_checked} files, "
           f"audit {result.audit.events} events, {result.audit.gaps} gaps")  # fmt: skip
+    print(f"web download with the worker: progress page after {to_page:.2f} s, "
+          f"file after {to_file:.1f} s ({queued_size / 1e6:.1f} MB)")  # fmt: skip
     print(f"without exports: {without_exports:6.1f} s; each export, build + XLSX:")
     for name, (build_s, xlsx_s) in export_times.items():
         print(f"  {name:12} {build_s:6.1f} s + {xlsx_s:5.1f} s")

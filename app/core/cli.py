@@ -1,6 +1,7 @@
 """`flask audit ...`, `flask backup`, and the helper that turns domain errors into a clear exit."""
 
 import functools
+import logging
 import sys
 from pathlib import Path
 
@@ -48,4 +49,27 @@ def backup_command(out: Path):
     click.echo(f"backup written: {result.path} ({result.kind}, {result.size} bytes)")
 
 
-commands = [audit_cli, backup_command]
+jobs_cli = AppGroup("jobs", help="The job queue: print batches and archives.")
+
+
+@jobs_cli.command("worker")
+@click.option("--workers", default=1, show_default=True, help="Jobs run at the same time.")
+@with_appcontext
+def jobs_worker(workers: int):
+    """Take jobs off the queue and run them until stopped (Ctrl-C or SIGTERM)."""
+    from app.core.queue import huey, queue_kind, run_worker_start_hooks
+
+    if huey.immediate:
+        click.echo("error: the queue runs jobs at once here (QUEUE_IMMEDIATE); no worker needed")
+        sys.exit(1)
+    click.echo(f"coplan jobs worker: queue {queue_kind()}, {workers} worker(s)")
+    # Each job started, finished, retried or failed, on stderr (journald under systemd).
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    run_worker_start_hooks()
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", check_worker_health=True)
+    consumer.run()
+
+
+commands = [audit_cli, backup_command, jobs_cli]

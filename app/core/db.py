@@ -78,6 +78,21 @@ def begin_snapshot() -> None:
         db.session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
 
 
+def begin_read_snapshot() -> None:
+    """Like begin_snapshot, for work that only reads (an archive built by the job worker),
+    without blocking writers meanwhile: on SQLite a deferred transaction, which in WAL mode
+    reads one moment (from its first read) while others keep committing, instead of holding
+    the write lock throughout. Writing in it may fail; commit it before writing."""
+    commit_or_rollback()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+    else:
+        db.session.connection(execution_options={READ_SNAPSHOT: True})
+
+
+READ_SNAPSHOT = "coplan_read_snapshot"
+
+
 def _is_sqlite(dbapi_connection) -> bool:
     return type(dbapi_connection).__module__.startswith("sqlite3")
 
@@ -109,7 +124,9 @@ def _sqlite_begin_immediate(conn):
     embedded default of one community; PostgreSQL, the production database, is unaffected.
     """
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # begin_read_snapshot: a reader that must not hold the write lock.
+        deferred = conn.get_execution_options().get(READ_SNAPSHOT)
+        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 def keep_sqlite_file_private(url: str) -> None:

@@ -182,8 +182,18 @@ PAPER_COUNT_LABELS = {
     "awaiting": _l("待第二次录入"),
     "in_review": _l("待核对"),
 }
-PRINT_KIND_LABELS = {"letters": _l("登录信"), "ballots": _l("表决票")}
-PRINT_KIND_TITLES = {"letters": _l("住户登录信"), "ballots": _l("纸质表决票")}
+PRINT_KIND_LABELS = {
+    "letters": _l("登录信"),
+    "ballots": _l("表决票"),
+    "archive": _l("档案"),
+    "export": _l("导出"),
+}
+PRINT_KIND_TITLES = {
+    "letters": _l("住户登录信"),
+    "ballots": _l("纸质表决票"),
+    "archive": _l("方案档案（ZIP）"),
+    "export": _l("导出文件"),
+}
 # What a household letter printed now says (its text follows the plan's phase).
 LETTER_CONTENT_LABELS = {
     "proposals": _l(
@@ -205,7 +215,7 @@ NOTICE_KIND_LABELS = {
     "final": _l("最终结果公告"),
     "sheet": _l("计票表（计票人、监票人签名）"),
 }
-ARCHIVE_VIA_LABELS = {"cli": _l("命令行"), "web": _l("网页下载")}
+ARCHIVE_VIA_LABELS = {"cli": _l("命令行"), "web": _l("网页下载"), "queue": _l("后台任务")}
 
 # --- People, households, codes -----------------------------------------------------------------
 
@@ -303,6 +313,10 @@ AUDIT_ACTION_LABELS = {
     "objection.resolve": _l("处理异议"),
     "export": _l("导出数据"),
     "archive": _l("生成档案"),
+    "archive.queue": _l("提交生成档案任务"),
+    "archive.failed": _l("档案生成失败"),
+    "export.queue": _l("提交导出任务"),
+    "export.failed": _l("导出失败"),
 }
 # Actors that are not a person: the command line and the scheduled phase changes.
 SYSTEM_ACTOR_LABELS = {"cli": _l("命令行"), "system:schedule": _l("系统（按日期）")}

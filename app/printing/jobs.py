@@ -1,25 +1,32 @@
-"""Background print jobs: a thread with its own app context renders a batch into instance/prints/.
+"""Jobs run by the queue's worker (app.core.queue): print batches here, archives in
+app.reports.archive.jobs, all in one table (PrintJob) with their progress.
 
-The request that queues a job commits it and returns at once; the thread starts when the
-response is closed, reports progress in short transactions of its own (the page polls them),
-and writes the batch's codes or serials with the finished file in one final transaction.
+The request that queues a job commits its row and puts "run job N" on the queue once the
+response is closed; the worker runs it in an app context of its own, reports progress in short
+transactions (the page polls them), writes its file under a temporary name renamed at the end,
+and writes the batch's codes or serials with the finished file in one final transaction. An
+unexpected error is retried (MAX_ATTEMPTS runs in all); a refusal fails at once. A worker killed
+mid-job leaves the job running with its "host:pid": the next worker started on that host queues
+it again (recover_interrupted_jobs), and pages read a silent job as failed (STALE).
 """
 
 import logging
 import os
 import secrets
-import threading
+import socket
 import time
 from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.accounts.models import User
 from app.core.audit import log_event
 from app.core.db import utcnow
 from app.core.errors import DomainError
+from app.core.queue import huey, job_app, on_worker_start
 from app.extensions import db
 from app.plans.models import Plan
 from app.printing.batches import prepare, render_to_file
@@ -33,8 +40,8 @@ RETENTION = timedelta(hours=24)
 # A job that has not reported progress for this long died with its process.
 STALE = timedelta(minutes=10)
 PROGRESS_EVERY = 0.5  # seconds between progress writes
-
-_threads: dict[int, threading.Thread] = {}
+MAX_ATTEMPTS = 3  # runs of a job before an unexpected error fails it
+RETRY_DELAY = 5  # seconds before the queue runs a job again
 
 
 def prints_dir() -> Path:
@@ -56,27 +63,70 @@ def job_file(job: PrintJob) -> Path | None:
 
 
 def effective_status(job: PrintJob) -> str:
-    """The job's status, reading a silent queued or running job as failed (its process died)."""
-    if job.status in ("queued", "running") and utcnow() - job.updated_at > STALE:
+    """The job's status, reading a silent running job as failed (its worker died); a queued job
+    waits in the queue until a worker takes it."""
+    if job.status == "running" and utcnow() - job.updated_at > STALE:
         return "failed"
     return job.status
 
 
-def start_print_job(job_id: int, *, base_url: str = "", app=None) -> None:
-    """Run the job in a background thread (call once the job is committed)."""
-    app = app or current_app._get_current_object()
-    thread = threading.Thread(
-        target=_run, args=(app, job_id, base_url), name=f"print-job-{job_id}", daemon=True
-    )
-    _threads[job_id] = thread
-    thread.start()
+def worker_name() -> str:
+    """This process, as recorded on the jobs it runs: "host:pid"."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def wait_for_jobs(timeout: float = 60) -> None:
-    """Wait for every started job to end (tests, and a clean shutdown)."""
-    for job_id, thread in list(_threads.items()):
-        thread.join(timeout)
-        _threads.pop(job_id, None)
+def start_job(job: PrintJob) -> bool:
+    """Claim a queued job for this process (committed); False if it is not queued (done,
+    failed, or already taken). The claim is one conditional UPDATE, so a job delivered twice
+    (requeued while still in the queue) runs once."""
+    if job is None:
+        return False
+    now = utcnow()
+    claimed = db.session.execute(
+        update(PrintJob)
+        .where(PrintJob.id == job.id, PrintJob.status == "queued")
+        .values(
+            status="running",
+            worker=worker_name(),
+            error=None,
+            attempts=PrintJob.attempts + 1,
+            started_at=now,
+            updated_at=now,
+        )
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+def retry_or_fail(job_id: int, message: str) -> bool:
+    """After an unexpected error: queue the job again if it has runs left (True: the caller
+    re-raises so the queue retries it), else record it failed."""
+    db.session.rollback()
+    job = db.session.get(PrintJob, job_id)
+    if job is None:
+        return False
+    if job.attempts < MAX_ATTEMPTS:
+        job.status, job.worker, job.updated_at = "queued", None, utcnow()
+        job.message = str(_l("出错了，稍后自动重试。"))
+        db.session.commit()
+        return True
+    fail_job(job_id, message)
+    return False
+
+
+def enqueue_print_job(job_id: int, base_url: str = "") -> None:
+    """Put the (committed) job on the queue."""
+    run_print_job(job_id, base_url)
+
+
+@huey.task(retries=MAX_ATTEMPTS - 1, retry_delay=RETRY_DELAY)
+def run_print_job(job_id: int, base_url: str = "") -> None:
+    """The queue's task: run print job `job_id` in the worker's app context."""
+    with job_app().app_context():
+        try:
+            _run(job_id, base_url)
+        finally:
+            db.session.remove()
 
 
 class _ProgressWriter:
@@ -109,59 +159,61 @@ def _wait_visible(job_id: int, seconds: float = 30) -> PrintJob | None:
         time.sleep(0.1)
 
 
-def _run(app, job_id: int, base_url: str) -> None:
-    """The thread's body: prepare, render, apply; any failure leaves the job failed, no writes."""
-    with app.app_context():
+def _run(job_id: int, base_url: str) -> None:
+    """Prepare, render, apply; a refusal fails the job, an error retries it, nothing half-done."""
+    try:
+        job = _wait_visible(job_id)
+        if not start_job(job):
+            return
+        user = db.session.get(User, job.created_by_id) if job.created_by_id else None
+        actor = user.actor_label if user else None
+        plan = db.session.get(Plan, job.plan_id)
+        options = {}
+        if job.kind == "letters":
+            options = {"base_url": base_url, "contact": job.contact}
+        batch = prepare(plan, job.kind, building_id=job.building_id, unit_id=job.unit_id, **options)
+        job.total, job.updated_at = batch.households, utcnow()
+        filename = f"{job.kind}-{job.id}-{secrets.token_hex(8)}.pdf"
+        user_id = job.created_by_id
+        # End the transaction before the long render, and touch no ORM object during it:
+        # on SQLite every transaction holds the write lock the progress writes need.
+        db.session.commit()
+        path = prints_dir() / filename
+        pages = render_to_file(batch, str(path), _ProgressWriter(job_id, batch.households))
         try:
-            job = _wait_visible(job_id)
-            if job is None or job.status != "queued":
-                return
-            user = db.session.get(User, job.created_by_id) if job.created_by_id else None
-            actor = user.actor_label if user else None
-            plan = db.session.get(Plan, job.plan_id)
-            options = {}
-            if job.kind == "letters":
-                options = {"base_url": base_url, "contact": job.contact}
-            batch = prepare(
-                plan, job.kind, building_id=job.building_id, unit_id=job.unit_id, **options
-            )
-            job.status, job.total, job.updated_at = "running", batch.households, utcnow()
-            filename = f"{job.kind}-{job.id}-{secrets.token_hex(8)}.pdf"
-            user_id = job.created_by_id
-            # End the transaction before the long render, and touch no ORM object during it:
-            # on SQLite every transaction holds the write lock the progress writes need.
+            job = db.session.get(PrintJob, job_id)
+            apply_batch(db.session.get(Plan, batch.plan_id), batch, user_id=user_id, actor=actor)
+            finish_print_job(job, filename, pages, actor=actor)
             db.session.commit()
-            path = prints_dir() / filename
-            pages = render_to_file(batch, str(path), _ProgressWriter(job_id, batch.households))
-            try:
-                job = db.session.get(PrintJob, job_id)
-                apply_batch(
-                    db.session.get(Plan, batch.plan_id), batch, user_id=user_id, actor=actor
-                )
-                finish_print_job(job, filename, pages, actor=actor)
-                db.session.commit()
-            except BaseException:
-                path.unlink(missing_ok=True)
-                raise
-        except DomainError as exc:
-            _fail(job_id, str(exc))
-        except Exception:
-            log.exception("print job %s failed", job_id)
-            _fail(job_id, "打印时系统出错，没有写入任何更改。请稍后重试；如仍失败请联系管理员。")
-        finally:
-            db.session.remove()
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+    except DomainError as exc:
+        fail_job(job_id, str(exc))
+    except Exception:
+        log.exception("print job %s failed", job_id)
+        if retry_or_fail(
+            job_id, "打印时系统出错，没有写入任何更改。请稍后重试；如仍失败请联系管理员。"
+        ):
+            raise
 
 
-def _fail(job_id: int, message: str) -> None:
-    """Record a failed job (its batch wrote nothing)."""
+def fail_job(job_id: int, message: str) -> None:
+    """Record a failed job (it wrote nothing)."""
     db.session.rollback()
     job = db.session.get(PrintJob, job_id)
     if job is None:
         return
-    job.status, job.error = "failed", message
+    job.status, job.error, job.message = "failed", message, ""
     job.updated_at = job.finished_at = utcnow()
     log_event(
-        "print.failed", "print_job", job.id, community_id=job.community_id, after={"error": message}
+        "archive.failed"
+        if job.kind == "archive"
+        else ("export.failed" if job.kind == "export" else "print.failed"),
+        "print_job",
+        job.id,
+        community_id=job.community_id,
+        after={"error": message},
     )
     db.session.commit()
 
@@ -182,3 +234,72 @@ def purge_old_files(community_id: int) -> int:
         job.filename = None
     db.session.flush()
     return len(jobs)
+
+
+def requeue_waiting_jobs() -> list[int]:
+    """Put on the queue again the jobs still queued after STALE (their message may have been
+    lost: the queue was down when the page queued them, or Redis lost it). A job delivered
+    twice runs once (start_job). Called when a worker starts; returns the ids."""
+    cutoff = utcnow() - STALE
+    jobs = db.session.execute(
+        select(PrintJob.id, PrintJob.kind).where(
+            PrintJob.status == "queued", PrintJob.updated_at < cutoff
+        )
+    ).all()
+    db.session.commit()
+    for job_id, kind in jobs:
+        ENQUEUE[kind](job_id)
+    return [job_id for job_id, _kind in jobs]
+
+
+def recover_interrupted_jobs(host: str | None = None) -> list[int]:
+    """Queue again the jobs a dead worker on this host left running (its process is gone); a
+    job out of runs is failed instead. Called when a worker starts; returns the ids requeued."""
+    host = host or socket.gethostname()
+    jobs = db.session.scalars(
+        select(PrintJob).where(PrintJob.status == "running", PrintJob.worker.like(f"{host}:%"))
+    ).all()
+    requeued = []
+    for job in jobs:
+        pid = job.worker.rsplit(":", 1)[1]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        if job.attempts >= MAX_ATTEMPTS:
+            fail_job(job.id, "任务多次中断（工作进程退出），没有写入任何更改。请重新提交。")
+            continue
+        job.status, job.worker, job.updated_at = "queued", None, utcnow()
+        job.message = str(_l("工作进程中断，已重新排队。"))
+        requeued.append((job.id, job.kind))
+    db.session.commit()
+    for job_id, kind in requeued:
+        ENQUEUE[kind](job_id)
+    return [job_id for job_id, _kind in requeued]
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` still runs on this host."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# How a job of each kind is put on the queue again; app.reports.archive.jobs adds "archive".
+ENQUEUE = {"letters": enqueue_print_job, "ballots": enqueue_print_job}
+
+
+@on_worker_start
+def recover_on_startup() -> None:
+    """When a worker starts, queue again what a dead worker on this host left running, and
+    what has waited in the queue too long."""
+    recovered = recover_interrupted_jobs()
+    if recovered:
+        log.warning("requeued jobs left running by a stopped worker: %s", recovered)
+    waiting = requeue_waiting_jobs()
+    if waiting:
+        log.warning("queued again jobs waiting since before %s: %s", STALE, waiting)

@@ -21,7 +21,7 @@ from app.plans.models import HouseholdShare, Item, ItemScope, Plan
 from app.plans.queries import local_today
 from app.plans.shares import compute_item_shares
 from app.printing.ballots import BallotData, BallotItem
-from app.printing.models import PrintJob
+from app.printing.models import PRINT_KINDS, PrintJob
 from app.rules.shares import ShareError, household_order
 
 
@@ -166,10 +166,10 @@ def issued_serials(plan: Plan, household_ids) -> dict[int, PaperSerial]:
 
 
 def plan_jobs(plan: Plan, limit: int = 20) -> list[PrintJob]:
-    """The plan's recent print jobs, newest first."""
+    """The plan's recent print jobs (letters and ballots), newest first."""
     return db.session.scalars(
         select(PrintJob)
-        .where(PrintJob.plan_id == plan.id)
+        .where(PrintJob.plan_id == plan.id, PrintJob.kind.in_(PRINT_KINDS))
         .order_by(PrintJob.id.desc())
         .limit(limit)
     ).all()

@@ -5,7 +5,6 @@ import io
 
 from flask import (
     abort,
-    after_this_request,
     current_app,
     flash,
     redirect,
@@ -22,6 +21,7 @@ from app.communities.queries import code_counts
 from app.communities.tenancy import get_in_community_or_404, scoped, staff_required
 from app.core.errors import DomainError
 from app.core.permissions import has_permission
+from app.core.queue import enqueue_after_response
 from app.core.refusals import refuse
 from app.extensions import db
 from app.formats.fonts import pdf_font
@@ -30,8 +30,8 @@ from app.plans.access import plan_or_404
 from app.plans.models import Plan
 from app.printing.blueprint import bp
 from app.printing.forms import BatchForm, ConfirmBatchForm, NoticeForm
-from app.printing.jobs import effective_status, job_file, purge_old_files, start_print_job
-from app.printing.models import PrintJob
+from app.printing.jobs import effective_status, enqueue_print_job, job_file, purge_old_files
+from app.printing.models import PRINT_KINDS, PrintJob
 from app.printing.notice_data import NOTICE_KINDS, notice_data, notice_problem
 from app.printing.notices import draw_notice
 from app.printing.operations import create_print_job
@@ -130,15 +130,7 @@ def _print_batch(community_id: int, plan_id: int, kind: str):
                 contact=confirm.contact.data or "",
                 user=current_user,
             )
-            base_url, job_id = _public_base_url(), job.id
-            app = current_app._get_current_object()
-
-            @after_this_request
-            def start_after_commit(response):
-                # The job row is committed after this hook; the thread starts once the
-                # response is closed, so it always finds its job.
-                response.call_on_close(lambda: start_print_job(job_id, base_url=base_url, app=app))
-                return response
+            enqueue_after_response(enqueue_print_job, job.id, _public_base_url())
 
             return redirect(
                 url_for("printing.job", community_id=community_id, plan_id=plan_id, job_id=job.id)
@@ -187,7 +179,7 @@ def _public_base_url() -> str:
 def _job(plan: Plan, job_id: int) -> PrintJob:
     """A print job of the plan; letters (they hold sign-in codes) only for code issuers."""
     record = get_in_community_or_404(PrintJob, job_id)
-    if record.plan_id != plan.id:
+    if record.plan_id != plan.id or record.kind not in PRINT_KINDS:
         abort(404)
     if record.kind == "letters" and not has_permission(current_user, "codes.issue"):
         abort(403)

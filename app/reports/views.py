@@ -1,21 +1,34 @@
 """Staff pages of exports: a plan's export page, its CSV/XLSX downloads, the community roster."""
 
-from flask import abort, g, render_template, request
+from flask import (
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.communities.queries import CODE_FILTERS, filtered_household_ids
-from app.communities.tenancy import staff_required
+from app.communities.tenancy import get_in_community_or_404, staff_required
 from app.core.db import utcnow
 from app.core.permissions import has_permission
+from app.core.queue import enqueue_after_response
 from app.core.vocabulary import label
 from app.formats.downloads import FORMATS, export_response, exporter_name, plan_meta
 from app.formats.writers import ExportMeta
 from app.plans.access import plan_or_404
 from app.plans.queries import local_today
+from app.printing.jobs import effective_status, job_file
+from app.printing.models import PrintJob
 from app.reports.blueprint import bp
 from app.reports.census import roster_report
 from app.reports.exports import EXPORTS
+from app.reports.jobs import enqueue_export_job, export_in_background, job_export, queue_export_job
 
 
 def _filename(*parts: str) -> str:
@@ -42,6 +55,10 @@ def download(community_id: int, plan_id: int, export: str, fmt: str):
         abort(404)
     if not has_permission(current_user, spec.permission):
         abort(403)
+    if export_in_background(plan, current_app.config["EXPORT_INLINE_HOUSEHOLDS"]):
+        job_id = queue_export_job(plan, spec.name, fmt, user=current_user).id
+        enqueue_after_response(enqueue_export_job, job_id)
+        return redirect(_job_url(community_id, plan_id, job_id))
     label = str(spec.label)
     return export_response(
         spec.build(plan),
@@ -53,6 +70,59 @@ def download(community_id: int, plan_id: int, export: str, fmt: str):
         record_type="plan",
         record_id=plan.id,
     )
+
+
+def _job_url(community_id: int, plan_id: int, job_id: int) -> str:
+    """An export job's progress page."""
+    return url_for(
+        "reports.export_job", community_id=community_id, plan_id=plan_id, export_job_id=job_id
+    )
+
+
+def _export_job(plan, job_id: int) -> tuple[PrintJob, object, str]:
+    """An export job of the plan, its export and format (404 for any other job; 403 for an
+    export the user may not download)."""
+    record = get_in_community_or_404(PrintJob, job_id)
+    export, fmt = job_export(record)
+    if record.plan_id != plan.id or record.kind != "export" or export not in EXPORTS:
+        abort(404)
+    spec = EXPORTS[export]
+    if not has_permission(current_user, spec.permission):
+        abort(403)
+    return record, spec, fmt
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/exports/jobs/<int:export_job_id>")
+@staff_required("export")
+def export_job(community_id: int, plan_id: int, export_job_id: int):
+    """An export job's progress; the page refreshes itself until the file is ready."""
+    plan = plan_or_404(plan_id)
+    record, spec, fmt = _export_job(plan, export_job_id)
+    status = effective_status(record)
+    page = render_template(
+        "reports/export_job.html",
+        plan=plan,
+        job=record,
+        spec=spec,
+        fmt=fmt,
+        status=status,
+        available=job_file(record) is not None,
+    )
+    headers = {"Refresh": "2"} if status in ("queued", "running") else {}
+    return page, 200, headers
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/exports/jobs/<int:export_job_id>/file")
+@staff_required("export")
+def export_job_download(community_id: int, plan_id: int, export_job_id: int):
+    """The finished file (while it is kept); before that, the job's page."""
+    plan = plan_or_404(plan_id)
+    record, spec, fmt = _export_job(plan, export_job_id)
+    path = job_file(record)
+    if path is None:
+        return redirect(_job_url(community_id, plan_id, export_job_id))
+    name = "-".join([plan.title, str(spec.label), f"{record.finished_at:%Y%m%d}"])
+    return send_file(path, as_attachment=True, download_name=f"{name}.{fmt}")
 
 
 @bp.route("/c/<int:community_id>/households/export.<fmt>")

@@ -80,7 +80,11 @@ def _plan_with_item(cid: int, household_id: int) -> dict:
     from app.printing.models import PrintJob
 
     job = PrintJob(community_id=cid, plan_id=plan.id, kind="ballots", status="failed")
-    db.session.add(job)
+    archive_job = PrintJob(community_id=cid, plan_id=plan.id, kind="archive", status="failed")
+    export_job = PrintJob(
+        community_id=cid, plan_id=plan.id, kind="export", target="roster.csv", status="failed"
+    )
+    db.session.add_all([job, archive_job, export_job])
     db.session.flush()
     from app.proposals.models import Proposal, ProposalPhoto
 
@@ -108,6 +112,8 @@ def _plan_with_item(cid: int, household_id: int) -> dict:
         "plan_id": plan.id,
         "item_id": item.id,
         "job_id": job.id,
+        "archive_job_id": archive_job.id,
+        "export_job_id": export_job.id,
         "proposal_id": proposal.id,
         "photo_id": photo.id,
     }

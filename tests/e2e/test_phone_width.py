@@ -68,7 +68,13 @@ def _ids(community_id: int, plan_id: int) -> dict:
         "household_id": mismatch or first(Household.id, Household.community_id == community_id),
         "building_id": first(Building.id, Building.community_id == community_id),
         "payment_id": first(Payment.id, Payment.plan_id == plan_id),
-        "job_id": first(PrintJob.id, PrintJob.plan_id == plan_id),
+        "job_id": first(
+            PrintJob.id, PrintJob.plan_id == plan_id, PrintJob.kind.in_(("letters", "ballots"))
+        ),
+        "export_job_id": first(PrintJob.id, PrintJob.plan_id == plan_id, PrintJob.kind == "export"),
+        "archive_job_id": first(
+            PrintJob.id, PrintJob.plan_id == plan_id, PrintJob.kind == "archive"
+        ),
         "proposal_id": first(Proposal.id, Proposal.plan_id == plan_id),
         "photo_id": first(ProposalPhoto.id, ProposalPhoto.community_id == community_id),
         "upload_id": first(RosterUpload.id, RosterUpload.community_id == community_id),
@@ -155,6 +161,18 @@ def door_world(app):
         )
         db.session.add(
             PrintJob(community_id=demo_id, plan_id=plan.id, kind="ballots", status="failed")
+        )
+        db.session.add(
+            PrintJob(community_id=demo_id, plan_id=plan.id, kind="archive", status="running")
+        )
+        db.session.add(
+            PrintJob(
+                community_id=demo_id,
+                plan_id=plan.id,
+                kind="export",
+                target="tally.xlsx",
+                status="queued",
+            )
         )
         voter = households[20]
         item = items_for_household(plan, voter)[0]

@@ -105,12 +105,29 @@ def _zip_time(when: datetime) -> tuple:
     return local.timetuple()[:6]
 
 
-def build_archive(plan: Plan, target, *, user=None) -> ArchiveInfo:
+# The parts of an archive in the order they are written: a job's progress counts them.
+ARCHIVE_STEPS = (
+    "roster",
+    "plan",
+    "ballots",
+    "paper",
+    "tally",
+    "notices",
+    "printing",
+    "exports",
+    "audit",
+    "manifest",
+)
+
+
+def build_archive(plan: Plan, target, *, user=None, progress=None) -> ArchiveInfo:
     """Write the plan's archive into `target` (a path or a seekable binary file).
 
-    `user` is the staff user making it (None: the command line). Raises DomainError when a
-    notice PDF cannot be drawn (no CJK font installed).
+    `user` is the staff user making it (None: the command line); `progress(step)` is called
+    with each of ARCHIVE_STEPS as it begins. Raises DomainError when a notice PDF cannot be
+    drawn (no CJK font installed).
     """
+    step = progress or (lambda _name: None)
     created_at = utcnow()
     user = user or CLI_USER
     community = db.session.get(Community, plan.community_id)
@@ -119,9 +136,11 @@ def build_archive(plan: Plan, target, *, user=None) -> ArchiveInfo:
     places = Places(plan.community_id)
     writer = ArchiveWriter(target, archive_root(plan), _zip_time(created_at))
     counts: dict = {}
+    step("roster")
     writer.add("README.txt", readme_text(community, plan, archive_root(plan), created_at))
     writer.add("roster.csv", csv_bytes(roster_report(places)))
     counts["households"] = len(places.rows)
+    step("plan")
     electorate = electorate_document(plan, places)
     writer.add("electorate.json", pretty(electorate))
     counts["electorate"] = len(electorate["households"])
@@ -129,17 +148,25 @@ def build_archive(plan: Plan, target, *, user=None) -> ArchiveInfo:
     document = plan_document(plan, places)
     writer.add("plan.json", pretty(document))
     counts["items"] = len(document["items"])
+    step("ballots")
     counts.update(_write_ballots(writer, plan, places))
+    step("paper")
     counts.update(_write_paper(writer, plan, places))
+    step("tally")
     tally = tally_document(tally_plan(plan))
     writer.add("tally.json", pretty(tally))
     publication = publication_document(plan, places)
     writer.add("publication.json", pretty(publication))
     counts["objections"] = len(publication["objections"])
+    step("notices")
     counts["notices"] = _write_notices(writer, plan)
+    step("printing")
     counts["print_jobs"] = _write_print_register(writer, plan, places)
+    step("exports")
     counts["exports"] = _write_exports(writer, plan, user)
+    step("audit")
     counts["audit_events"] = _write_audit(writer, plan, head.seq if head else 0)
+    step("manifest")
     manifest = writer.close(
         {
             "format": FORMAT,
@@ -298,7 +325,9 @@ def _write_audit(writer: ArchiveWriter, plan: Plan, upto: int) -> int:
     return check.events
 
 
-def record_archive(plan: Plan, info: ArchiveInfo, *, via: str, filename: str = "") -> AuditEvent:
+def record_archive(
+    plan: Plan, info: ArchiveInfo, *, via: str, filename: str = "", actor: str | None = None
+) -> AuditEvent:
     """Append the "archive" audit event: which plan, how many files, the ZIP's size and hash."""
     return log_event(
         "archive",
@@ -315,4 +344,5 @@ def record_archive(plan: Plan, info: ArchiveInfo, *, via: str, filename: str = "
             "format": VERSION,
             "counts": info.manifest["counts"],
         },
+        actor=actor,
     )

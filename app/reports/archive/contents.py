@@ -22,7 +22,7 @@ from app.core.audit import AuditEvent, chain_of
 from app.extensions import db
 from app.formats.tables import AREA, INT, TEXT, Column, Report
 from app.plans.models import FundingSource, Item, ItemProposal, ItemScope, Plan
-from app.printing.models import PrintJob
+from app.printing.models import PRINT_KINDS, PrintJob
 from app.proposals.models import Proposal, ProposalSupport
 from app.tally.models import Objection
 
@@ -330,9 +330,11 @@ def publication_document(plan: Plan, places: Places) -> dict:
 
 
 def print_jobs(plan: Plan) -> list[PrintJob]:
-    """The plan's print jobs, oldest first."""
+    """The plan's print jobs (letters and ballots, not archive jobs), oldest first."""
     return db.session.scalars(
-        select(PrintJob).where(PrintJob.plan_id == plan.id).order_by(PrintJob.id)
+        select(PrintJob)
+        .where(PrintJob.plan_id == plan.id, PrintJob.kind.in_(PRINT_KINDS))
+        .order_by(PrintJob.id)
     ).all()
 
 

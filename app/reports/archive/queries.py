@@ -11,7 +11,7 @@ from app.core.audit import AuditEvent
 from app.extensions import db
 from app.paper.models import PaperEntry
 from app.plans.models import Item, Plan
-from app.printing.models import PrintJob
+from app.printing.models import PRINT_KINDS, PrintJob
 from app.printing.notice_data import NOTICE_KINDS, notice_problem
 from app.reports.archive.build import NOTICE_FILES, ascii_name
 from app.reports.archive.verify import AUDIT, MANIFEST, MANIFEST_SUM
@@ -98,7 +98,15 @@ def archive_outline(plan: Plan) -> list[OutlineEntry]:
         if notice_problem(plan, kind) is None:
             entries.append(OutlineEntry(NOTICE_FILES[kind], _l("公示、公告或计票表（PDF）")))
     entries.append(
-        OutlineEntry("printing/print-jobs.json", _l("打印记录（不含登录信）"), plan_rows(PrintJob))
+        OutlineEntry(
+            "printing/print-jobs.json",
+            _l("打印记录（不含登录信）"),
+            count(
+                select(func.count(PrintJob.id)).where(
+                    PrintJob.plan_id == plan.id, PrintJob.kind.in_(PRINT_KINDS)
+                )
+            ),
+        )
     )
     for spec in EXPORTS.values():
         entries.append(OutlineEntry(f"exports/{ascii_name(spec.name)}.csv/.xlsx", spec.label))
@@ -112,3 +120,13 @@ def archive_outline(plan: Plan) -> list[OutlineEntry]:
         OutlineEntry(f"{SUMS}, {MANIFEST}, {MANIFEST_SUM}", _l("清单：每个文件的大小和 SHA-256")),
     ]
     return entries
+
+
+def archive_jobs(plan: Plan, limit: int = 10) -> list[PrintJob]:
+    """The plan's recent archive jobs (built by the worker), newest first."""
+    return db.session.scalars(
+        select(PrintJob)
+        .where(PrintJob.plan_id == plan.id, PrintJob.kind == "archive")
+        .order_by(PrintJob.id.desc())
+        .limit(limit)
+    ).all()

@@ -1,9 +1,18 @@
 """The archive page (一小区一档案): what an archive of the plan holds, archives made before,
-the download (built on request, audited) and a form to check an archive ZIP."""
+the download (a small plan's built in the request; a large plan's by the queue's worker, with a
+progress page) and a form to check an archive ZIP."""
 
 import tempfile
 
-from flask import current_app, redirect, render_template, request, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -11,15 +20,28 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField
 from wtforms.validators import DataRequired, ValidationError
 
-from app.communities.tenancy import staff_required
+from app.communities.tenancy import get_in_community_or_404, staff_required
 from app.core.audit import chain_head, parse_anchor, verify_anchor
 from app.core.db import begin_snapshot, commit_or_rollback
 from app.core.errors import DomainError
+from app.core.queue import enqueue_after_response
 from app.core.refusals import flash_refusal
 from app.plans.access import plan_or_404
-from app.plans.queries import local_today
-from app.reports.archive.build import build_archive, record_archive, verify_archive
-from app.reports.archive.queries import archive_history, archive_outline, matching_archives
+from app.printing.jobs import effective_status, job_file, purge_old_files
+from app.printing.models import PrintJob
+from app.reports.archive.build import ARCHIVE_STEPS, build_archive, record_archive, verify_archive
+from app.reports.archive.jobs import (
+    archive_download_name,
+    archive_in_background,
+    enqueue_archive_job,
+    queue_archive_job,
+)
+from app.reports.archive.queries import (
+    archive_history,
+    archive_jobs,
+    archive_outline,
+    matching_archives,
+)
 from app.reports.blueprint import bp
 
 # An archive of a large community can pass the general upload limit; this form may take more.
@@ -65,6 +87,7 @@ def _page(plan, form, result=None, matches=(), status=200, anchor_form=None, anc
         plan=plan,
         outline=archive_outline(plan),
         history=archive_history(plan.community_id, plan.id),
+        jobs=[(job, effective_status(job)) for job in archive_jobs(plan)],
         form=form,
         result=result,
         matches=matches,
@@ -78,15 +101,21 @@ def _page(plan, form, result=None, matches=(), status=200, anchor_form=None, anc
 @staff_required("archive")
 def archive_page(community_id: int, plan_id: int):
     """What the archive holds, archives made before, download and check."""
+    purge_old_files(community_id)
     return _page(plan_or_404(plan_id), ArchiveVerifyForm())
 
 
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/archive.zip")
 @staff_required("archive")
 def archive_download(community_id: int, plan_id: int):
-    """Build the archive now and send it; the build is recorded in the audit trail."""
+    """Build the archive and send it, recorded in the audit trail; a large plan's is built by
+    the worker: this answers at once with the job's progress page."""
     plan = plan_or_404(plan_id)
-    filename = f"coplan-plan-{plan.id}-archive-{local_today():%Y%m%d}.zip"
+    if archive_in_background(plan, current_app.config["ARCHIVE_INLINE_HOUSEHOLDS"]):
+        job_id = queue_archive_job(plan, user=current_user).id
+        enqueue_after_response(enqueue_archive_job, job_id)
+        return redirect(_job_url(community_id, plan_id, job_id))
+    filename = archive_download_name(plan)
     # Built in an unnamed temporary file (gone when closed), streamed from there.
     target = tempfile.TemporaryFile()  # noqa: SIM115 (send_file closes it after sending)
     try:
@@ -104,6 +133,57 @@ def archive_download(community_id: int, plan_id: int):
     )
     response.content_length = info.size
     return response
+
+
+def _job_url(community_id: int, plan_id: int, job_id: int) -> str:
+    """An archive job's progress page."""
+    return url_for(
+        "reports.archive_job", community_id=community_id, plan_id=plan_id, archive_job_id=job_id
+    )
+
+
+def _archive_job(plan, job_id: int) -> PrintJob:
+    """An archive job of the plan (404 for any other job)."""
+    record = get_in_community_or_404(PrintJob, job_id)
+    if record.plan_id != plan.id or record.kind != "archive":
+        abort(404)
+    return record
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/archive/jobs/<int:archive_job_id>")
+@staff_required("archive")
+def archive_job(community_id: int, plan_id: int, archive_job_id: int):
+    """An archive job's progress; the page refreshes itself until the ZIP is ready."""
+    plan = plan_or_404(plan_id)
+    record = _archive_job(plan, archive_job_id)
+    status = effective_status(record)
+    page = render_template(
+        "reports/archive_job.html",
+        plan=plan,
+        job=record,
+        status=status,
+        steps=ARCHIVE_STEPS,
+        available=job_file(record) is not None,
+    )
+    headers = {"Refresh": "2"} if status in ("queued", "running") else {}
+    return page, 200, headers
+
+
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/archive/jobs/<int:archive_job_id>/file")
+@staff_required("archive")
+def archive_job_download(community_id: int, plan_id: int, archive_job_id: int):
+    """The finished ZIP (while it is kept); before that, the job's page."""
+    plan = plan_or_404(plan_id)
+    record = _archive_job(plan, archive_job_id)
+    path = job_file(record)
+    if path is None:
+        return redirect(_job_url(community_id, plan_id, archive_job_id))
+    return send_file(
+        path,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"coplan-plan-{plan.id}-archive-{record.finished_at:%Y%m%d}-{record.id}.zip",
+    )
 
 
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/archive/verify", methods=["POST"])
