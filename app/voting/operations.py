@@ -71,9 +71,28 @@ def refresh_effective_ballot(
         )
 
     items = {i.id: i for i in plan.items}
-    paper = db.session.scalars(
-        household_ballots("paper", "assisted").order_by(Ballot.recorded_at, Ballot.id)
-    ).all()
+    db.session.flush()
+    # Most households have no paper or assisted ballot: ask with a plain (Core) statement, a
+    # fraction of an ORM query's cost, and load ballots with their choices only when there are.
+    table = Ballot.__table__
+    has_paper = (
+        db.session.connection()
+        .execute(
+            select(table.c.id)
+            .where(
+                table.c.plan_id == plan.id,
+                table.c.household_id == household_id,
+                table.c.channel != "online",
+            )
+            .limit(1)
+        )
+        .first()
+    )
+    paper = []
+    if has_paper is not None:
+        paper = db.session.scalars(
+            household_ballots("paper", "assisted").order_by(Ballot.recorded_at, Ballot.id)
+        ).all()
     if online_ref is None:
         latest_online = db.session.scalar(
             household_ballots("online")
