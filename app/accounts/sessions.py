@@ -80,11 +80,32 @@ def start(*, user_id: int | None = None, household_id: int | None = None) -> Sig
     return row
 
 
-def _row() -> SignIn | None:
+def _token_hash() -> str | None:
     token = session.get(SESSION_KEY)
     if not isinstance(token, str) or not token:
         return None
-    return db.session.scalar(select(SignIn).where(SignIn.token_hash == _digest(token)))
+    return _digest(token)
+
+
+def _row() -> SignIn | None:
+    token_hash = _token_hash()
+    if token_hash is None:
+        return None
+    return db.session.scalar(select(SignIn).where(SignIn.token_hash == token_hash))
+
+
+def load_with_sign_in(model, principal_id: int) -> tuple[object | None, SignIn | None]:
+    """A principal's row (User or Household) by id and this browser's sign-in row, in one
+    statement: every page a signed-in person opens starts here."""
+    token_hash = _token_hash()
+    if token_hash is None:
+        return db.session.get(model, principal_id), None
+    found = db.session.execute(
+        select(model, SignIn)
+        .outerjoin(SignIn, SignIn.token_hash == token_hash)
+        .where(model.id == principal_id)
+    ).first()
+    return (found[0], found[1]) if found else (None, None)
 
 
 def why_not_open(row: SignIn | None, now: datetime) -> str | None:
@@ -101,13 +122,16 @@ def why_not_open(row: SignIn | None, now: datetime) -> str | None:
     return None
 
 
-def current(*, user_id: int | None = None, household_id: int | None = None) -> str | None:
-    """Check this request's sign-in belongs to the principal and is open; touch it.
+def current(
+    row: SignIn | None, *, user_id: int | None = None, household_id: int | None = None
+) -> str | None:
+    """Check this request's sign-in row (`load_with_sign_in`) belongs to the principal and is
+    open; touch it.
 
     Returns None when it may be used, else why not. A sign-in that ran out is ended here (its
     row says idle or expired), so the reason is kept for the page that asks again.
     """
-    row, now = _row(), utcnow()
+    now = utcnow()
     if row is not None and (row.user_id, row.household_id) != (user_id, household_id):
         return "none"
     reason = why_not_open(row, now)

@@ -33,20 +33,20 @@ def load_principal(identity: str):
     """Flask-Login loader: a staff user ("u:ID") or a household ("h:ID:GENERATION"), accepted
     only while this browser's server-side sign-in is open (app.accounts.sessions)."""
     kind, _sep, rest = identity.partition(":")
-    principal, owner = None, {}
+    principal, owner, row = None, {}, None
     if kind == "u" and rest.isdigit():
-        user = db.session.get(User, int(rest))
+        user, row = sessions.load_with_sign_in(User, int(rest))
         if user and user.active:
             principal, owner = user, {"user_id": user.id}
     elif kind == "h":
         hid, _sep, generation = rest.partition(":")
         if hid.isdigit() and generation.isdigit():
-            household = db.session.get(Household, int(hid))
+            household, row = sessions.load_with_sign_in(Household, int(hid))
             if household and household.code_hash and household.code_generation == int(generation):
                 principal, owner = HouseholdPrincipal(household), {"household_id": household.id}
     if principal is None:
         return None
-    reason = sessions.current(**owner)
+    reason = sessions.current(row, **owner)
     if reason is None:
         return principal
     if reason in ("idle", "expired"):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy import ColumnElement, delete, exists, func, insert, literal, select
 
 from app.communities.models import (
     ElectorateCorrection,
@@ -36,6 +36,19 @@ def snapshot_for(plan_id: int) -> ElectorateSnapshot | None:
     """The plan's frozen electorate, or None before voting opened."""
     query = select(ElectorateSnapshot).where(ElectorateSnapshot.plan_id == plan_id)
     return db.session.scalar(query)
+
+
+def may_vote_on(plan_id: int, household_id: int) -> ColumnElement[bool]:
+    """SQL condition: the household belongs to the plan's electorate — its frozen electorate
+    once voting opened, the whole census before (no snapshot yet). For a WHERE clause, so the
+    check costs no statement of its own."""
+    frozen = exists().where(ElectorateSnapshot.plan_id == plan_id)
+    member = exists().where(
+        FrozenHousehold.snapshot_id == ElectorateSnapshot.id,
+        ElectorateSnapshot.plan_id == plan_id,
+        FrozenHousehold.household_id == household_id,
+    )
+    return ~frozen | member
 
 
 def take_snapshot(community_id: int, plan_id: int, plan_title: str) -> ElectorateSnapshot:

@@ -142,23 +142,27 @@ def _lock_timeout_ms() -> int:
     return DEFAULT_LOCK_TIMEOUT_MS
 
 
+# One statement: set the lock timeout, wait for the chain's lock, reset the timeout. Each
+# MATERIALIZED step reads the row of the one before, so they run in that order.
+_LOCK_CHAIN = text(
+    "WITH timeout AS MATERIALIZED (SELECT set_config('lock_timeout', :ms, true)), "
+    "locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(:namespace, :chain) FROM timeout) "
+    # Back to PostgreSQL's default (no timeout) for the rest of the transaction.
+    "SELECT set_config('lock_timeout', '0', true) FROM locked"
+)
+
+
 def _lock(session, chain: int) -> None:
     """Hold the chain's advisory lock to the end of the transaction (PostgreSQL only).
 
     Waits at most the configured timeout; a stuck writer elsewhere becomes ChainBusy (the
     transaction is then unusable and is rolled back by the refusal path).
     """
-    timeout = _lock_timeout_ms()
     try:
         session.execute(
-            text("SELECT set_config('lock_timeout', :ms, true)"), {"ms": f"{timeout}ms"}
+            _LOCK_CHAIN,
+            {"ms": f"{_lock_timeout_ms()}ms", "namespace": LOCK_NAMESPACE, "chain": chain},
         )
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:namespace, :chain)"),
-            {"namespace": LOCK_NAMESPACE, "chain": chain},
-        )
-        # Back to PostgreSQL's default (no timeout) for the rest of the transaction.
-        session.execute(text("SELECT set_config('lock_timeout', '0', true)"))
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
             raise ChainBusy() from exc

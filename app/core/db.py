@@ -6,7 +6,8 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import ForeignKey, event, text
+from sqlalchemy import DateTime, ForeignKey, event, literal_column, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
@@ -26,10 +27,26 @@ def db_now() -> datetime:
     SQLite runs inside this process on the same host, so its clock is the host's: utcnow(),
     at full microsecond precision (SQLite's own 'now' stops at milliseconds).
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        value = db.session.scalar(text("SELECT clock_timestamp() AT TIME ZONE 'UTC'"))
-        return value.replace(tzinfo=None)
+    clock = db_clock()
+    if clock is not None:
+        return db.session.scalar(select(clock)).replace(tzinfo=None)
     return utcnow()
+
+
+def db_clock():
+    """db_now() as a column to select along with others (one statement instead of two);
+    None on SQLite, whose clock is this process's: use utcnow() there."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    return literal_column("clock_timestamp() AT TIME ZONE 'UTC'", DateTime())
+
+
+def insert_on_conflict(model):
+    """An INSERT of `model` that can say ON CONFLICT (DO NOTHING, DO UPDATE), built for the
+    session's database; PostgreSQL and SQLite spell the clause alike."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 class TenantMixin:

@@ -5,9 +5,9 @@ from datetime import date, datetime
 
 from babel.dates import get_timezone
 from flask import current_app
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 
-from app.communities.electorate import frozen_household, snapshot_for
+from app.communities.electorate import may_vote_on
 from app.communities.models import Building, Household, Unit
 from app.extensions import db
 from app.plans.models import Item, ItemProposal, ItemScope, Plan
@@ -73,21 +73,23 @@ def items_for_household(plan: Plan, household: Household) -> list[Item]:
 
     Once voting opened, only a household of the frozen electorate has items (design §3c): one
     added to the census later has no say until the committee corrects the electorate.
+    One statement (the ids); the items themselves come from `plan.items`, which every page
+    that loads a plan has loaded already (`schedule_of`).
     """
-    snapshot = snapshot_for(plan.id)
-    if snapshot is not None and frozen_household(snapshot, household.id) is None:
-        return []
-    scoped_items = select(ItemScope.item_id)
-    covers = select(ItemScope.item_id).where(
+    scoped = exists().where(ItemScope.item_id == Item.id)
+    covers = exists().where(
+        ItemScope.item_id == Item.id,
         ItemScope.building_id == household.building_id,
         or_(ItemScope.unit_id.is_(None), ItemScope.unit_id == household.unit_id),
     )
-    return db.session.scalars(
-        select(Item)
-        .where(Item.plan_id == plan.id)
-        .where(or_(Item.id.not_in(scoped_items), Item.id.in_(covers)))
+    ids = db.session.scalars(
+        select(Item.id)
+        .where(Item.plan_id == plan.id, or_(~scoped, covers), may_vote_on(plan.id, household.id))
         .order_by(Item.position, Item.id)
     ).all()
+    loaded = {item.id: item for item in plan.items}
+    # An item added to the session without plan.items knowing is fetched by its id.
+    return [loaded.get(item_id) or db.session.get(Item, item_id) for item_id in ids]
 
 
 def scope_label(item: Item) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from app.communities.models import Household
 from app.core.audit import log_event
 from app.core.codes import ALPHABET
-from app.core.db import db_now
+from app.core.db import db_clock, insert_on_conflict, utcnow
 from app.core.errors import DomainError
 from app.extensions import db
 from app.plans.models import Item, Plan
@@ -71,9 +71,28 @@ def refresh_effective_ballot(
         )
 
     items = {i.id: i for i in plan.items}
-    paper = db.session.scalars(
-        household_ballots("paper", "assisted").order_by(Ballot.recorded_at, Ballot.id)
-    ).all()
+    db.session.flush()
+    # Most households have no paper or assisted ballot: ask with a plain (Core) statement, a
+    # fraction of an ORM query's cost, and load ballots with their choices only when there are.
+    table = Ballot.__table__
+    has_paper = (
+        db.session.connection()
+        .execute(
+            select(table.c.id)
+            .where(
+                table.c.plan_id == plan.id,
+                table.c.household_id == household_id,
+                table.c.channel != "online",
+            )
+            .limit(1)
+        )
+        .first()
+    )
+    paper = []
+    if has_paper is not None:
+        paper = db.session.scalars(
+            household_ballots("paper", "assisted").order_by(Ballot.recorded_at, Ballot.id)
+        ).all()
     if online_ref is None:
         latest_online = db.session.scalar(
             household_ballots("online")
@@ -86,36 +105,49 @@ def refresh_effective_ballot(
         [_ballot_ref(b, items) for b in paper],
         plan.conflict_policy,
     )
-    current = db.session.scalar(
-        select(EffectiveBallot).where(
-            EffectiveBallot.plan_id == plan.id, EffectiveBallot.household_id == household_id
-        )
-    )
     if decision.effective is None:
+        current = db.session.scalar(
+            select(EffectiveBallot).where(
+                EffectiveBallot.plan_id == plan.id, EffectiveBallot.household_id == household_id
+            )
+        )
         if current is not None:
             db.session.delete(current)
             db.session.flush()
         return None
-    if current is None:
-        current = EffectiveBallot(
-            community_id=plan.community_id, plan_id=plan.id, household_id=household_id
+    # One statement whether the household had an effective ballot or not; the unique
+    # constraint (plan, household) is the conflict, so there is never a second row.
+    chosen = {
+        "ballot_id": decision.effective.id,
+        "conflict": decision.conflict,
+        "reason": decision.reason,
+        "updated_at": utcnow(),
+    }
+    upsert = (
+        insert_on_conflict(EffectiveBallot)
+        .values(
+            community_id=plan.community_id, plan_id=plan.id, household_id=household_id, **chosen
         )
-        db.session.add(current)
-    current.ballot_id = decision.effective.id
-    current.conflict = decision.conflict
-    current.reason = decision.reason
-    db.session.flush()
-    return current
+        .on_conflict_do_update(index_elements=["plan_id", "household_id"], set_=chosen)
+        .returning(EffectiveBallot)
+    )
+    # populate_existing: a copy of the row already in the session is brought up to date.
+    return db.session.scalar(upsert, execution_options={"populate_existing": True})
 
 
 def before_the_close(plan: Plan) -> datetime:
     """The database's time now, refused if voting was ended (结束表决) at or before it.
 
-    The end is read afresh (not from the request's copy of the plan), and the time returned
-    becomes the ballot's recorded time: a ballot counts only if recorded before the close.
+    The end is read afresh (not from the request's copy of the plan), in the same statement as
+    the time, and the time returned becomes the ballot's recorded time: a ballot counts only if
+    recorded before the close.
     """
-    now = db_now()
-    ended = db.session.scalar(select(Plan.voting_ended_at).where(Plan.id == plan.id))
+    ended_at = select(Plan.voting_ended_at).where(Plan.id == plan.id)
+    clock = db_clock()
+    if clock is None:
+        now, ended = utcnow(), db.session.scalar(ended_at)
+    else:
+        ended, now = db.session.execute(ended_at.add_columns(clock)).one()
     if ended is not None and now >= ended:
         raise DomainError(_l("表决已经结束，选择没有被记录。"))
     return now
@@ -151,11 +183,15 @@ def _record(
     choices: dict,
     pledges: set,
     **fields,
-) -> Ballot:
-    """Write a ballot with its choices and refresh the effective ballot."""
-    if channel != "paper":  # collected paper ballots are keyed after the close too
-        fields.setdefault("recorded_at", before_the_close(plan))
-    ballot = Ballot(
+) -> Ballot | None:
+    """Write a ballot with its choices and refresh the effective ballot.
+
+    With a submission key, a key the household has used on this plan already records nothing
+    (the unique constraint is the check) and returns None.
+    """
+    if channel != "paper" and "recorded_at" not in fields:  # paper is keyed after the close too
+        fields["recorded_at"] = before_the_close(plan)
+    insert_ballot = insert_on_conflict(Ballot).values(
         community_id=plan.community_id,
         plan_id=plan.id,
         household_id=household.id,
@@ -163,8 +199,13 @@ def _record(
         receipt=new_receipt(),
         **fields,
     )
-    db.session.add(ballot)
-    db.session.flush()
+    if fields.get("submission_key"):
+        insert_ballot = insert_ballot.on_conflict_do_nothing(
+            index_elements=["household_id", "plan_id", "submission_key"]
+        )
+    ballot = db.session.scalar(insert_ballot.returning(Ballot))
+    if ballot is None:
+        return None
     # One multi-row INSERT for the choices (the hot path of every vote).
     db.session.execute(
         insert(BallotChoice),
@@ -203,6 +244,19 @@ def _record(
     return ballot
 
 
+def _submitted(plan: Plan, household: Household, submission_key: str | None) -> Ballot | None:
+    """The household's ballot recorded from the form with this key, if any."""
+    if not submission_key:
+        return None
+    return db.session.scalar(
+        select(Ballot).where(
+            Ballot.plan_id == plan.id,
+            Ballot.household_id == household.id,
+            Ballot.submission_key == submission_key,
+        )
+    )
+
+
 def cast_online_ballot(
     plan: Plan,
     household: Household,
@@ -210,25 +264,35 @@ def cast_online_ballot(
     pledges: set[int],
     submission_key: str,
 ) -> Ballot:
-    """Record a household's online ballot; the same form sent twice records one ballot."""
+    """Record a household's online ballot; the same form sent twice records one ballot.
+
+    A form sent again finds its ballot even when it would now be refused (voting ended since,
+    an item revised): the resident sees the receipt of what was recorded.
+    """
     lock_household(household.id)
-    if submission_key:
-        existing = db.session.scalar(
-            select(Ballot).where(
-                Ballot.plan_id == plan.id,
-                Ballot.household_id == household.id,
-                Ballot.submission_key == submission_key,
-            )
-        )
-        if existing is not None:
-            return existing
-    if not is_voting_open(plan):
-        raise DomainError(_l("表决已经结束或尚未开始，您的选择没有被记录。"))
-    items = items_for_household(plan, household)
-    _validate_choices(items, choices, pledges, complete=True)
-    return _record(
-        plan, household, "online", items, choices, pledges, submission_key=submission_key or None
+    key = submission_key or None
+    try:  # the checks only: nothing is written before they pass
+        if not is_voting_open(plan):
+            raise DomainError(_l("表决已经结束或尚未开始，您的选择没有被记录。"))
+        items = items_for_household(plan, household)
+        _validate_choices(items, choices, pledges, complete=True)
+        recorded_at = before_the_close(plan)
+    except DomainError:
+        existing = _submitted(plan, household, key)
+        if existing is None:
+            raise
+        return existing
+    ballot = _record(
+        plan,
+        household,
+        "online",
+        items,
+        choices,
+        pledges,
+        recorded_at=recorded_at,
+        submission_key=key,
     )
+    return ballot if ballot is not None else _submitted(plan, household, key)
 
 
 def record_assisted_ballot(

@@ -48,3 +48,23 @@ def test_a_ballot_commits_while_another_communitys_chain_is_locked(app, voting_p
     with quick.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.postgres_only
+def test_the_chain_lock_leaves_no_lock_timeout_behind(app, factory):
+    """The lock is taken with a timeout (one statement); the rest of the transaction has none."""
+    from sqlalchemy import text
+
+    community = factory.community("丙小区", roster=False)
+    with app.test_request_context():
+        log_event("test.first", "thing", 1, community_id=community)
+        assert db.session.scalar(text("SELECT current_setting('lock_timeout')")) == "0"
+        held = db.session.scalar(
+            text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND pid = pg_backend_pid() AND objid = :chain"
+            ),
+            {"chain": community},
+        )
+        assert held == 1
+        db.session.rollback()

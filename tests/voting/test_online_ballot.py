@@ -121,6 +121,28 @@ def test_double_submit_records_one_ballot(app, factory, example):  # noqa: F811
     assert len(ballots(app, pid)) == 1
 
 
+def test_a_form_sent_again_after_voting_ended_finds_its_ballot(app, factory, example):  # noqa: F811
+    """The resent form is answered with the receipt of what was recorded; a new one is refused."""
+    from sqlalchemy import update
+
+    from app.core.db import db_now
+
+    cid, pid = example()
+    ids = item_ids(app, pid)
+    client = signed_in(app, factory, cid, OTHER)
+    first, data = confirm(
+        client, choose(client, {ids[k]: "agree" for k in ("A1", "A2", "B2", "C1")})
+    )
+    with app.app_context():
+        db.session.execute(update(Plan).where(Plan.id == pid).values(voting_ended_at=db_now()))
+        db.session.commit()
+    again = client.post("/vote/confirm", data=data)
+    assert again.status_code == 303 and again.headers["Location"] == first.headers["Location"]
+    refused = client.post("/vote/confirm", data={**data, "submission_key": "another-form"})
+    assert refused.status_code == 409
+    assert len(ballots(app, pid)) == 1
+
+
 def test_missing_item_is_asked_again(app, factory, example):  # noqa: F811
     cid, pid = example()
     ids = item_ids(app, pid)
