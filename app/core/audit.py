@@ -17,7 +17,7 @@ from decimal import Decimal
 from flask import current_app, has_app_context, has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, select, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, select, text
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -171,16 +171,6 @@ def _lock(session, chain: int) -> None:
 
 def _tails(session) -> dict:
     return session.info.setdefault(_TAILS, {})
-
-
-def lock_chains(*community_ids: int | None) -> None:
-    """Take the locks of several chains up front, in a fixed order (lowest chain first).
-
-    An operation that will write to more than one chain calls this first, so two such
-    operations never wait on each other in a cycle.
-    """
-    for chain in sorted({chain_of(c) for c in community_ids}):
-        _tail(chain)
 
 
 def _tail(chain: int) -> tuple[int, str]:
@@ -354,8 +344,3 @@ def verify_anchor(chain: int, anchor: str) -> AnchorCheck:
         select(AuditEvent.hash).where(AuditEvent.chain == chain, AuditEvent.seq == seq)
     )
     return AnchorCheck(chain, seq, digest, found, verify_chain(chain, upto=seq))
-
-
-def chain_length(chain: int) -> int:
-    """How many events a chain holds (its head's sequence number when intact)."""
-    return db.session.scalar(select(func.count()).where(AuditEvent.chain == chain)) or 0

@@ -14,6 +14,8 @@ from flask import Flask, after_this_request, current_app, has_app_context
 from huey import Huey
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
+from app.extensions import db
+
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "coplan"
@@ -72,6 +74,16 @@ def job_app() -> Flask:
     if _app is None:
         raise RuntimeError("the job queue is not configured: create the app first")
     return _app
+
+
+def run_in_job_app(run, *args) -> None:
+    """A task's body: `run(*args)` in the app context it belongs in, its session removed after
+    (a worker runs many tasks in one process)."""
+    with job_app().app_context():
+        try:
+            run(*args)
+        finally:
+            db.session.remove()
 
 
 def enqueue_after_response(enqueue, *args) -> None:

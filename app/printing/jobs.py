@@ -18,7 +18,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
@@ -26,7 +26,7 @@ from app.accounts.models import User
 from app.core.audit import log_event
 from app.core.db import utcnow
 from app.core.errors import DomainError
-from app.core.queue import huey, job_app, on_worker_start
+from app.core.queue import huey, on_worker_start, run_in_job_app
 from app.extensions import db
 from app.plans.models import Plan
 from app.printing.batches import prepare, render_to_file
@@ -68,6 +68,16 @@ def effective_status(job: PrintJob) -> str:
     if job.status == "running" and utcnow() - job.updated_at > STALE:
         return "failed"
     return job.status
+
+
+def progress_page(template: str, job: PrintJob, **context):
+    """A job's page (template gets `job`, `status`, `available` and `context`); while the job
+    is queued or running, the standard Refresh header polls it without JavaScript."""
+    status = effective_status(job)
+    page = render_template(
+        template, job=job, status=status, available=job_file(job) is not None, **context
+    )
+    return page, 200, ({"Refresh": "2"} if status in ("queued", "running") else {})
 
 
 def worker_name() -> str:
@@ -122,11 +132,7 @@ def enqueue_print_job(job_id: int, base_url: str = "") -> None:
 @huey.task(retries=MAX_ATTEMPTS - 1, retry_delay=RETRY_DELAY)
 def run_print_job(job_id: int, base_url: str = "") -> None:
     """The queue's task: run print job `job_id` in the worker's app context."""
-    with job_app().app_context():
-        try:
-            _run(job_id, base_url)
-        finally:
-            db.session.remove()
+    run_in_job_app(_run, job_id, base_url)
 
 
 class _ProgressWriter:

@@ -30,7 +30,13 @@ from app.plans.access import plan_or_404
 from app.plans.models import Plan
 from app.printing.blueprint import bp
 from app.printing.forms import BatchForm, ConfirmBatchForm, NoticeForm
-from app.printing.jobs import effective_status, enqueue_print_job, job_file, purge_old_files
+from app.printing.jobs import (
+    effective_status,
+    enqueue_print_job,
+    job_file,
+    progress_page,
+    purge_old_files,
+)
 from app.printing.models import PRINT_KINDS, PrintJob
 from app.printing.notice_data import NOTICE_KINDS, notice_data, notice_problem
 from app.printing.notices import draw_notice
@@ -192,21 +198,15 @@ def job(community_id: int, plan_id: int, job_id: int):
     """A job's progress; the page refreshes itself until the file is ready."""
     plan = plan_or_404(plan_id)
     record = _job(plan, job_id)
-    status = effective_status(record)
-    page = render_template(
+    return progress_page(
         "printing/job.html",
+        record,
         plan=plan,
-        job=record,
-        status=status,
-        available=job_file(record) is not None,
         label=batch_label(
             db.session.get(Building, record.building_id) if record.building_id else None,
             db.session.get(Unit, record.unit_id) if record.unit_id else None,
         ),
     )
-    # The standard Refresh header polls without JavaScript until the job ends.
-    headers = {"Refresh": "2"} if status in ("queued", "running") else {}
-    return page, 200, headers
 
 
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/print/jobs/<int:job_id>/file")

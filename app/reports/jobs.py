@@ -16,7 +16,7 @@ from app.communities.models import Household
 from app.core.audit import log_event
 from app.core.db import begin_read_snapshot, commit_or_rollback, utcnow
 from app.core.errors import DomainError
-from app.core.queue import huey, job_app
+from app.core.queue import huey, run_in_job_app
 from app.extensions import db
 from app.formats.downloads import plan_meta
 from app.formats.writers import csv_bytes, xlsx_bytes
@@ -84,11 +84,7 @@ ENQUEUE["export"] = enqueue_export_job
 @huey.task(retries=MAX_ATTEMPTS - 1, retry_delay=RETRY_DELAY)
 def run_export_job(job_id: int) -> None:
     """The queue's task: build export job `job_id` in the worker's app context."""
-    with job_app().app_context():
-        try:
-            _run(job_id)
-        finally:
-            db.session.remove()
+    run_in_job_app(_run, job_id)
 
 
 def _run(job_id: int) -> None:

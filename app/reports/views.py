@@ -23,7 +23,7 @@ from app.formats.downloads import FORMATS, export_response, exporter_name, plan_
 from app.formats.writers import ExportMeta
 from app.plans.access import plan_or_404
 from app.plans.queries import local_today
-from app.printing.jobs import effective_status, job_file
+from app.printing.jobs import job_file, progress_page
 from app.printing.models import PrintJob
 from app.reports.blueprint import bp
 from app.reports.census import roster_report
@@ -98,18 +98,7 @@ def export_job(community_id: int, plan_id: int, export_job_id: int):
     """An export job's progress; the page refreshes itself until the file is ready."""
     plan = plan_or_404(plan_id)
     record, spec, fmt = _export_job(plan, export_job_id)
-    status = effective_status(record)
-    page = render_template(
-        "reports/export_job.html",
-        plan=plan,
-        job=record,
-        spec=spec,
-        fmt=fmt,
-        status=status,
-        available=job_file(record) is not None,
-    )
-    headers = {"Refresh": "2"} if status in ("queued", "running") else {}
-    return page, 200, headers
+    return progress_page("reports/export_job.html", record, plan=plan, spec=spec, fmt=fmt)
 
 
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/exports/jobs/<int:export_job_id>/file")

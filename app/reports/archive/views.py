@@ -27,7 +27,7 @@ from app.core.errors import DomainError
 from app.core.queue import enqueue_after_response
 from app.core.refusals import flash_refusal
 from app.plans.access import plan_or_404
-from app.printing.jobs import effective_status, job_file, purge_old_files
+from app.printing.jobs import effective_status, job_file, progress_page, purge_old_files
 from app.printing.models import PrintJob
 from app.reports.archive.build import ARCHIVE_STEPS, build_archive, record_archive, verify_archive
 from app.reports.archive.jobs import (
@@ -156,17 +156,7 @@ def archive_job(community_id: int, plan_id: int, archive_job_id: int):
     """An archive job's progress; the page refreshes itself until the ZIP is ready."""
     plan = plan_or_404(plan_id)
     record = _archive_job(plan, archive_job_id)
-    status = effective_status(record)
-    page = render_template(
-        "reports/archive_job.html",
-        plan=plan,
-        job=record,
-        status=status,
-        steps=ARCHIVE_STEPS,
-        available=job_file(record) is not None,
-    )
-    headers = {"Refresh": "2"} if status in ("queued", "running") else {}
-    return page, 200, headers
+    return progress_page("reports/archive_job.html", record, plan=plan, steps=ARCHIVE_STEPS)
 
 
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/archive/jobs/<int:archive_job_id>/file")
