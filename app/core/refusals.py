@@ -9,6 +9,7 @@ commit (app.register_request_hooks) never runs for a refused request, whatever i
 from urllib.parse import urlsplit
 
 from flask import flash, g, redirect, render_template, request
+from flask_babel import gettext as _
 
 from app.core.errors import DomainError
 from app.core.urls import local_target
@@ -20,6 +21,11 @@ def refuse(exc: DomainError) -> list[str]:
     db.session.rollback()
     g.refused = True
     return exc.reasons
+
+
+def form_errors(form) -> list[str]:
+    """Every message of a form that did not validate, or a general one when no field says."""
+    return [e for field in form for e in field.errors] or [_("请检查填写的内容。")]
 
 
 def flash_refusal(exc: DomainError) -> None:

@@ -10,7 +10,7 @@ from app.core.confirm import confirmation_page, confirmed
 from app.core.errors import DomainError
 from app.core.paging import page_number
 from app.core.permissions import has_permission
-from app.core.refusals import flash_refusal, refuse
+from app.core.refusals import flash_refusal, form_errors, refuse
 from app.extensions import db
 from app.plans.access import item_or_404, plan_or_404
 from app.plans.models import CATEGORIES, Item, Plan
@@ -148,7 +148,7 @@ def staff_new(community_id: int, plan_id: int):
                     url_for("proposals.staff_list", community_id=community_id, plan_id=plan.id)
                 )
     elif request.method == "POST":
-        errors = [e for field in form for e in field.errors] or [_("请检查填写的内容。")]
+        errors = form_errors(form)
     return render_template(
         "proposals/staff_new.html",
         plan=plan,
@@ -229,7 +229,7 @@ def _decide(plan_id: int, proposal_id: int, form_name: str, act, ask=None):
                 proposal_id=proposal.id,
             )
         )
-    errors = [e for field in form for e in field.errors] or [_("请检查填写的内容。")]
+    errors = form_errors(form)
     return _render_detail(plan, proposal, forms, errors, 422)
 
 

@@ -20,7 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.communities.tenancy import household_required
 from app.core.errors import DomainError
-from app.core.refusals import flash_refusal, refuse
+from app.core.refusals import flash_refusal, form_errors, refuse
 from app.extensions import db, limiter
 from app.plans.access import household_plan
 from app.plans.models import Plan
@@ -152,7 +152,7 @@ def new():
             flash(_("您的提议已提交。其他住户可以在“居民提议”中看到并支持它。"), "success")
             return redirect(url_for("proposals.index", _anchor="mine"))
     elif request.method == "POST":
-        errors = [e for field in form for e in field.errors] or [_("请检查填写的内容。")]
+        errors = form_errors(form)
     return render_template(
         "proposals/new.html",
         plan=plan,
@@ -242,7 +242,7 @@ def edit(proposal_id: int):
             flash(_("提议已修改。"), "success")
             return redirect(url_for("proposals.detail", proposal_id=proposal.id))
     elif request.method == "POST":
-        errors = [e for field in form for e in field.errors] or [_("请检查填写的内容。")]
+        errors = form_errors(form)
     return render_template(
         "proposals/edit.html",
         proposal=proposal,
