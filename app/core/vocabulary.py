@@ -22,11 +22,21 @@ PHASE_LABELS = {
     "drafting": _l("公布草案（一下）"),
     "voting": _l("表决（二上）"),
     "published": _l("公布结果（二下）"),
+    "works": _l("施工"),
+    "acceptance": _l("竣工验收"),
+    "evaluation": _l("满意度评价"),
     "closed": _l("已归档"),
 }
 NO_PLAN_LABEL = _l("未建方案")
 # The button that moves a plan into the phase ("进入下一阶段：开始表决").
-PHASE_STEP_LABELS = {"drafting": _l("公布草案"), "voting": _l("开始表决")}
+PHASE_STEP_LABELS = {
+    "drafting": _l("公布草案"),
+    "voting": _l("开始表决"),
+    "works": _l("开始施工"),
+    "acceptance": _l("开始竣工验收"),
+    "evaluation": _l("开始满意度评价"),
+    "closed": _l("结束并归档"),
+}
 # What to add to a phase in the district overview (voting not open yet, results shown, ...).
 STAGE_NOTE_LABELS = {
     "voting_not_open": _l("未到投票日"),
@@ -202,6 +212,9 @@ LETTER_CONTENT_LABELS = {
     "drafting": _l("现在是公布草案阶段：信上讲怎么查看草案和您家的分摊费用，以及表决时间。"),
     "voting": _l("现在是表决阶段：信上讲怎么表决，以及表决截止日期。"),
     "published": _l("信上只讲怎么查看方案、结果和您家的出资情况。"),
+    "works": _l("现在是施工阶段：信上讲怎么查看施工进度、反映问题，以及您家的出资情况。"),
+    "acceptance": _l("现在是竣工验收阶段：信上讲怎么查看施工和验收情况、反映问题。"),
+    "evaluation": _l("现在是满意度评价阶段：信上讲怎么给改造打分，以及评价截止日期。"),
     "closed": _l("信上只讲怎么查看方案、结果和您家的出资情况。"),
 }
 JOB_STATUS_LABELS = {

@@ -25,14 +25,14 @@ from app.district.cache import newest_audit_events, plan_summary
 from app.district.funds import plans_funding
 from app.extensions import db
 from app.plans.models import RESULT_STAGES, Item, Plan
-from app.plans.phases import CLOSED, DRAFTING, PHASES, PROPOSALS, PUBLISHED, VOTING
+from app.plans.phases import AFTER_RESULT, DRAFTING, PHASES, PROPOSALS, PUBLISHED, VOTING
 from app.plans.queries import in_progress
 from app.plans.shares import item_residents_part, shares_fixed
 from app.rules.shares import ShareError
 from app.tally.queries import voting_over
 
 NO_PLAN = "none"  # the phase filter's value for communities without a plan
-TALLIED = (VOTING, PUBLISHED, CLOSED)
+TALLIED = (VOTING, *AFTER_RESULT)
 
 
 @dataclass(frozen=True)
@@ -301,7 +301,7 @@ class DistrictTotals:
     communities: int = 0
     with_plan: int = 0
     in_voting: int = 0
-    published: int = 0  # results published (published or closed)
+    published: int = 0  # results published (published or any later phase)
     households: int = 0
     electorate_households: int = 0  # of tallied plans only: the base of turnout
     voted_households: int = 0
@@ -318,7 +318,7 @@ class DistrictTotals:
         self.communities += 1
         self.with_plan += row.has_plan
         self.in_voting += row.phase == VOTING
-        self.published += row.phase in (PUBLISHED, CLOSED)
+        self.published += row.phase in AFTER_RESULT
         self.households += row.households
         if row.tallied:  # turnout only of plans that reached voting
             self.electorate_households += row.electorate_households

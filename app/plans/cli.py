@@ -11,7 +11,8 @@ from app.core.cli import fail_on_domain_error
 from app.core.db import transactional
 from app.extensions import db
 from app.plans.items import import_plan
-from app.plans.models import PHASES, Plan
+from app.plans.models import Plan
+from app.plans.phases import PHASES
 from app.plans.planfile import PlanFileError, parse_plan_file
 from app.plans.planschema import schema_json
 from app.plans.workflow import set_phase
@@ -43,7 +44,10 @@ def plan_import(file: Path, community):
 @fail_on_domain_error
 @transactional
 def plan_phase(plan_id: int, phase: str):
-    """Move a plan to a later phase (proposals → drafting → voting → published → closed)."""
+    """Move a plan to a later phase.
+
+    proposals → drafting → voting → published → works → acceptance → evaluation → closed.
+    """
     plan = db.session.get(Plan, plan_id)
     if plan is None:
         click.echo(f"error: no plan {plan_id}", err=True)

@@ -9,8 +9,8 @@ from app.communities.models import Community
 from app.core.db import TenantMixin, utcnow
 from app.extensions import db
 
-# 两上两下: proposals (一上) → drafting (一下) → voting (二上) → published (二下) → closed.
-PHASES = ("proposals", "drafting", "voting", "published", "closed")
+# 两上两下: proposals (一上) → drafting (一下) → voting (二上) → published (二下), then the works,
+# their acceptance and evaluation (共建共管共评) → closed. PHASES lives in app.plans.phases.
 CATEGORIES = ("basic", "improvement", "enhancement")
 RULES = ("cc278_ordinary", "cc278_major", "custom")
 CONFLICT_POLICIES = ("paper_prevails", "online_prevails", "latest_prevails")

@@ -6,13 +6,22 @@ Pure: takes plain values (phase, dates, today), imports neither Flask nor the da
 from dataclasses import dataclass
 from datetime import date
 
-PROPOSALS, DRAFTING, VOTING, PUBLISHED, CLOSED = PHASES = (
+PROPOSALS, DRAFTING, VOTING, PUBLISHED, WORKS, ACCEPTANCE, EVALUATION, CLOSED = PHASES = (
     "proposals",
     "drafting",
     "voting",
     "published",
+    # After the vote (共建共管共评, docs/process.md): the works, their acceptance, the residents'
+    # evaluation; then the plan is closed and archived.
+    "works",
+    "acceptance",
+    "evaluation",
     "closed",
 )
+# The phases in which the result has been published (preliminary or final).
+AFTER_RESULT = (PUBLISHED, WORKS, ACCEPTANCE, EVALUATION, CLOSED)
+# The phases after the final result: the works are followed, accepted and evaluated.
+AFTER_VOTE = (WORKS, ACCEPTANCE, EVALUATION, CLOSED)
 
 RESIDENT, WORKER, COMMITTEE = "resident", "worker", "committee"
 
@@ -85,10 +94,129 @@ PHASE_ACTIONS: dict[str, dict[str, frozenset[str]]] = {
             {"view_proposals", "view_draft", "view_tally", "record_objection", "publish", "print"}
         ),
     },
+    # After the final result: residents follow the works (view_works), report problems
+    # (report_issue), volunteer as supervisors; workers run the works, answer issue reports,
+    # draft change orders and the final accounts; the committee appoints supervisors, approves
+    # change orders and leads the acceptance; every household evaluates in `evaluation`.
+    WORKS: {
+        RESIDENT: frozenset(
+            {
+                "view_proposals",
+                "view_draft",
+                "view_result",
+                "check_receipt",
+                "view_works",
+                "report_issue",
+                "volunteer",
+            }
+        ),
+        WORKER: frozenset(
+            {
+                "view_proposals",
+                "view_draft",
+                "view_tally",
+                "print",
+                "advance",
+                "view_works",
+                "manage_works",
+                "handle_issues",
+                "change_order",
+            }
+        ),
+        COMMITTEE: frozenset(
+            {
+                "view_proposals",
+                "view_draft",
+                "view_tally",
+                "print",
+                "view_works",
+                "handle_issues",
+                "appoint_supervisor",
+                "approve_change",
+            }
+        ),
+    },
+    ACCEPTANCE: {
+        RESIDENT: frozenset(
+            {
+                "view_proposals",
+                "view_draft",
+                "view_result",
+                "check_receipt",
+                "view_works",
+                "report_issue",
+            }
+        ),
+        WORKER: frozenset(
+            {
+                "view_proposals",
+                "view_draft",
+                "view_tally",
+                "print",
+                "advance",
+                "view_works",
+                "manage_works",
+                "handle_issues",
+                "run_acceptance",
+                "final_accounts",
+            }
+        ),
+        COMMITTEE: frozenset(
+            {
+                "view_proposals",
+                "view_draft",
+                "view_tally",
+                "print",
+                "view_works",
+                "handle_issues",
+                "appoint_supervisor",
+                "run_acceptance",
+            }
+        ),
+    },
+    EVALUATION: {
+        RESIDENT: frozenset(
+            {
+                "view_proposals",
+                "view_draft",
+                "view_result",
+                "check_receipt",
+                "view_works",
+                "report_issue",
+                "evaluate",
+            }
+        ),
+        WORKER: frozenset(
+            {
+                "view_proposals",
+                "view_draft",
+                "view_tally",
+                "print",
+                "advance",
+                "view_works",
+                "handle_issues",
+                "run_evaluation",
+                "final_accounts",
+            }
+        ),
+        COMMITTEE: frozenset(
+            {
+                "view_proposals",
+                "view_draft",
+                "view_tally",
+                "print",
+                "view_works",
+                "handle_issues",
+                "run_evaluation",
+            }
+        ),
+    },
     CLOSED: {
-        RESIDENT: frozenset({"view_proposals", "view_draft", "view_result", "check_receipt"}),
-        WORKER: frozenset({"view_proposals", "view_draft", "view_tally", "print"}),
-        COMMITTEE: frozenset({"view_proposals", "view_draft", "view_tally", "print"}),
+        RESIDENT: frozenset(
+            {"view_proposals", "view_draft", "view_result", "check_receipt", "view_works"}
+        ),
+        WORKER: frozenset({"view_proposals", "view_draft", "view_tally", "print", "view_works"}),
+        COMMITTEE: frozenset({"view_proposals", "view_draft", "view_tally", "print", "view_works"}),
     },
 }
 

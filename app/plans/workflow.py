@@ -13,9 +13,10 @@ from app.communities.electorate import take_snapshot
 from app.core.audit import log_event
 from app.core.db import db_now, utcnow
 from app.core.errors import DomainError
+from app.core.vocabulary import phase_label
 from app.extensions import db
-from app.plans.models import PHASES, Plan
-from app.plans.phases import VOTING, scheduled_phase
+from app.plans.models import Plan
+from app.plans.phases import AFTER_VOTE, CLOSED, PHASES, VOTING, scheduled_phase
 from app.plans.queries import busy_plan, local_today, schedule_of
 from app.plans.shares import fix_shares
 
@@ -61,6 +62,8 @@ def set_phase(plan: Plan, phase: str, *, reason: str = "", actor: str | None = N
     """Move a plan to a later phase, with the guards of each transition."""
     if phase not in PHASES or PHASES.index(phase) <= PHASES.index(plan.phase):
         raise DomainError(_l("方案不能从“%(a)s”回到或停留在“%(b)s”。", a=plan.phase, b=phase))
+    if phase in AFTER_VOTE and phase != CLOSED and plan.result_stage != "final":
+        raise DomainError(_l("最终结果公布后，才能进入“%(p)s”阶段。", p=phase_label(phase)))
     if phase == VOTING and not plan.items:
         raise DomainError(_l("方案还没有项目，不能开始表决。"))
     if phase == VOTING:

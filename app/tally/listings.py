@@ -15,6 +15,7 @@ from app.communities.queries import household_address_select
 from app.extensions import db
 from app.paper.models import Delivery
 from app.plans.models import Item, Plan
+from app.plans.phases import AFTER_RESULT, VOTING
 from app.tally.models import Objection
 from app.voting.models import Ballot, EffectiveBallot
 
@@ -136,10 +137,10 @@ def objections(plan: Plan) -> list[ObjectionRow]:
 
 
 def published_plan(community_id: int) -> Plan | None:
-    """The community's newest plan whose result is published (phase published or closed)."""
+    """The community's newest plan whose result is published (phase published or later)."""
     return db.session.scalar(
         select(Plan)
-        .where(Plan.community_id == community_id, Plan.phase.in_(("published", "closed")))
+        .where(Plan.community_id == community_id, Plan.phase.in_(AFTER_RESULT))
         .order_by(Plan.id.desc())
         .limit(1)
     )
@@ -151,7 +152,7 @@ def latest_plan_with_results(community_id: int) -> Plan | None:
         select(Plan)
         .where(
             Plan.community_id == community_id,
-            Plan.phase.in_(("voting", "published", "closed")),
+            Plan.phase.in_((VOTING, *AFTER_RESULT)),
         )
         .order_by(Plan.id.desc())
         .limit(1)

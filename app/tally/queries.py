@@ -37,6 +37,7 @@ from app.communities.models import (
 from app.extensions import db
 from app.paper.models import Delivery, PaperEntry
 from app.plans.models import Item, ItemScope, Plan
+from app.plans.phases import AFTER_RESULT
 from app.plans.queries import local_today
 from app.rules.counting import (
     ItemCounts,
@@ -130,7 +131,7 @@ class PlanTally:
 
 def voting_over(plan: Plan, today: date) -> bool:
     """Ballots can no longer change: paused or ended early, past the last day, or published."""
-    if plan.phase in ("published", "closed"):
+    if plan.phase in AFTER_RESULT:
         return True
     if plan.phase != "voting":
         return False

@@ -19,9 +19,19 @@ from app.plans.phases import (
 EXPECTED = {
     ("household", "propose"): {"proposals"},
     ("household", "support"): {"proposals"},
-    ("household", "view_draft"): {"drafting", "voting", "published", "closed"},
+    ("household", "view_draft"): {
+        "drafting",
+        "voting",
+        "published",
+        "works",
+        "acceptance",
+        "evaluation",
+        "closed",
+    },
     ("household", "vote"): {"voting"},
-    ("household", "view_result"): {"published", "closed"},
+    ("household", "view_result"): {"published", "works", "acceptance", "evaluation", "closed"},
+    ("household", "evaluate"): {"evaluation"},
+    ("household", "report_issue"): {"works", "acceptance", "evaluation"},
     ("worker", "edit_items"): {"proposals", "drafting"},
     ("worker", "enter_paper"): {"voting"},
     ("worker", "record_objection"): {"published"},
@@ -47,42 +57,63 @@ def test_phase_role_matrix(role, action):
 # The committee reads, prints from the draft on, reviews paper ballots that two keyings disagree
 # on and publishes. District staff take no part (they only read, through their permissions).
 # A role's rows not written here are never allowed.
-#                      proposals drafting voting published closed
+# After the final result residents follow the works, report problems (until evaluation ends),
+# volunteer as supervisors while the works run and evaluate in evaluation; workers run the works,
+# issue reports, change orders, acceptance, evaluation and the final accounts; the committee
+# appoints supervisors, approves change orders and takes part in acceptance and evaluation.
+# Columns: proposals drafting voting published works acceptance evaluation closed
 PHASE_MATRIX = {
     "resident": """
-        view_proposals      x        x       x       x        x
-        propose             x        .       .       .        .
-        support             x        .       .       .        .
-        view_draft          .        x       x       x        x
-        vote                .        .       x       .        .
-        check_receipt       .        .       x       x        x
-        view_result         .        .       .       x        x
+        view_proposals      x  x  x  x  x  x  x  x
+        propose             x  .  .  .  .  .  .  .
+        support             x  .  .  .  .  .  .  .
+        view_draft          .  x  x  x  x  x  x  x
+        vote                .  .  x  .  .  .  .  .
+        check_receipt       .  .  x  x  x  x  x  x
+        view_result         .  .  .  x  x  x  x  x
+        view_works          .  .  .  .  x  x  x  x
+        report_issue        .  .  .  .  x  x  x  .
+        volunteer           .  .  .  .  x  .  .  .
+        evaluate            .  .  .  .  .  .  x  .
     """,
     "worker": """
-        view_proposals      x        x       x       x        x
-        add_proposal        x        x       .       .        .
-        decide_proposal     x        x       .       .        .
-        edit_items          x        x       .       .        .
-        edit_plan           x        x       .       .        .
-        advance             x        x       .       x        .
-        view_draft          .        .       x       x        x
-        print               .        x       x       x        x
-        enter_paper         .        .       x       .        .
-        record_delivery     .        .       x       .        .
-        close_voting        .        .       x       .        .
-        revise_item         .        .       x       .        .
-        view_tally          .        .       x       x        x
-        publish             .        .       x       x        .
-        record_objection    .        .       .       x        .
+        view_proposals      x  x  x  x  x  x  x  x
+        add_proposal        x  x  .  .  .  .  .  .
+        decide_proposal     x  x  .  .  .  .  .  .
+        edit_items          x  x  .  .  .  .  .  .
+        edit_plan           x  x  .  .  .  .  .  .
+        advance             x  x  .  x  x  x  x  .
+        view_draft          .  .  x  x  x  x  x  x
+        print               .  x  x  x  x  x  x  x
+        enter_paper         .  .  x  .  .  .  .  .
+        record_delivery     .  .  x  .  .  .  .  .
+        close_voting        .  .  x  .  .  .  .  .
+        revise_item         .  .  x  .  .  .  .  .
+        view_tally          .  .  x  x  x  x  x  x
+        publish             .  .  x  x  .  .  .  .
+        record_objection    .  .  .  x  .  .  .  .
+        view_works          .  .  .  .  x  x  x  x
+        manage_works        .  .  .  .  x  x  .  .
+        handle_issues       .  .  .  .  x  x  x  .
+        change_order        .  .  .  .  x  .  .  .
+        run_acceptance      .  .  .  .  .  x  .  .
+        final_accounts      .  .  .  .  .  x  x  .
+        run_evaluation      .  .  .  .  .  .  x  .
     """,
     "committee": """
-        view_proposals      x        x       x       x        x
-        view_draft          x        x       x       x        x
-        print               .        x       x       x        x
-        review_paper        .        .       x       .        .
-        view_tally          .        .       x       x        x
-        publish             .        .       x       x        .
-        record_objection    .        .       .       x        .
+        view_proposals      x  x  x  x  x  x  x  x
+        view_draft          x  x  x  x  x  x  x  x
+        print               .  x  x  x  x  x  x  x
+        review_paper        .  .  x  .  .  .  .  .
+        view_tally          .  .  x  x  x  x  x  x
+        publish             .  .  x  x  .  .  .  .
+        record_objection    .  .  .  x  .  .  .  .
+        view_works          .  .  .  .  x  x  x  x
+        handle_issues       .  .  .  .  x  x  x  .
+        appoint_supervisor  .  .  .  .  x  x  .  .
+        approve_change      .  .  .  .  x  .  .  .
+        run_acceptance      .  .  .  .  .  x  .  .
+        run_evaluation      .  .  .  .  .  .  x  .
     """,
 }
 EXPECTED_PHASES: dict[tuple[str, str], set[str]] = {

@@ -103,6 +103,16 @@ def test_cli_plan_import_and_phase(app, factory):
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["plan", "phase", "1", "drafting"])
     assert result.exit_code == 1 and "不能从" in result.output
+    # The works follow a final result only (docs/process.md, after the vote).
+    result = runner.invoke(args=["plan", "phase", "1", "works"])
+    assert result.exit_code == 1 and "最终结果公布后" in result.output
+    with app.app_context():
+        plan = db.session.get(Plan, 1)
+        plan.phase, plan.result_stage = "published", "final"
+        db.session.commit()
+    for phase in ("works", "acceptance", "evaluation", "closed"):
+        result = runner.invoke(args=["plan", "phase", "1", phase])
+        assert result.exit_code == 0, result.output
     with open(path, "wb") as fh:
         fh.write(b"{not json")
     result = runner.invoke(args=["plan", "import", path])
