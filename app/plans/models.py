@@ -18,6 +18,12 @@ NON_VOTER_POLICIES = ("none", "follow_majority")
 SHARE_METHODS = ("equal", "area", "floor", "floor_flat", "custom")
 FUNDING_SOURCES = ("government", "utility", "maintenance_fund", "public_income", "other")
 RESULT_STAGES = ("preliminary", "final")
+# An item is voted (`vote`, counted by the rules) or each household's own choice (`opt_in`,
+# 户内自选: signed up or declined, never counted). docs/counting.md.
+ITEM_KINDS = ("vote", "opt_in")
+# How an item with options (方案比选) picks one: the leader on headcount and area, or the one
+# option that passes the item's rule on its own agree totals. docs/counting.md.
+OPTION_RULES = ("plurality", "threshold")
 
 
 class Plan(TenantMixin, db.Model):
@@ -95,12 +101,61 @@ class Item(TenantMixin, db.Model):
     revision_reason: Mapped[str | None] = mapped_column(Text)
     revised_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(10), default="vote", server_default="vote")
+    # Items with options: "plurality" or "threshold"; None for an item without options.
+    option_rule: Mapped[str | None] = mapped_column(String(12))
+    # Opt-in items (kind "opt_in"): a fixed price or a price per m² (times the household's
+    # area, rounded half up to the fen), minus a per-household subsidy (以奖代补), never below
+    # zero; the offer stands only with at least `min_uptake` sign-ups; sign-ups close at the
+    # end of `signup_closes` (None: when voting closes).
+    price_fen: Mapped[int | None]
+    price_fen_per_m2: Mapped[int | None]
+    subsidy_fen: Mapped[int] = mapped_column(default=0, server_default="0")
+    min_uptake: Mapped[int | None]
+    signup_closes: Mapped[date | None]
+    # A runoff item (决选) names the undecided item whose leading options it decides.
+    runoff_of_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
 
     plan: Mapped[Plan] = relationship(back_populates="items")
     scopes: Mapped[list["ItemScope"]] = relationship(cascade="all, delete-orphan")
-    funding: Mapped[list["FundingSource"]] = relationship(cascade="all, delete-orphan")
+    funding: Mapped[list["FundingSource"]] = relationship(
+        cascade="all, delete-orphan",
+        # The item's own funding; an option's funding (option_id set) is ItemOption.funding.
+        primaryjoin="and_(Item.id == FundingSource.item_id, FundingSource.option_id.is_(None))",
+    )
+    options: Mapped[list["ItemOption"]] = relationship(
+        back_populates="item", order_by="ItemOption.position", cascade="all, delete-orphan"
+    )
 
     __table_args__ = (UniqueConstraint("plan_id", "key"),)
+
+
+class ItemOption(TenantMixin, db.Model):
+    """One alternative of an item (方案比选), with its own cost, funding and share method.
+
+    A household agreeing to the item marks one option (BallotChoice.option_id); its share under
+    each option is fixed when voting opens (OptionShare).
+    """
+
+    __tablename__ = "item_option"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+    key: Mapped[str] = mapped_column(String(12))
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    cost_fen: Mapped[int] = mapped_column(default=0)
+    share_method: Mapped[str] = mapped_column(String(20), default="equal")
+    # JSON {"floor": "coefficient"} for the floor methods.
+    floor_coefficients: Mapped[str | None] = mapped_column(Text)
+
+    item: Mapped[Item] = relationship(back_populates="options")
+    # Rows carry item_id too (set it when adding one).
+    funding: Mapped[list["FundingSource"]] = relationship(
+        cascade="all, delete-orphan", overlaps="funding"
+    )
+    __table_args__ = (UniqueConstraint("item_id", "key"),)
 
 
 class ItemScope(TenantMixin, db.Model):
@@ -122,6 +177,8 @@ class FundingSource(TenantMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+    # Set for an option's own funding; None for the item's.
+    option_id: Mapped[int | None] = mapped_column(ForeignKey("item_option.id"), index=True)
     source: Mapped[str] = mapped_column(String(30))
     amount_fen: Mapped[int]
     note: Mapped[str] = mapped_column(String(200), default="")
@@ -150,6 +207,19 @@ class HouseholdShare(TenantMixin, db.Model):
     # Uploaded amounts for the custom method are kept apart from computed ones.
     custom: Mapped[bool] = mapped_column(default=False)
     __table_args__ = (UniqueConstraint("item_id", "household_id"),)
+
+
+class OptionShare(TenantMixin, db.Model):
+    """A household's share under one option of an item, in fen; fixed when voting opens."""
+
+    __tablename__ = "option_share"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    option_id: Mapped[int] = mapped_column(ForeignKey("item_option.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    amount_fen: Mapped[int]
+    custom: Mapped[bool] = mapped_column(default=False)
+    __table_args__ = (UniqueConstraint("option_id", "household_id"),)
 
 
 Index("ix_item_plan_position", Item.plan_id, Item.position)

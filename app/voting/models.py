@@ -52,8 +52,34 @@ class BallotChoice(TenantMixin, db.Model):
     # The item's revision the household saw; a revised item voids older choices.
     item_revision: Mapped[int] = mapped_column(default=1)
     choice: Mapped[str | None] = mapped_column(String(10))
+    # For an item with options: the option an "agree" marks (agree = agree with this option).
+    option_id: Mapped[int | None] = mapped_column(ForeignKey("item_option.id"))
     pledge: Mapped[bool] = mapped_column(default=False)
     __table_args__ = (UniqueConstraint("ballot_id", "item_id"),)
+
+
+SIGNUP_DECISIONS = ("join", "decline")
+SIGNUP_CHANNELS = ("online", "paper", "door")
+
+
+class OptInSignup(TenantMixin, db.Model):
+    """A household's current answer to an opt-in item (户内自选): join (参加) or decline.
+
+    One row per household and item, changed until sign-ups close; every change is an audit
+    event, so the history is in the community's chain.
+    """
+
+    __tablename__ = "opt_in_signup"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(10))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (UniqueConstraint("item_id", "household_id"),)
 
 
 class EffectiveBallot(TenantMixin, db.Model):
