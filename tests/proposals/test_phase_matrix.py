@@ -25,7 +25,7 @@ from tests.conftest import post_form
 # in every phase, propose and support only while proposals are open; workers add proposals and
 # decide them while proposals are open and while the plan is drafted.
 ALLOWED = {
-    (RESIDENT, "view_proposals"): {"proposals", "drafting", "voting", "published", "closed"},
+    (RESIDENT, "view_proposals"): set(PHASES),
     (RESIDENT, "propose"): {"proposals"},
     (RESIDENT, "support"): {"proposals"},
     (WORKER, "add_proposal"): {"proposals", "drafting"},
