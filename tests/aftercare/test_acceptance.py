@@ -1,0 +1,120 @@
+"""Acceptance (竣工验收): the group, per passed item a checklist and a result, defects and their
+rectification, the notice PDF; every write audited in the community's chain."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.core.audit import AuditEvent
+from app.extensions import db
+from tests.conftest import post_form, sign_in_staff
+from tests.printing.conftest import pdf_fonts, pdf_pages
+
+
+def _plan(pid):
+    from app.plans.models import Plan
+
+    return db.session.get(Plan, pid)
+
+
+def test_worker_runs_acceptance_and_prints_the_notice(app, client, accepting, tmp_path):
+    from app.aftercare.models import AcceptanceCheck, AcceptanceDefect
+    from app.aftercare.queries import passed_items
+    from app.plans.queries import local_today
+
+    cid, pid = accepting
+    with app.test_request_context():
+        items = [(i.id, i.key, i.category) for i in passed_items(_plan(pid))]
+    assert items, "the example ballots pass some items"
+    item_id = items[0][0]
+    sign_in_staff(client, "w1")
+    base = f"/c/{cid}/plans/{pid}/acceptance"
+    page = client.get(base).get_data(as_text=True)
+    assert "验收小组" in page and items[0][1] in page
+
+    # A resident representative by address, then a staff member.
+    r = post_form(client, base + "/members", {"kind": "resident", "address": "3-2-601",
+                                              "role": "居民代表"}, form_page=base)  # fmt: skip
+    assert r.status_code == 302
+    r = post_form(client, base + "/members", {"kind": "staff", "name": "王监理", "role": "监理"},
+                  form_page=base)  # fmt: skip
+    page = client.get(base).get_data(as_text=True)
+    assert "王监理" in page and "居民代表" in page
+
+    # The default checklist for its category; "passed" refused while a line is unticked.
+    url = f"{base}/items/{item_id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "竣工资料齐全" in page
+    with app.app_context():
+        from app.aftercare.checklists import default_checklist
+
+        lines = default_checklist(items[0][2])
+    data = {"line": lines, "ok": [str(n) for n in range(len(lines) - 1)], "result": "passed"}
+    r = post_form(client, url, data)
+    assert r.status_code == 409 and "未通过的项" in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(AcceptanceCheck)) is None
+    # Edited: the last line rewritten, one added; passed with conditions and a defect.
+    data = {"line": [*lines[:-1], "现场已清理"], "ok": ["0"], "result": "conditional",
+            "new_line": "楼道照明全部可用", "notes": "雨水管一处渗漏"}  # fmt: skip
+    assert post_form(client, url, data).status_code == 302
+    deadline = local_today_str(app, 10)
+    r = post_form(client, url + "/defects", {"description": "3号楼雨水管接口渗漏",
+                  "responsible": "某某建设公司", "deadline": deadline}, form_page=url)  # fmt: skip
+    assert r.status_code == 302
+    with app.app_context():
+        check = db.session.scalar(select(AcceptanceCheck))
+        assert check.result == "conditional" and check.checked_on == local_today()
+        assert "楼道照明全部可用" in check.checklist and "现场已清理" in check.checklist
+        defect = db.session.scalar(select(AcceptanceDefect))
+        assert defect.status == "open"
+    r = post_form(client, f"{base}/defects/{defect.id}/rectify",
+                  {"rectification": "已更换接口并试水"}, form_page=url)  # fmt: skip
+    assert r.status_code == 302
+    response = client.get(base + "/notice.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    (tmp_path / "acceptance-notice.pdf").write_bytes(response.data)
+    text = "".join(pdf_pages(response.data))
+    for words in ("竣工验收公示", "有条件通过", "王监理", "3号楼2单元601", "雨水管接口渗漏",
+                  "某某建设公司", "已更换接口并试水", "记录链核验码"):  # fmt: skip
+        assert words in text, words
+    assert all(f["embedded"] for f in pdf_fonts(response.data))
+    with app.app_context():
+        actions = db.session.scalars(
+            select(AuditEvent.action).where(
+                AuditEvent.community_id == cid, AuditEvent.action.like("acceptance.%")
+            )
+        ).all()
+    assert actions == [
+        "acceptance.member_add",
+        "acceptance.member_add",
+        "acceptance.check",
+        "acceptance.defect",
+        "acceptance.rectify",
+        "acceptance.notice_print",
+    ]
+
+
+def local_today_str(app, days: int) -> str:
+    from app.plans.queries import local_today
+
+    with app.app_context():
+        return (local_today() + timedelta(days=days)).isoformat()
+
+
+def test_acceptance_refused_outside_its_phase_and_for_other_roles(app, client, factory, evaluating):
+    from app.aftercare.operations import add_member
+    from app.core.errors import DomainError
+
+    cid, pid = evaluating
+    with app.test_request_context():
+        try:
+            add_member(_plan(pid), kind="staff", name="某人")
+        except DomainError as exc:
+            assert "竣工验收" in str(exc)
+        else:
+            raise AssertionError("acceptance writes are refused once evaluation began")
+    factory.user("d1", "district", district="滨城区")
+    sign_in_staff(client, "d1")
+    r = client.post(f"/c/{cid}/plans/{pid}/acceptance/members", data={"kind": "staff"})
+    assert r.status_code in (400, 403, 404)
