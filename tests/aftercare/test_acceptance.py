@@ -118,3 +118,40 @@ def test_acceptance_refused_outside_its_phase_and_for_other_roles(app, client, f
     sign_in_staff(client, "d1")
     r = client.post(f"/c/{cid}/plans/{pid}/acceptance/members", data={"kind": "staff"})
     assert r.status_code in (400, 403, 404)
+
+
+def test_archive_and_district_carry_acceptance_and_satisfaction(app, client, factory, evaluating):
+    import io
+    import json
+    import zipfile
+
+    from app.aftercare.operations import start_round, submit_phone_response
+    from app.communities.models import Household
+    from app.reports.archive.build import build_archive
+    from app.rules.satisfaction import Scores
+
+    cid, pid = evaluating
+    with app.test_request_context():
+        plan = _plan(pid)
+        round_ = start_round(plan)
+        household = db.session.scalar(select(Household).where(Household.community_id == cid))
+        submit_phone_response(plan, round_, household, Scores({"content": 4, "process": 2}))
+        buf = io.BytesIO()
+        build_archive(plan, buf)
+        db.session.commit()
+    with zipfile.ZipFile(buf) as z:
+        names = z.namelist()
+        root = names[0].split("/")[0]
+        manifest = json.loads(z.read(f"{root}/manifest.json"))
+        evaluation = json.loads(z.read(f"{root}/aftercare/evaluation.json"))
+    listed = {f["path"] for f in manifest["files"]}
+    assert {"aftercare/acceptance.json", "aftercare/acceptance-notice.pdf",
+            "aftercare/evaluation.json"} <= listed  # fmt: skip
+    assert evaluation["rounds"][0]["averages"] == {"content": "4.0", "process": "2.0",
+                                                   "management": "—"}  # fmt: skip
+    factory.user("adm", "admin")
+    sign_in_staff(client, "adm")
+    page = client.get("/district?sort=satisfaction").get_data(as_text=True)
+    assert "满意度" in page and "3.0" in page and "待验收" in page
+    csv = client.get("/district/overview.csv").get_data(as_text=True)
+    assert "评价参与率" in csv and "验收结果" in csv
