@@ -11,11 +11,12 @@ from markupsafe import Markup, escape
 
 from app.rules.satisfaction import one_decimal
 
+# About a phone's width in CSS pixels, so the text is drawn near its own size.
 ROW_H = 26
 BAR_H = 18
-LABEL_W = 150
-BAR_W = 170
-VALUE_W = 44
+LABEL_W = 120
+BAR_W = 160
+VALUE_W = 40
 
 
 def _bar(x: float, y: float, value: Fraction | None, scale: float, hatched: bool) -> str:
@@ -62,8 +63,8 @@ def bar_chart(
     for r, (label, values) in enumerate(rows):
         y = top + r * group_h
         text = str(label)
-        if len(text) > 11:
-            text = text[:10] + "…"
+        if len(text) > 8:
+            text = text[:7] + "…"
         parts.append(
             f'<text x="0" y="{y + ROW_H * series / 2 + 5:.0f}" font-size="14" fill="#000">'
             f"{escape(text)}</text>"

@@ -36,6 +36,11 @@ from app.rules.satisfaction import ASPECTS, decode_scores, parse_form_code
 BASE = "/c/<int:community_id>/plans/<int:plan_id>/evaluation"
 
 
+def _chart(title: str, rows, **options) -> tuple[str, object]:
+    """(title, svg): the title is shown above the chart and read out as its name."""
+    return title, bar_chart(title, rows, **options)
+
+
 def results_context(plan) -> dict:
     """Every round's results with charts; the last two rounds side by side."""
     items = passed_items(plan)
@@ -47,17 +52,17 @@ def results_context(plan) -> dict:
         aspects = [
             (label("aspect", a), [r.community.aspects[a].average for r in shown]) for a in ASPECTS
         ]
-        charts.append(bar_chart(_("总体评分（1–5 分）"), aspects, legend=legend))
+        charts.append(_chart(_("总体评分（1–5 分）"), aspects, legend=legend))
         if items:
             by_item = [
                 (f"{i.key} {i.title}", [dict(r.items)[i].average for r in shown]) for i in items
             ]
-            charts.append(bar_chart(_("各项目评分（1–5 分）"), by_item, legend=legend))
+            charts.append(_chart(_("各项目评分（1–5 分）"), by_item, legend=legend))
         by_building = [
             (b.name, [r.buildings[n].rate for r in shown])
             for n, b in enumerate(shown[-1].buildings)
         ]
-        charts.append(bar_chart(_("各楼栋参与率（%）"), by_building, scale=100, legend=legend))
+        charts.append(_chart(_("各楼栋参与率（%）"), by_building, scale=100, legend=legend))
     return {"results": all_rounds, "charts": charts, "aspects": ASPECTS}
 
 

@@ -1,0 +1,83 @@
+"""A household evaluates the renovation on its phone: five big score buttons per question, a
+comment, submit; it changes its answer before the round closes; then everyone sees the results,
+with bar charts, and a worker sees the same on the staff page."""
+
+import re
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from app.extensions import db
+from tests.aftercare.conftest import move_on
+from tests.plans.conftest import example  # noqa: F401
+
+STAFF_PASSWORD = "secret-pass-1"  # tests/conftest.py factory.user
+
+
+def test_household_evaluates_on_its_phone_and_sees_the_results(
+    app,
+    phone,
+    second_phone,
+    factory,
+    example,  # noqa: F811
+):
+    from app.aftercare.models import EvaluationResponse
+    from app.aftercare.operations import start_round
+    from app.plans.models import Plan
+
+    cid, pid = move_on(app, factory, example, "evaluation")
+    with app.test_request_context():
+        start_round(db.session.get(Plan, pid))
+        db.session.commit()
+    code = factory.codes(cid)[("3号楼", "2单元", "601")]
+
+    page = phone.page
+    page.goto(f"/h/{code}")
+    expect(page).to_have_url(re.compile(r"/home$"))
+    phone.shot("home-evaluation-open", full=False)
+    page.get_by_role("link", name="去评价").click()
+    expect(page.get_by_role("heading", name="改造满意度评价")).to_be_visible()
+    questions = page.locator("fieldset.score-item")
+    count = questions.count()
+    assert count >= 4, "three aspects and at least one passed item of 3号楼 2单元"
+    phone.shot("evaluation-form-empty")
+    # One tap per question: the whole button is the target (at least 44 px high).
+    picks = [5, 3, 4] + [4] * (count - 3)
+    for n, score in enumerate(picks):
+        button = questions.nth(n).locator("label.choice").nth(score - 1)
+        assert button.bounding_box()["height"] >= 44
+        button.tap()
+    page.get_by_label("意见和建议（可不填）").fill("电梯装得好，施工期间噪音有点大。")
+    phone.shot("evaluation-form-filled")
+    page.get_by_role("button", name="提交评价").click()
+    expect(page.get_by_text("您家的评价已提交")).to_be_visible()
+    phone.shot("evaluation-submitted")
+
+    # Changed before the close: the form opens with the earlier answers; one tap changes one.
+    expect(questions.nth(0).get_by_role("radio", name=re.compile("^5"))).to_be_checked()
+    questions.nth(1).locator("label.choice").nth(1).tap()
+    page.get_by_role("button", name="修改评价").click()
+    expect(page.get_by_text("您家的评价已提交")).to_be_visible()
+    with app.app_context():
+        rows = db.session.scalars(select(EvaluationResponse)).all()
+        db.session.remove()
+    assert len(rows) == 1 and '"process": 2' in rows[0].scores and rows[0].channel == "phone"
+
+    page.goto("/home")
+    page.get_by_role("link", name="看评价结果").click()
+    expect(page.get_by_role("heading", name="满意度评价结果")).to_be_visible()
+    expect(page.locator("svg.chart").first).to_be_visible()
+    expect(page.get_by_text("参与 1 户")).to_be_visible()
+    phone.shot("evaluation-results-resident")
+
+    staff = second_phone.page
+    staff.goto("/staff/signin")
+    staff.get_by_label("用户名").fill("w1")
+    staff.get_by_label("密码").fill(STAFF_PASSWORD)
+    staff.get_by_role("button", name="登录").click()
+    staff.goto(f"/c/{cid}/plans/{pid}/evaluation")
+    expect(staff.get_by_role("heading", name="满意度评价")).to_be_visible()
+    expect(staff.get_by_text("电梯装得好")).to_be_hidden()  # comments folded away
+    staff.get_by_text("意见和建议（1 条）").click()
+    expect(staff.get_by_text("电梯装得好")).to_be_visible()
+    second_phone.shot("evaluation-results-staff")
