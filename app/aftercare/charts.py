@@ -15,8 +15,8 @@ from app.rules.satisfaction import one_decimal
 ROW_H = 26
 BAR_H = 18
 LABEL_W = 120
-BAR_W = 160
-VALUE_W = 40
+BAR_W = 150
+VALUE_W = 50
 
 
 def _bar(x: float, y: float, value: Fraction | None, scale: float, hatched: bool) -> str:

@@ -200,7 +200,7 @@ def draw_evaluation_form(pen: Pen, d: FormData) -> None:
     pen.text(MARGIN, top - 23 * mm, f"房屋：{d.address}    业主：{d.owner}", 12)
     pen.qr(PAGE_W - MARGIN - QR, top - QR, QR, d.code)
     pen.text(PAGE_W - MARGIN - QR / 2, top - QR - 5 * mm, d.code, 10, bold=True, align="center")
-    y = top - 33 * mm
+    y = top - QR - 13 * mm
     intro = (
         "请对下列每一项在一个方框内打“√”：1 很不满意，2 不满意，3 一般，4 满意，5 很满意；"
         "不了解的可以不填。每户一份，以最后一次提交为准；也可以用手机登录本平台评价。"

@@ -155,3 +155,14 @@ def test_archive_and_district_carry_acceptance_and_satisfaction(app, client, fac
     assert "满意度" in page and "3.0" in page and "待验收" in page
     csv = client.get("/district/overview.csv").get_data(as_text=True)
     assert "评价参与率" in csv and "验收结果" in csv
+
+
+def test_another_communitys_worker_gets_404(app, client, factory, accepting):
+    cid, pid = accepting
+    other = factory.community(name="另一小区")
+    factory.user("w9", "worker", communities=[other])
+    sign_in_staff(client, "w9")
+    for url in ("acceptance", "acceptance/notice.pdf", "evaluation"):
+        assert client.get(f"/c/{cid}/plans/{pid}/{url}").status_code == 404, url
+    # Its own community in the URL with this plan's id: still 404 (the plan is not there).
+    assert client.get(f"/c/{other}/plans/{pid}/acceptance").status_code == 404
