@@ -220,6 +220,7 @@ def _staff_household_form(plan, household, round_, mode: str):
         mode=mode,
         form=form,
         disputed=[(k, decode_scores(k.scores)) for k in disputed],
+        item_keys={i.id: i.key for i in items},
         scores=None,
     )
 

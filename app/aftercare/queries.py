@@ -50,6 +50,17 @@ def members(plan: Plan) -> list[AcceptanceMember]:
     )
 
 
+def addresses(household_ids) -> dict[int, str]:
+    """{household id: "3号楼2单元601"} for the given households."""
+    ids = [i for i in household_ids if i is not None]
+    if not ids:
+        return {}
+    return {
+        h.id: f"{h.building.name}{h.unit.name}{h.room}"
+        for h in db.session.scalars(select(Household).where(Household.id.in_(ids)))
+    }
+
+
 @dataclass
 class ItemAcceptance:
     """One passed item's acceptance as pages and the notice show it."""

@@ -9,7 +9,7 @@ from app.aftercare.blueprint import bp
 from app.aftercare.forms import DefectForm, MemberForm, PostForm, RectifyForm
 from app.aftercare.models import AcceptanceDefect, AcceptanceMember
 from app.aftercare.pdfs import acceptance_notice_pdf
-from app.aftercare.queries import acceptance_of, members, passed_items
+from app.aftercare.queries import acceptance_of, addresses, members, passed_items
 from app.communities.queries import households_at
 from app.communities.tenancy import get_in_community_or_404, staff_required
 from app.core.audit import log_event
@@ -37,10 +37,12 @@ def _require_run(plan) -> None:
 def acceptance(community_id: int, plan_id: int):
     """The acceptance group, every passed item's result and its defects."""
     plan = plan_or_404(plan_id)
+    group = members(plan)
     return render_template(
         "aftercare/acceptance.html",
         plan=plan,
-        members=members(plan),
+        members=group,
+        homes=addresses(m.household_id for m in group),
         rows=acceptance_of(plan),
         may_run=_may_run(plan),
         member_form=MemberForm(),

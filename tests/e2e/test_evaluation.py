@@ -81,3 +81,38 @@ def test_household_evaluates_on_its_phone_and_sees_the_results(
     staff.get_by_text("意见和建议（1 条）").click()
     expect(staff.get_by_text("电梯装得好")).to_be_visible()
     second_phone.shot("evaluation-results-staff")
+
+
+def test_worker_records_an_acceptance_on_a_phone(app, phone, factory, example):  # noqa: F811
+    from app.aftercare.models import AcceptanceCheck
+
+    cid, pid = move_on(app, factory, example, "acceptance")
+    page = phone.page
+    page.goto("/staff/signin")
+    page.get_by_label("用户名").fill("w1")
+    page.get_by_label("密码").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.goto(f"/c/{cid}/plans/{pid}/acceptance")
+    page.get_by_text("添加成员").click()
+    page.get_by_label("房屋（居民代表）").fill("3-2-601")
+    page.get_by_label("在验收小组中的职责").fill("居民代表")
+    page.get_by_role("button", name="加入验收小组").click()
+    expect(page.get_by_text("已加入验收小组")).to_be_visible()
+    expect(page.get_by_text("3号楼2单元601")).to_be_visible()
+    phone.shot("acceptance-group")
+
+    page.locator("table a").first.click()
+    expect(page.get_by_role("heading", name="验收清单")).to_be_visible()
+    boxes = page.locator(".check-line input[type=checkbox]")
+    for n in range(boxes.count() - 1):  # every default line met; the empty new line left
+        boxes.nth(n).check()
+    page.get_by_text("通过", exact=True).click()
+    phone.shot("acceptance-checklist")
+    page.get_by_role("button", name="保存验收记录").click()
+    expect(page.get_by_text("验收记录已保存")).to_be_visible()
+    expect(page.locator(".lead")).to_contain_text("验收结果：通过")
+    phone.shot("acceptance-saved")
+    with app.app_context():
+        check = db.session.scalar(select(AcceptanceCheck))
+        db.session.remove()
+    assert check.result == "passed" and '"ok": false' not in check.checklist
