@@ -12,6 +12,7 @@ from app.aftercare.forms import FormCodeForm, PostForm, RoundForm, scores_from_f
 from app.aftercare.pdfs import evaluation_forms_pdf
 from app.aftercare.queries import (
     applicable_items,
+    community_buildings,
     keyings,
     mismatches,
     open_round,
@@ -130,6 +131,7 @@ def evaluation(community_id: int, plan_id: int):
         form=PostForm(),
         code_form=FormCodeForm(),
         review=mismatches(round_) if round_ else [],
+        buildings=community_buildings(community_id),
         **results_context(plan),
     )
 

@@ -50,6 +50,15 @@ def members(plan: Plan) -> list[AcceptanceMember]:
     )
 
 
+def community_buildings(community_id: int) -> list[Building]:
+    """The community's buildings in order (printing forms one building at a time)."""
+    return list(
+        db.session.scalars(
+            select(Building).where(Building.community_id == community_id).order_by(Building.id)
+        )
+    )
+
+
 def addresses(household_ids) -> dict[int, str]:
     """{household id: "3号楼2单元601"} for the given households."""
     ids = [i for i in household_ids if i is not None]
