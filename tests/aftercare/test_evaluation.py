@@ -6,6 +6,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app.communities.models import Household
 from app.extensions import db
 from app.rules.satisfaction import Scores, form_code, keying_outcome, parse_form_code
 from tests.conftest import post_form, sign_in_staff
@@ -118,3 +119,39 @@ def test_household_worker_and_paper_responses_and_two_rounds(app, client, factor
             )
         ).all()
     assert actions.count("evaluation.respond") == 5 and "evaluation.resolve" in actions
+
+
+def test_roles_and_phases_of_the_evaluation_pages(app, client, factory, accepting):
+    """Keying is a worker's, review the committee's, district staff only read; households
+    evaluate only in the evaluation phase, with a round open."""
+    from app.aftercare.operations import start_round
+    from app.core.errors import DomainError
+    from app.plans.models import Plan
+    from app.plans.workflow import set_phase
+
+    cid, pid = accepting
+    base = f"/c/{cid}/plans/{pid}/evaluation"
+    _sign_in_household(app, client, cid, "3号楼2单元601")
+    assert "现在没有进行中的满意度评价" in client.get("/evaluate").get_data(as_text=True)
+    with app.test_request_context():
+        plan = db.session.get(Plan, pid)
+        with pytest.raises(DomainError):
+            start_round(plan)  # not before the evaluation phase
+        set_phase(plan, "evaluation")
+        start_round(plan)
+        db.session.commit()
+        household_id = db.session.scalar(select(Household.id).where(Household.community_id == cid))
+    assert "提交评价" in client.get("/evaluate").get_data(as_text=True)
+    committee, district = app.test_client(), app.test_client()
+    sign_in_staff(committee, "c1")
+    assert committee.get(f"{base}/key/{household_id}").status_code == 403
+    assert committee.get(f"{base}/door/{household_id}").status_code == 403
+    worker = app.test_client()
+    sign_in_staff(worker, "w1")
+    assert worker.get(f"{base}/review/{household_id}").status_code == 403
+    assert worker.get(f"{base}/door/{household_id}").status_code == 200
+    factory.user("d1", "district", district="滨城区")
+    sign_in_staff(district, "d1")
+    page = district.get(base)
+    assert page.status_code == 200 and "开始第" not in page.get_data(as_text=True)
+    assert district.post(f"{base}/rounds/close").status_code in (400, 403)
