@@ -116,20 +116,37 @@ def acceptance_of(plan: Plan, items: list[Item] | None = None) -> list[ItemAccep
     ]
 
 
-def acceptance_summary(plan: Plan) -> dict:
-    """Counts for the district and the archive: items by result, defects open and rectified."""
-    rows = acceptance_of(plan)
-    results = [r.result for r in rows if r.result]
-    defects = [d for r in rows for d in r.defects]
+def acceptance_summary(plan: Plan, items_passed: int | None = None) -> dict:
+    """Counts for the district: items by result, defects open and rectified, the outcome.
+
+    `items_passed` (the district's cached tally summary) spares a tally of the plan; checks
+    and defects exist only for passed items, so they are counted straight from their tables.
+    """
+    if items_passed is None:
+        items_passed = len(passed_items(plan))
+    results = list(
+        db.session.scalars(
+            select(AcceptanceCheck.result).where(
+                AcceptanceCheck.plan_id == plan.id, AcceptanceCheck.result.is_not(None)
+            )
+        )
+    )
+    defects = dict(
+        db.session.execute(
+            select(AcceptanceDefect.status, func.count(AcceptanceDefect.id))
+            .where(AcceptanceDefect.plan_id == plan.id)
+            .group_by(AcceptanceDefect.status)
+        ).all()
+    )
     return {
-        "items": len(rows),
+        "items": items_passed,
         "checked": len(results),
         "passed": results.count("passed"),
         "conditional": results.count("conditional"),
         "failed": results.count("failed"),
-        "outcome": acceptance_outcome(results) if len(results) == len(rows) else "pending",
-        "defects_open": sum(1 for d in defects if d.status == "open"),
-        "defects_rectified": sum(1 for d in defects if d.status == "rectified"),
+        "outcome": acceptance_outcome(results) if len(results) >= items_passed else "pending",
+        "defects_open": defects.get("open", 0),
+        "defects_rectified": defects.get("rectified", 0),
     }
 
 

@@ -270,6 +270,9 @@ def community_rows(communities: list[Community], today: date) -> list[CommunityR
     rows = []
     for community in communities:
         plan = plans.get(community.id)
+        figures = (
+            plan_figures(plan, today, funds.get(plan.id), events.get(community.id)) if plan else {}
+        )
         rows.append(
             CommunityRow(
                 community_id=community.id,
@@ -277,22 +280,22 @@ def community_rows(communities: list[Community], today: date) -> list[CommunityR
                 district=community.district,
                 street=community.street,
                 households=households.get(community.id, 0),
-                **(
-                    plan_figures(plan, today, funds.get(plan.id), events.get(community.id))
-                    if plan
-                    else {}
-                ),
-                **(aftercare_figures(plan) if plan else {}),
+                **figures,
+                **(aftercare_figures(plan, figures.get("items_passed")) if plan else {}),
             )
         )
     return rows
 
 
-def aftercare_figures(plan: Plan) -> dict:
-    """The acceptance and the latest evaluation round of a plan past the works."""
+def aftercare_figures(plan: Plan, items_passed: int | None) -> dict:
+    """The acceptance and the latest evaluation round of a plan past the works (the items
+    passed come from the cached tally summary)."""
     if plan.phase not in (ACCEPTANCE, EVALUATION, CLOSED):
         return {}
-    return {"acceptance": acceptance_summary(plan), "evaluation": evaluation_summary(plan)}
+    return {
+        "acceptance": acceptance_summary(plan, items_passed),
+        "evaluation": evaluation_summary(plan),
+    }
 
 
 def overview_communities(
