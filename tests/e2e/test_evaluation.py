@@ -116,3 +116,96 @@ def test_worker_records_an_acceptance_on_a_phone(app, phone, factory, example): 
         check = db.session.scalar(select(AcceptanceCheck))
         db.session.remove()
     assert check.result == "passed" and '"ok": false' not in check.checklist
+
+
+def test_aftercare_pages_with_their_records_fit_a_360px_phone(
+    app,
+    browser,
+    live_server,
+    factory,
+    example,  # noqa: F811
+):
+    """The phone-width walk (test_phone_width) sees these pages empty; here they hold a group,
+    checks, defects, two rounds of responses and a form waiting for the committee."""
+    from app.aftercare import operations
+    from app.aftercare.queries import applicable_items, passed_items
+    from app.communities.models import Household
+    from app.plans.models import Plan
+    from app.plans.queries import local_today
+    from app.plans.workflow import set_phase
+    from app.rules.satisfaction import Scores
+    from tests.e2e.test_phone_width import MEASURE, PHONE, WIDTH, _offence
+
+    cid, pid = move_on(app, factory, example, "acceptance")
+    code = factory.codes(cid)[("3号楼", "2单元", "601")]
+    with app.test_request_context():
+        plan = db.session.get(Plan, pid)
+        homes = db.session.scalars(
+            select(Household).where(Household.community_id == cid).order_by(Household.id)
+        ).all()
+        operations.add_member(plan, kind="resident", name="", role="居民代表", household=homes[0])
+        operations.add_member(plan, kind="staff", name="某某监理公司 王工", role="监理")
+        item = passed_items(plan)[0]
+        lines = [("管线敷设规范", True), ("现场已清理", False)]
+        operations.save_check(plan, item, lines=lines, result="conditional", notes="一处渗漏")
+        operations.add_defect(
+            plan,
+            item,
+            description="雨水管接口渗漏",
+            responsible="某某建设公司",
+            deadline=local_today(),
+        )
+        set_phase(plan, "evaluation")
+        for n in (1, 2):
+            round_ = operations.start_round(plan)
+            for h in homes[: 30 * n]:
+                ids = [i.id for i in applicable_items(plan, h)]
+                operations.submit_phone_response(
+                    plan,
+                    round_,
+                    h,
+                    Scores({"content": 3 + n, "process": 3}, dict.fromkeys(ids, 4), "好"),
+                )
+            if n == 1:
+                operations.end_round(plan, round_)
+        from app.accounts.models import User
+
+        w1 = db.session.scalar(select(User).where(User.username == "w1"))
+        w2 = db.session.scalar(select(User).where(User.username == "w2"))
+        operations.enter_form(plan, round_, homes[40], Scores({"content": 2}), w1)
+        operations.enter_form(plan, round_, homes[40], Scores({"content": 5}), w2)
+        db.session.commit()
+        item_id, review_id = item.id, homes[40].id
+    base = f"/c/{cid}/plans/{pid}"
+    pages = {
+        "staff": [
+            f"{base}/acceptance",
+            f"{base}/acceptance/items/{item_id}",
+            f"{base}/evaluation",
+            f"{base}/evaluation/door/{review_id}",
+        ],
+        "c1": [f"{base}/evaluation/review/{review_id}"],
+        "household": ["/home", "/evaluate", "/evaluation/results"],
+    }
+    offenders = []
+    for who, urls in pages.items():
+        context = browser.new_context(
+            base_url=live_server, **{**PHONE, "viewport": {"width": WIDTH, "height": 740}}
+        )
+        page = context.new_page()
+        if who == "household":
+            page.goto(f"/h/{code}")
+        else:
+            page.goto("/staff/signin")
+            page.get_by_label("用户名").fill("w1" if who == "staff" else who)
+            page.get_by_label("密码").fill(STAFF_PASSWORD)
+            page.get_by_role("button", name="登录").click()
+            page.wait_for_url(re.compile(r"/staff/"))
+        for url in urls:
+            response = page.goto(url)
+            assert response.status == 200, url
+            measured = page.evaluate(MEASURE)
+            if measured["width"] > WIDTH or measured["hidden"] or measured["small"]:
+                offenders.append(_offence(url, who, measured))
+        context.close()
+    assert not offenders, "\n".join(offenders)
