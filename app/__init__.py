@@ -80,6 +80,7 @@ def register_extensions(app: Flask) -> None:
 def register_models() -> None:
     """Import every model so metadata (and Alembic) sees all tables."""
     from app.accounts import models as _accounts  # noqa: F401
+    from app.aftercare import models as _aftercare  # noqa: F401
     from app.communities import models as _communities  # noqa: F401
     from app.core import audit as _audit  # noqa: F401
     from app.funding import models as _funding  # noqa: F401
@@ -104,6 +105,7 @@ MODULES = (
     "funding",
     "tally",
     "printing",
+    "aftercare",
     "reports",
     "district",
 )

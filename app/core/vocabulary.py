@@ -330,6 +330,39 @@ AUDIT_ACTION_LABELS = {
     "archive.failed": _l("档案生成失败"),
     "export.queue": _l("提交导出任务"),
     "export.failed": _l("导出失败"),
+    "acceptance.member_add": _l("加入验收小组"),
+    "acceptance.member_remove": _l("移出验收小组"),
+    "acceptance.check": _l("记录验收结果"),
+    "acceptance.defect": _l("记录验收问题"),
+    "acceptance.rectify": _l("记录问题整改"),
+    "acceptance.notice_print": _l("打印竣工验收公示"),
+    "evaluation.open": _l("开始满意度评价"),
+    "evaluation.close": _l("结束满意度评价"),
+    "evaluation.respond": _l("满意度评价"),
+    "evaluation.key": _l("录入纸质评价表"),
+    "evaluation.resolve": _l("核对纸质评价表"),
+    "evaluation.forms_print": _l("打印满意度评价表"),
+}
+# After the works: acceptance (竣工验收) and the residents' evaluation (满意度评价).
+ASPECT_LABELS = {
+    "content": _l("改造内容"),
+    "process": _l("施工过程"),
+    "management": _l("长效管理"),
+}
+ACCEPTANCE_RESULT_LABELS = {
+    "passed": _l("通过"),
+    "conditional": _l("有条件通过"),
+    "failed": _l("不通过"),
+    "pending": _l("待验收"),
+}
+EVALUATION_CHANNEL_LABELS = {"phone": _l("手机"), "door": _l("上门"), "paper": _l("纸质表")}
+DEFECT_STATUS_LABELS = {"open": _l("待整改"), "rectified": _l("已整改")}
+SCORE_LABELS = {
+    1: _l("很不满意"),
+    2: _l("不满意"),
+    3: _l("一般"),
+    4: _l("满意"),
+    5: _l("很满意"),
 }
 # Actors that are not a person: the command line and the scheduled phase changes.
 SYSTEM_ACTOR_LABELS = {"cli": _l("命令行"), "system:schedule": _l("系统（按日期）")}
@@ -372,6 +405,11 @@ VOCABULARIES: dict[str, Mapping] = {
     "roster_field": ROSTER_FIELD_LABELS,
     "audit_action": AUDIT_ACTION_LABELS,
     "correction_kind": CORRECTION_KIND_LABELS,
+    "aspect": ASPECT_LABELS,
+    "acceptance_result": ACCEPTANCE_RESULT_LABELS,
+    "evaluation_channel": EVALUATION_CHANNEL_LABELS,
+    "defect_status": DEFECT_STATUS_LABELS,
+    "score": SCORE_LABELS,
 }
 
 

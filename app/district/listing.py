@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from app.district.queries import CommunityRow
 from app.plans.phases import PHASES
 
-SORTS = ("name", "turnout", "pledge_rate", "phase", "closes")
+SORTS = ("name", "turnout", "pledge_rate", "phase", "closes", "acceptance", "satisfaction")
+# Acceptance outcomes from worst to best, so an ascending sort lists the failures first.
+ACCEPTANCE_ORDER = ("failed", "conditional", "pending", "passed")
 
 
 def _sort_value(row: CommunityRow, key: str):
@@ -22,6 +24,10 @@ def _sort_value(row: CommunityRow, key: str):
         return PHASES.index(row.phase) if row.phase else -1  # 未建方案 before the first phase
     if key == "closes":
         return row.phase_closes
+    if key == "acceptance":
+        return ACCEPTANCE_ORDER.index(row.acceptance["outcome"]) if row.acceptance else None
+    if key == "satisfaction":
+        return row.satisfaction
     return row.name
 
 

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from app.aftercare.queries import acceptance_summary, evaluation_summary
 from app.communities.models import Community, Household
 from app.communities.tenancy import visible_communities_query
 from app.core.vocabulary import label, phase_label
@@ -25,7 +26,17 @@ from app.district.cache import newest_audit_events, plan_summary
 from app.district.funds import plans_funding
 from app.extensions import db
 from app.plans.models import RESULT_STAGES, Item, Plan
-from app.plans.phases import AFTER_RESULT, DRAFTING, PHASES, PROPOSALS, PUBLISHED, VOTING
+from app.plans.phases import (
+    ACCEPTANCE,
+    AFTER_RESULT,
+    CLOSED,
+    DRAFTING,
+    EVALUATION,
+    PHASES,
+    PROPOSALS,
+    PUBLISHED,
+    VOTING,
+)
 from app.plans.queries import in_progress
 from app.plans.shares import item_residents_part, shares_fixed
 from app.rules.shares import ShareError
@@ -61,6 +72,25 @@ class CommunityRow:
     required_fen: int = 0  # residents' part: the sum of the shares (before voting: the draft's)
     pledged_fen: int = 0
     paid_fen: int = 0
+    # After the works (app.aftercare): items accepted and how, open defects; the latest
+    # evaluation round's participation and mean scores (None: no acceptance or round yet).
+    acceptance: dict | None = None
+    evaluation: dict | None = None
+
+    @property
+    def satisfaction(self) -> Fraction | None:
+        """The mean of the latest round's three aspect means (None without answers)."""
+        if not self.evaluation:
+            return None
+        means = [m for m in self.evaluation["averages"].values() if m is not None]
+        return sum(means, Fraction(0)) / len(means) if means else None
+
+    @property
+    def evaluation_rate(self) -> Fraction | None:
+        """Households that answered the latest round among all (None without a round)."""
+        if not self.evaluation:
+            return None
+        return _rate(self.evaluation["responses"], self.evaluation["households"])
 
     @property
     def has_plan(self) -> bool:
@@ -240,6 +270,9 @@ def community_rows(communities: list[Community], today: date) -> list[CommunityR
     rows = []
     for community in communities:
         plan = plans.get(community.id)
+        figures = (
+            plan_figures(plan, today, funds.get(plan.id), events.get(community.id)) if plan else {}
+        )
         rows.append(
             CommunityRow(
                 community_id=community.id,
@@ -247,14 +280,22 @@ def community_rows(communities: list[Community], today: date) -> list[CommunityR
                 district=community.district,
                 street=community.street,
                 households=households.get(community.id, 0),
-                **(
-                    plan_figures(plan, today, funds.get(plan.id), events.get(community.id))
-                    if plan
-                    else {}
-                ),
+                **figures,
+                **(aftercare_figures(plan, figures.get("items_passed")) if plan else {}),
             )
         )
     return rows
+
+
+def aftercare_figures(plan: Plan, items_passed: int | None) -> dict:
+    """The acceptance and the latest evaluation round of a plan past the works (the items
+    passed come from the cached tally summary)."""
+    if plan.phase not in (ACCEPTANCE, EVALUATION, CLOSED):
+        return {}
+    return {
+        "acceptance": acceptance_summary(plan, items_passed),
+        "evaluation": evaluation_summary(plan),
+    }
 
 
 def overview_communities(

@@ -2,8 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 
+from app.core.vocabulary import label
 from app.district.queries import CommunityRow, DistrictTotals, Summary
 from app.formats.tables import INT, MONEY, PERCENT, TEXT, Column, Report
+from app.rules.satisfaction import ASPECTS, one_decimal
 
 COMMUNITY_COLUMNS = [
     Column(_l("小区"), TEXT),
@@ -25,6 +27,13 @@ COMMUNITY_COLUMNS = [
     Column(_l("已承诺（元）"), MONEY),
     Column(_l("承诺率"), PERCENT),
     Column(_l("已缴（元）"), MONEY),
+    Column(_l("验收结果"), TEXT),
+    Column(_l("验收项目"), INT),
+    Column(_l("待整改问题"), INT),
+    Column(_l("评价参与率"), PERCENT),
+    Column(_l("满意度（改造内容）"), TEXT),
+    Column(_l("满意度（施工过程）"), TEXT),
+    Column(_l("满意度（长效管理）"), TEXT),
 ]
 
 SUMMARY_COLUMNS = [
@@ -81,6 +90,19 @@ def community_values(row: CommunityRow) -> list:
         row.pledged_fen if row.tallied else None,  # nothing can be pledged before voting
         row.pledge_rate,
         row.paid_fen if row.tallied else None,
+        *aftercare_values(row),
+    ]
+
+
+def aftercare_values(row: CommunityRow) -> list:
+    """The acceptance and satisfaction cells (blank before acceptance and evaluation)."""
+    a, e = row.acceptance, row.evaluation
+    return [
+        label("acceptance_result", a["outcome"]) if a else "",
+        a["checked"] if a else None,
+        a["defects_open"] if a else None,
+        row.evaluation_rate,
+        *((one_decimal(e["averages"][k]) if e else "") for k in ASPECTS),
     ]
 
 

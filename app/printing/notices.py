@@ -280,11 +280,16 @@ ANCHOR_QR = 24 * mm
 
 def _anchor(pen: Pen, d: NoticeData) -> None:
     """The chain head at the foot of the last page: sequence, 16 hex characters, QR of all."""
-    if not d.audit_head:
+    draw_audit_anchor(pen, d.audit_head)
+
+
+def draw_audit_anchor(pen: Pen, audit_head: str | None) -> None:
+    """The audit chain's head ("SEQ:HASH") at the foot of the page, as every notice prints it."""
+    if not audit_head:
         return
-    seq, _sep, digest = d.audit_head.partition(":")
+    seq, _sep, digest = audit_head.partition(":")
     x, y = MARGIN, MARGIN
-    pen.qr(x, y, ANCHOR_QR, d.audit_head)
+    pen.qr(x, y, ANCHOR_QR, audit_head)
     left = x + ANCHOR_QR + 3 * mm
     pen.text(left, y + ANCHOR_QR - 4 * mm, f"记录链核验码：第 {seq} 条 · {digest[:16]}", 9)
     pen.paragraph(

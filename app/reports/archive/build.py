@@ -21,6 +21,7 @@ from babel.dates import get_timezone
 from flask import current_app
 from sqlalchemy import func, select
 
+from app.aftercare.archive import write_aftercare
 from app.communities.models import Community
 from app.core.audit import AuditEvent, chain_head, chain_of, log_event, verify_chain
 from app.core.db import utcnow
@@ -160,6 +161,7 @@ def build_archive(plan: Plan, target, *, user=None, progress=None) -> ArchiveInf
     counts["objections"] = len(publication["objections"])
     step("notices")
     counts["notices"] = _write_notices(writer, plan)
+    counts.update(write_aftercare(writer, plan))  # acceptance and evaluation, after the works
     step("printing")
     counts["print_jobs"] = _write_print_register(writer, plan, places)
     step("exports")

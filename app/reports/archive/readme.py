@@ -37,6 +37,7 @@ paper.json               纸质票票号（已发、作废、收回、无效）�
 tally.json               计票结果（与结果页、flask tally --json 相同）
 publication.json         结果公示、公告与异议处理
 notices/*.pdf            公示、公告、计票表（按生成时的数据重新绘制）
+aftercare/*              竣工验收（小组、清单、结果、问题与整改、公示 PDF）与满意度评价
 printing/print-jobs.json 打印记录；仍保存的表决票 PDF 在 printing/ 下
 exports/*.csv, *.xlsx    与“导出”页面相同的表格
 audit.jsonl              本小区的全部操作记录，每行一条，含 prev_hash 和 hash
@@ -65,7 +66,8 @@ What this is (English)
 The archive of one renovation plan in CoPlan: the roster at archive time, the electorate as fixed
 when voting opened with its recorded corrections (electorate.json), the plan, every ballot
 with its history, the paper-ballot trail, the tally, publication and objections, the notices and
-tally sheet as PDF, every export, and the community's hash-chained audit trail. It holds owners'
+tally sheet as PDF, after the works the acceptance and the residents' evaluation (aftercare/), every
+export, and the community's hash-chained audit trail. It holds owners'
 names, phone numbers (in the roster export) and named ballots: keep it confidential. It never
 holds sign-in codes, their hashes or owner ID hashes; household letters (which carry sign-in
 codes) are never kept.
