@@ -61,7 +61,7 @@ def notice_data(plan: Plan, kind: str, contact: str = "") -> NoticeData:
                 rule=rule,
                 scope=scope_label(items[r.item.id]) if r.item.scoped else "",
                 figures={name: _figures(getattr(tally, name)) for name, _label in ROWS},
-                passed=tally.passed,
+                passed=r.passed,
                 reason=reason,
                 without_policy_passed=r.without_policy.passed if r.without_policy else None,
             )

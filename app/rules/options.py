@@ -126,8 +126,9 @@ def decide_options(
     """Apply an item's option rule to its tally and its options' agree totals, in the options'
     order (design §3a). The per-option totals are the actual choices; households a
     follow_majority policy deems to agree name no option."""
-    if not MIN_OPTIONS <= len(agree) <= MAX_OPTIONS:
-        raise ValueError(f"an item offers {MIN_OPTIONS}–{MAX_OPTIONS} options, got {len(agree)}")
+    # A plan offers 2–5 options (checked where it is written); a draft being edited may have one.
+    if not 1 <= len(agree) <= MAX_OPTIONS:
+        raise ValueError(f"an item offers 1–{MAX_OPTIONS} options, got {len(agree)}")
     if option_rule not in OPTION_RULES:
         raise ValueError(f"option_rule: expected one of {OPTION_RULES}, got {option_rule!r}")
     if not option_rule_allowed(tally.rule, option_rule):

@@ -38,7 +38,7 @@ def tally_command(plan_id: int, as_json: bool):
         t = r.tally
         took_part = exact(t.participating.owners)
         click.echo(
-            f"{r.item.key:6} {'PASSED' if t.passed else 'not passed':10} "
+            f"{r.item.key:6} {'PASSED' if r.passed else 'not passed':10} "
             f"participating {took_part} of {exact(t.electorate.owners)} owners, "
             f"{t.participating.area} of {t.electorate.area} m²; "
             f"agree {exact(t.agree.owners)} owners, {t.agree.area} m²  {r.item.title}"

@@ -18,6 +18,7 @@ from app.communities.models import Community
 from app.core.db import utcnow
 from app.extensions import db
 from app.rules.counting import Check, ItemTally, Measure
+from app.rules.options import OptionOutcome
 from app.tally.queries import ItemResult, PlanTally
 
 MEASURES = ("electorate", "participating", "agree", "oppose", "abstain")
@@ -86,7 +87,45 @@ def item_json(result: ItemResult) -> dict:
     if result.without_policy is not None:
         doc["deemed"] = measure_json(result.tally.deemed)
         doc["without_non_voter_policy"] = outcome_json(result.without_policy)
+    if result.options is not None:
+        doc.update(options_json(result.options, item.options))
+        if result.options_without_policy is not None:
+            doc["without_non_voter_policy"].update(
+                options_json(result.options_without_policy, item.options)
+            )
+    if item.runoff_of_id is not None:
+        doc["runoff_of"] = runoff_of_json(item.runoff_of_id)
     return doc
+
+
+def options_json(outcome: OptionOutcome, options) -> dict:
+    """An item with options (design §3a): the option rule, each option's agree (and, under
+    threshold, whether it passed on its own), the chosen option's key, decided, and the leaders
+    a runoff (决选) would be between. ``passed`` is the item's outcome with its options."""
+    titles = {key: title for _id, key, title in options}
+    return {
+        "passed": outcome.passed,
+        "option_rule": outcome.option_rule,
+        "options": [
+            {"key": o.key, "title": titles[o.key], "agree": measure_json(o.agree)}
+            | ({"passed": o.passed} if o.passed is not None else {})
+            for o in outcome.options
+        ],
+        "chosen_option": outcome.chosen,
+        "decided": outcome.decided,
+        "leaders": {"owners": list(outcome.leaders_headcount), "area": list(outcome.leaders_area)},
+        "runoff_options": list(outcome.runoff),
+    }
+
+
+def runoff_of_json(item_id: int) -> dict | None:
+    """The undecided item a runoff item decides: its plan and key."""
+    from app.plans.models import Item
+
+    original = db.session.get(Item, item_id)
+    if original is None:
+        return None
+    return {"plan_id": original.plan_id, "key": original.key, "title": original.title}
 
 
 def tally_document(result: PlanTally) -> dict:

@@ -72,7 +72,7 @@ def publication(community_id: int, plan_id: int):
 def _result_lines(plan, today) -> list[str]:
     """The result about to be published, in numbers."""
     result = tally_plan(plan, today)
-    passed = sum(1 for r in result.items if r.tally.passed)
+    passed = sum(1 for r in result.items if r.passed)
     return [
         _(
             "%(n)d 户的表决计入结果（本小区共 %(t)d 户）。",
