@@ -22,12 +22,15 @@ from app.paper.operations import record_delivery
 from app.plans.access import item_or_404, plan_or_404
 from app.plans.queries import is_voting_open, scope_label
 from app.tally.blueprint import bp
+from app.tally.charts import option_bars, option_bars_svg
 from app.tally.document import tally_document
 from app.tally.explain import (
     amount_text,
     area_text,
     explain_item,
     failure_reasons,
+    item_sentence,
+    option_summary,
     owners_text,
     percent_text,
     result_sentence,
@@ -56,7 +59,14 @@ def meter_filter(part, whole):
 @bp.context_processor
 def tally_words():
     """Amounts in words for every tally template (labels: app.core.vocabulary's filters)."""
-    return {"amount_text": amount_text, "result_sentence": result_sentence, "rule_text": rule_text}
+    return {
+        "amount_text": amount_text,
+        "result_sentence": result_sentence,
+        "rule_text": rule_text,
+        "item_sentence": item_sentence,
+        "option_summary": option_summary,
+        "option_chart": lambda r: option_bars_svg(option_bars(r), r.item.key),
+    }
 
 
 def turnout_rows(result, community_id: int) -> list[dict]:
