@@ -21,7 +21,9 @@ from app.printing.notices import (
     NoticeItem,
     correction_cn,
 )
-from app.tally.explain import result_sentence, rule_text
+from app.printing.option_chart import OptionLine
+from app.tally.charts import bar_labels, option_bars
+from app.tally.explain import item_sentence, option_summary, rule_text
 from app.tally.models import Objection
 from app.tally.queries import tally_plan, voting_over
 
@@ -44,6 +46,21 @@ def _figures(measure) -> Figures:
     return Figures(measure.owners, measure.area, measure.households)
 
 
+def _option_lines(result) -> tuple[OptionLine, ...]:
+    """An item's options as the notice draws them (call under the notice's locale)."""
+    lines = []
+    for bar in option_bars(result):
+        owners, area = bar_labels(bar)
+        notes = ["【选定】"] if bar.chosen else []  # the font has CJK brackets, maybe no ✓
+        if bar.passed is not None:
+            notes.append("单独达到标准" if bar.passed else "未单独达到标准")
+        note = " ".join(notes)
+        lines.append(
+            OptionLine(bar.key, bar.title, bar.owners_share, bar.area_share, owners, area, note)
+        )
+    return tuple(lines)
+
+
 def notice_data(plan: Plan, kind: str, contact: str = "") -> NoticeData:
     """The notice or tally sheet of a plan, from its tally."""
     result = tally_plan(plan)
@@ -53,7 +70,8 @@ def notice_data(plan: Plan, kind: str, contact: str = "") -> NoticeData:
     for r in result.items:
         tally = r.tally
         with force_locale("zh_CN"):  # notices go on paper, always in Chinese
-            reason, rule = result_sentence(tally, provisional), rule_text(tally.rule)
+            reason, rule = item_sentence(r, provisional), rule_text(tally.rule)
+            options, options_text = _option_lines(r), option_summary(r)
         notice_items.append(
             NoticeItem(
                 key=r.item.key,
@@ -64,6 +82,8 @@ def notice_data(plan: Plan, kind: str, contact: str = "") -> NoticeData:
                 passed=r.passed,
                 reason=reason,
                 without_policy_passed=r.without_policy.passed if r.without_policy else None,
+                options=options,
+                options_text=options_text,
             )
         )
     received, resolved = db.session.execute(

@@ -58,20 +58,19 @@ def option_bars(result: ItemResult) -> list[OptionBar]:
 
 
 def bar_labels(bar: OptionBar) -> tuple[str, str]:
-    """The figures written beside the two bars: "1.5 人 · 37.5%", "130.00 ㎡ · 37.1%"."""
+    """The figures written beside the two bars: "1.5 人 · 37.5%", "130.00 平方米 · 37.1%"."""
     heads = _("%(n)s 人 · %(p)s", n=owners_text(bar.owners), p=percent_text(bar.owners_share))
-    area = _("%(n)s ㎡ · %(p)s", n=area_text(bar.area), p=percent_text(bar.area_share))
+    area = _("%(n)s 平方米 · %(p)s", n=area_text(bar.area), p=percent_text(bar.area_share))
     return heads, area
 
 
-# Geometry in SVG user units; the drawing scales to the page's width.
-_WIDTH, _LABEL_W, _BAR_H, _GAP, _TITLE_H = 340, 44, 18, 6, 24
-_BAR_W = _WIDTH - _LABEL_W - 4
+# Geometry in SVG user units; the drawing scales to the page's width (about 1:1 on a phone).
+_WIDTH, _BAR_H, _GAP, _TITLE_H, _FIGURE_H = 340, 14, 8, 26, 22
 
 
 def option_bars_svg(bars: list[OptionBar], item_key: str) -> Markup:
-    """Inline SVG: per option a title line, then a solid headcount bar and a hatched area bar,
-    each with its figure; the chosen option's title is marked."""
+    """Inline SVG: per option a title line, then for headcount and for area a line of figures
+    above its bar (solid for headcount, hatched for area); the chosen option is marked."""
     pattern = f"hatch-{escape(item_key)}"
     rows, y = [], 0
     for bar in bars:
@@ -79,7 +78,7 @@ def option_bars_svg(bars: list[OptionBar], item_key: str) -> Markup:
         if bar.passed is not None:
             mark += " · " + (_("单独达到标准") if bar.passed else _("未单独达到标准"))
         rows.append(
-            f'<text x="0" y="{y + 17}" class="opt-title">{escape(bar.key)} '
+            f'<text x="0" y="{y + 19}" class="opt-title">{escape(bar.key)} '
             f"{escape(bar.title)}{escape(mark)}</text>"
         )
         y += _TITLE_H
@@ -88,16 +87,16 @@ def option_bars_svg(bars: list[OptionBar], item_key: str) -> Markup:
             (_("人数"), bar.owners_share, "#222", heads_text),
             (_("面积"), bar.area_share, f"url(#{pattern})", area_text_),
         ):
-            width = float(share) * _BAR_W
             rows.append(
-                f'<text x="0" y="{y + 14}" class="opt-dim">{escape(name)}</text>'
-                f'<rect x="{_LABEL_W}" y="{y}" width="{_BAR_W}" height="{_BAR_H}" '
-                f'fill="none" stroke="#888" stroke-width="0.5"/>'
-                f'<rect x="{_LABEL_W}" y="{y}" width="{width:.1f}" height="{_BAR_H}" '
+                f'<text x="0" y="{y + 16}" class="opt-fig">{escape(name)}  {escape(text)}</text>'
+            )
+            y += _FIGURE_H
+            width = float(share) * _WIDTH
+            rows.append(
+                f'<rect x="0.5" y="{y}" width="{_WIDTH - 1}" height="{_BAR_H}" '
+                f'fill="none" stroke="#777" stroke-width="1"/>'
+                f'<rect x="0.5" y="{y}" width="{max(width - 1, 0):.1f}" height="{_BAR_H}" '
                 f'fill="{fill}" stroke="#222" stroke-width="1"/>'
-                f'<text x="{_LABEL_W + 4}" y="{y + 13}" class="opt-fig" stroke="#fff" '
-                f'stroke-width="3" paint-order="stroke">'
-                f"{escape(text)}</text>"
             )
             y += _BAR_H + _GAP
         y += _GAP

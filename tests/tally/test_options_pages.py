@@ -43,7 +43,7 @@ def test_dashboard_draws_option_bars_and_names_the_outcome(client, options_plan)
     assert "同意人数上 A、B 并列最多，同意面积最多的是 B。将在 A、B 之间决选。" in html
     assert "选定方案：C 方案C。同意它的人数和面积都最多。" in html
     assert "1.5 人 · 37.5%" in html  # A in E1: 3/2 of 4 participating owners
-    assert "130.00 ㎡ · 37.1%" in html  # 130 of 350 m²
+    assert "130.00 平方米 · 37.1%" in html  # 130 of 350 m²
     assert "✓ 选定" in html
     explain = client.get(
         f"/c/{ids['cid']}/plans/{ids['pid']}/items/{ids['items']['E1']}/explain"
@@ -67,3 +67,26 @@ def test_resident_results_show_bars_and_the_runoff_notice(app, client, options_p
     html = client.get("/results").get_data(as_text=True)
     assert html.count('<svg class="option-bars"') == 2
     assert "未决出方案，需决选" in html and "选定方案：C" in html
+
+
+def test_notice_draws_option_bars_and_the_runoff_notice(app, options_plan, tmp_path):
+    from app.plans.models import Plan
+    from tests.printing.conftest import pdf_pages
+
+    with app.app_context():
+        plan = db.session.get(Plan, options_plan["pid"])
+        plan.phase, plan.result_stage = "published", "preliminary"
+        plan.objections_close = local_today() + timedelta(days=7)
+        plan.preliminary_published_at = plan.phase_changed_at
+        db.session.commit()
+    out = tmp_path / "notice.pdf"
+    result = app.test_cli_runner().invoke(
+        args=["print", "notice", str(options_plan["pid"]), "--kind", "preliminary",
+              "--out", str(out)]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    flat = "".join(pdf_pages(out.read_bytes())).replace("\n", "").replace(" ", "")
+    assert "未决出方案，需决选" in flat and "将在A、B之间决选" in flat
+    assert "选定方案：C方案C" in flat and "【选定】" in flat
+    assert "1.5人·37.5%" in flat and "130.00平方米·37.1%" in flat
+    assert "实心条为同意人数，斜线条为同意面积" in flat
