@@ -17,9 +17,11 @@ from app.communities.electorate import correction_change, corrections, snapshot_
 from app.communities.models import Community
 from app.core.db import utcnow
 from app.extensions import db
+from app.plans.models import Item
 from app.rules.counting import Check, ItemTally, Measure
 from app.rules.options import OptionOutcome
 from app.tally.queries import ItemResult, PlanTally
+from app.tally.runoff import runoffs_of
 
 MEASURES = ("electorate", "participating", "agree", "oppose", "abstain")
 
@@ -75,7 +77,7 @@ def outcome_json(tally: ItemTally) -> dict:
     }
 
 
-def item_json(result: ItemResult) -> dict:
+def item_json(result: ItemResult, runoff=None) -> dict:
     """One item: key, title, rule, totals and outcome; with follow_majority, both outcomes."""
     item = result.item
     doc = {"key": item.key, "title": item.title, "rule": item.rule_kind}
@@ -95,6 +97,9 @@ def item_json(result: ItemResult) -> dict:
             )
     if item.runoff_of_id is not None:
         doc["runoff_of"] = runoff_of_json(item.runoff_of_id)
+    if runoff is not None:  # the runoff (决选) opened for this undecided item
+        doc["runoff"] = {"plan_id": runoff.plan_id, "key": runoff.item_key,
+                         "phase": runoff.phase, "result_stage": runoff.result_stage}  # fmt: skip
     return doc
 
 
@@ -120,8 +125,6 @@ def options_json(outcome: OptionOutcome, options) -> dict:
 
 def runoff_of_json(item_id: int) -> dict | None:
     """The undecided item a runoff item decides: its plan and key."""
-    from app.plans.models import Item
-
     original = db.session.get(Item, item_id)
     if original is None:
         return None
@@ -132,6 +135,7 @@ def tally_document(result: PlanTally) -> dict:
     """The whole document: plan, ballot counts, turnout, items (docs/formats.md#tally-json)."""
     plan = result.plan
     community = db.session.get(Community, plan.community_id)
+    runoffs = runoffs_of([r.item.id for r in result.items if r.options is not None])
     return {
         "plan": {
             "id": plan.id,
@@ -163,7 +167,7 @@ def tally_document(result: PlanTally) -> dict:
             "participating": measure_json(result.community.participating),
         },
         "electorate": electorate_json(plan.id),
-        "items": [item_json(r) for r in result.items],
+        "items": [item_json(r, runoffs.get(r.item.id)) for r in result.items],
     }
 
 

@@ -36,9 +36,10 @@ from app.tally.explain import (
     result_sentence,
     rule_text,
 )
-from app.tally.forms import DeliveryForm
+from app.tally.forms import DeliveryForm, RunoffForm
 from app.tally.listings import conflicts, latest_plan_with_results, non_voters, place_names
 from app.tally.queries import tally_plan
+from app.tally.runoff import runoff_origin, runoff_problem, runoffs_of
 
 bp.add_app_template_filter(owners_text, "owners")
 bp.add_app_template_filter(area_text, "m2")
@@ -99,15 +100,28 @@ def dashboard(community_id: int, plan_id: int):
     """Live turnout toward quorum, each item's standing and why, conflicts."""
     plan = plan_or_404(plan_id)
     result = tally_plan(plan)
+    may_open = has_permission(current_user, "plan.manage")
     return render_template(
         "tally/dashboard.html",
         plan=plan,
         result=result,
+        runoffs=runoff_links(result),
+        runoff_form=RunoffForm() if may_open else None,
+        runoff_problems={r.item.id: runoff_problem(plan, r) for r in result.items if r.undecided},
         turnout=turnout_rows(result, community_id),
         reasons={r.item.id: failure_reasons(r.tally) for r in result.items},
         conflict_rows=conflicts(plan),
         corrections=corrections(snapshot_for(plan.id)),
     )
+
+
+def runoff_links(result) -> dict:
+    """Per item id: the runoff opened for it, and for a runoff item the item it decides."""
+    links = dict(runoffs_of([r.item.id for r in result.items if r.options is not None]))
+    for r in result.items:
+        if r.item.runoff_of_id is not None:
+            links[("of", r.item.id)] = runoff_origin(r.item.runoff_of_id)
+    return links
 
 
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/tally.json")
@@ -176,4 +190,4 @@ def record_delivery_view(community_id: int, plan_id: int):
     return redirect(target + (f"#u{anchor}" if anchor.isdigit() else ""))
 
 
-from app.tally import electorate_views, publication_views  # noqa: E402, F401  (same blueprint)
+from app.tally import electorate_views, publication_views, runoff_views  # noqa: E402, F401

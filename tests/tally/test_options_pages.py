@@ -90,3 +90,41 @@ def test_notice_draws_option_bars_and_the_runoff_notice(app, options_plan, tmp_p
     assert "选定方案：C方案C" in flat and "【选定】" in flat
     assert "1.5人·37.5%" in flat and "130.00平方米·37.1%" in flat
     assert "实心条为同意人数，斜线条为同意面积" in flat
+
+
+def test_worker_opens_a_runoff_from_the_results_page_and_both_link(app, client, build, factory):
+    from app.plans.workflow import set_phase
+
+    with build() as estate:
+        today = local_today()
+        plan = estate.plan(phase="drafting", voting_opens=today - timedelta(9),
+                           voting_closes=today - timedelta(2))  # fmt: skip
+        item = estate.item(plan, "E1", rule="cc278_ordinary", options=("A", "B"), title="加装电梯")
+        marks = [("X", "60", "agree:A"), ("X", "80", "agree:B"), ("Y", "70", "agree:A"),
+                 ("Z", "90", "agree:B")]  # fmt: skip
+        households = [estate.household(area, owner=owner) for owner, area, _m in marks]
+        set_phase(plan, "voting")
+        for h, (_o, _a, mark) in zip(households, marks, strict=True):
+            estate.ballot(plan, h, {"E1": mark})
+        plan.phase, plan.result_stage = "published", "final"
+        cid, pid, item_id = estate.cid, plan.id, item.id
+    factory.user("worker1", "worker", communities=[cid])
+    factory.user("committee1", "committee", communities=[cid])
+    results = f"/c/{cid}/plans/{pid}/results"
+    sign_in_staff(client, "committee1")
+    assert "发起决选" not in client.get(results).get_data(as_text=True)  # not theirs to open
+    sign_in_staff(client, "worker1")
+    html = client.get(results).get_data(as_text=True)
+    assert "发起决选：在 A、B 之间" in html
+    with app.app_context():
+        opens = local_today()
+    response = post_form(
+        client, f"/c/{cid}/plans/{pid}/items/{item_id}/runoff",
+        {"voting_opens": opens.isoformat(), "voting_closes": (opens + timedelta(5)).isoformat()},
+        form_page=results,
+    )  # fmt: skip
+    assert response.status_code == 302
+    runoff_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "本项目是决选" in runoff_page and f"/c/{cid}/plans/{pid}/results#item-E1" in runoff_page
+    html = client.get(results).get_data(as_text=True)
+    assert "已发起决选" in html and "发起决选：在" not in html
