@@ -12,6 +12,7 @@ from app.communities.electorate import correction_change, corrections, snapshot_
 from app.communities.models import Community
 from app.core.audit import chain_head
 from app.extensions import db
+from app.formats.pdf import cn_date
 from app.plans.models import Item, Plan
 from app.plans.queries import local_today, scope_label
 from app.printing.notices import (
@@ -26,6 +27,7 @@ from app.tally.charts import bar_labels, option_bars
 from app.tally.explain import item_sentence, option_summary, rule_text
 from app.tally.models import Objection
 from app.tally.queries import tally_plan, voting_over
+from app.tally.runoff import runoff_origin, runoffs_of
 
 NOTICE_KINDS = ("preliminary", "final", "sheet")
 
@@ -61,12 +63,26 @@ def _option_lines(result) -> tuple[OptionLine, ...]:
     return tuple(lines)
 
 
+def _runoff_note(result, runoff) -> str:
+    """For a runoff item, the vote it decides; for an undecided item, the runoff opened."""
+    if result.item.runoff_of_id is not None:
+        origin = runoff_origin(result.item.runoff_of_id)
+        if origin is not None:
+            plan, item = origin
+            return f"本项目是《{plan.title}》{item.key}“{item.title}”的决选，表决范围与原表决相同。"
+    if runoff is not None:
+        period = f"{cn_date(runoff.voting_opens)}至{cn_date(runoff.voting_closes)}"
+        return f"本项目已发起决选（《{runoff.plan_title}》，{period}表决）。"
+    return ""
+
+
 def notice_data(plan: Plan, kind: str, contact: str = "") -> NoticeData:
     """The notice or tally sheet of a plan, from its tally."""
     result = tally_plan(plan)
     provisional = kind == "sheet" and result.provisional
     items = {i.id: i for i in db.session.scalars(select(Item).where(Item.plan_id == plan.id))}
     notice_items = []
+    runoffs = runoffs_of([r.item.id for r in result.items if r.options is not None])
     for r in result.items:
         tally = r.tally
         with force_locale("zh_CN"):  # notices go on paper, always in Chinese
@@ -84,6 +100,7 @@ def notice_data(plan: Plan, kind: str, contact: str = "") -> NoticeData:
                 without_policy_passed=r.without_policy.passed if r.without_policy else None,
                 options=options,
                 options_text=options_text,
+                runoff_note=_runoff_note(r, runoffs.get(r.item.id)),
             )
         )
     received, resolved = db.session.execute(

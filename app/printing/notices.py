@@ -49,6 +49,7 @@ class NoticeItem:
     # or "未决出方案，需决选").
     options: tuple[OptionLine, ...] = ()
     options_text: str = ""
+    runoff_note: str = ""  # a runoff (决选): which vote it decides; or the runoff opened for it
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,8 @@ def _item_block_height(pen: Pen, item: NoticeItem) -> float:
     reason_lines = len(pen.wrap("结果：" + item.reason, 11, CONTENT_W))
     rule_lines = len(pen.wrap(_rule_line(item), 8.5, CONTENT_W))
     height = 10 * mm + 6.2 * mm * (len(ROWS) + 1) + reason_lines * 16 + rule_lines * 12.5 + 6 * mm
+    if item.runoff_note:
+        height += len(pen.wrap(item.runoff_note, 10, CONTENT_W)) * 14
     if item.options:
         options_lines = len(pen.wrap(item.options_text, 11, CONTENT_W))
         height += option_chart_height(item.options) + options_lines * 16 + 10 * mm
@@ -196,6 +199,8 @@ def _item_block(pen: Pen, y: float, item: NoticeItem) -> float:
         gray=0.35,
     )
     y -= 8 * mm
+    if item.runoff_note:
+        y = pen.paragraph(left, y, item.runoff_note, 10, CONTENT_W) - 1 * mm
     cols = [
         ("", 26 * mm),
         ("人数（业主）", 30 * mm),

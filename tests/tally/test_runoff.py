@@ -85,6 +85,13 @@ def test_runoff_between_the_leading_options_with_the_same_electorate(estate):
     original_doc = tally_document(tally_plan(plan))["items"][0]
     assert original_doc["runoff"]["plan_id"] == runoff.id
     assert original_doc["runoff_options"] == ["A", "B"]
+    from app.printing.notice_data import notice_data
+
+    (runoff_notice,) = notice_data(runoff, "preliminary").items
+    assert runoff_notice.runoff_note.startswith("本项目是《改造方案》E1“电梯”的决选")
+    assert "【选定】" in runoff_notice.options[0].note
+    (original_notice,) = notice_data(plan, "final").items
+    assert original_notice.runoff_note.startswith("本项目已发起决选")
     actions = db.session.scalars(select(AuditEvent.action)).all()
     assert "plan.runoff_open" in actions and "electorate.snapshot_copy" in actions
 
