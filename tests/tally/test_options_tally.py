@@ -96,3 +96,19 @@ def test_tally_json_of_an_item_with_options(estate):
     assert e1["chosen_option"] is None and e1["decided"] is False and e1["passed"] is True
     assert e1["runoff_options"] == ["A", "B"]
     assert e1["leaders"] == {"owners": ["A", "B"], "area": ["B"]}
+
+
+def test_flask_tally_json_on_a_plan_with_options(app, build):
+    with build() as estate:
+        plan = split_owner_plan(estate)
+        pid = plan.id
+    result = app.test_cli_runner().invoke(args=["tally", str(pid), "--json"])
+    assert result.exit_code == 0, result.output
+    e1 = json.loads(result.output)["items"][0]
+    assert e1["options"][1]["agree"] == {
+        "owners": 1.5,
+        "owners_exact": "3/2",
+        "area": 170,
+        "households": 2,
+    }
+    assert (e1["chosen_option"], e1["decided"], e1["runoff_options"]) == (None, False, ["A", "B"])
