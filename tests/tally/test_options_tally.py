@@ -112,3 +112,12 @@ def test_flask_tally_json_on_a_plan_with_options(app, build):
         "households": 2,
     }
     assert (e1["chosen_option"], e1["decided"], e1["runoff_options"]) == (None, False, ["A", "B"])
+
+
+def test_flask_tally_summary_lists_options_and_the_runoff(app, build):
+    with build() as estate:
+        pid = split_owner_plan(estate).id
+    result = app.test_cli_runner().invoke(args=["tally", str(pid)])
+    assert result.exit_code == 0, result.output
+    assert "option A: agree 3/2 owners, 130.00 m², 2 households" in result.output
+    assert "undecided: runoff between A, B" in result.output
