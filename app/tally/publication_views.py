@@ -29,6 +29,7 @@ from app.tally.operations import (
     unresolved_objections,
 )
 from app.tally.queries import tally_plan, voting_over
+from app.tally.runoff import runoffs_of
 
 
 def _publication_url(plan) -> str:
@@ -221,4 +222,5 @@ def resident_results():
         community=community,
         household=household,
         results=[r for r in result.items if r.item.id in in_scope],
+        resident_runoffs=runoffs_of([r.item.id for r in result.items if r.undecided]),
     )

@@ -67,6 +67,9 @@ def tally_words():
         "item_sentence": item_sentence,
         "option_summary": option_summary,
         "option_chart": lambda r: option_bars_svg(option_bars(r), r.item.key),
+        "runoff_origin_of": lambda r: (
+            runoff_origin(r.item.runoff_of_id) if r.item.runoff_of_id is not None else None
+        ),
     }
 
 
@@ -116,12 +119,8 @@ def dashboard(community_id: int, plan_id: int):
 
 
 def runoff_links(result) -> dict:
-    """Per item id: the runoff opened for it, and for a runoff item the item it decides."""
-    links = dict(runoffs_of([r.item.id for r in result.items if r.options is not None]))
-    for r in result.items:
-        if r.item.runoff_of_id is not None:
-            links[("of", r.item.id)] = runoff_origin(r.item.runoff_of_id)
-    return links
+    """Per undecided item id: the runoff opened for it."""
+    return runoffs_of([r.item.id for r in result.items if r.options is not None])
 
 
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/tally.json")

@@ -28,8 +28,9 @@ def _published_options_plan(app, factory):
             h = estate.household(area, owner=owner)
             estate.ballot(plan, h, {"E1": e1, "F1": f1})
             households.append(h.id)
-        plan.phase, plan.result_stage = "published", "preliminary"
-        plan.objections_close = today + timedelta(days=7)
+        plan.phase, plan.result_stage = "published", "final"
+        plan.objections_close = today - timedelta(days=1)
+        plan.final_published_at = plan.phase_changed_at
         codes = {h.id: code for h, code in issue_codes(estate.community)}
         cid, pid = estate.cid, plan.id
         db.session.commit()
@@ -53,3 +54,15 @@ def test_resident_and_worker_see_option_bars_on_a_phone(app, phone, factory):
     expect(page.locator("svg.option-bars")).to_have_count(2)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     phone.shot("worker-results-option-bars")
+    # The final result is out: the worker opens the runoff between A and B from the item's card.
+    form = page.locator("form.runoff-form")
+    expect(form).to_contain_text("发起决选：在 A、B 之间")
+    with app.app_context():
+        opens = local_today()
+    form.get_by_label("决选开始日期").fill(opens.isoformat())
+    form.get_by_label("决选截止日期（含当天）").fill((opens + timedelta(days=5)).isoformat())
+    form.scroll_into_view_if_needed()
+    phone.shot("worker-runoff-form", full=False)
+    form.get_by_role("button", name="发起决选").click()
+    expect(page.get_by_text("本项目是决选：决定")).to_be_visible()
+    phone.shot("runoff-plan-results")

@@ -128,3 +128,14 @@ def test_worker_opens_a_runoff_from_the_results_page_and_both_link(app, client, 
     assert "本项目是决选" in runoff_page and f"/c/{cid}/plans/{pid}/results#item-E1" in runoff_page
     html = client.get(results).get_data(as_text=True)
     assert "已发起决选" in html and "发起决选：在" not in html
+    # The residents see the runoff named on the original result.
+    from app.communities.models import Community
+
+    with app.app_context():
+        issued = issue_codes(db.session.get(Community, cid))
+        code = next(code for h, code in issued)
+        db.session.commit()
+    post_form(client, "/signout", form_page=f"/c/{cid}/plans/{pid}/results")
+    post_form(client, "/", {"code": code})
+    html = client.get("/results").get_data(as_text=True)
+    assert "已发起决选：改造方案：E1 加装电梯 决选" in html
