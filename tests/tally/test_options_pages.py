@@ -45,6 +45,8 @@ def test_dashboard_draws_option_bars_and_names_the_outcome(client, options_plan)
     assert "1.5 人 · 37.5%" in html  # A in E1: 3/2 of 4 participating owners
     assert "130.00 平方米 · 37.1%" in html  # 130 of 350 m²
     assert "✓ 选定" in html
+    publication = client.get(f"/c/{ids['cid']}/plans/{ids['pid']}/publication")
+    assert "未决出方案，需决选：同意人数上 A、B 并列最多" in publication.get_data(as_text=True)
     explain = client.get(
         f"/c/{ids['cid']}/plans/{ids['pid']}/items/{ids['items']['E1']}/explain"
     ).get_data(as_text=True)
