@@ -172,7 +172,7 @@ def _item_block_height(pen: Pen, item: NoticeItem) -> float:
         height += len(pen.wrap(item.runoff_note, 10, CONTENT_W)) * 14
     if item.options:
         options_lines = len(pen.wrap(item.options_text, 11, CONTENT_W))
-        height += option_chart_height(item.options) + options_lines * 16 + 10 * mm
+        height += option_chart_height(item.options) + options_lines * 16 + 12 * mm
     return height
 
 
@@ -246,7 +246,7 @@ def _item_block(pen: Pen, y: float, item: NoticeItem) -> float:
         y = pen.paragraph(left, y + 1 * mm, item.options_text, 11, CONTENT_W, bold=True)
         y = draw_option_chart(pen, left, y + 2 * mm, item.options)
         y = pen.paragraph(
-            left, y, "实心条为同意人数，斜线条为同意面积，均为占参与表决业主的比例。", 8.5,
+            left, y - 2 * mm, "实心条为同意人数，斜线条为同意面积，均为占参与表决业主的比例。", 8.5,
             CONTENT_W, gray=0.35,
         ) - 1 * mm  # fmt: skip
     return pen.paragraph(left, y + 1 * mm, _rule_line(item), 8.5, CONTENT_W, gray=0.35) - 2 * mm
