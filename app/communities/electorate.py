@@ -343,3 +343,45 @@ def census_drift(snapshot: ElectorateSnapshot) -> Drift:
                 (hid, address, centi_to_area(row.area_centi), centi_to_area(centi), owner_moved)
             )
     return Drift(changed, outside)
+
+
+def copy_snapshot(source: ElectorateSnapshot, plan_id: int, plan_title: str) -> ElectorateSnapshot:
+    """Give another plan the same frozen electorate (a runoff, 决选, is voted by the electorate
+    of the vote it decides: design §3a). The rows are copied as they stand, corrections
+    included, and keep the source's freezing time; audited with both digests."""
+    if snapshot_for(plan_id) is not None:
+        raise DomainError(_l("这个方案的表决范围已经固定。"))
+    snapshot = ElectorateSnapshot(
+        community_id=source.community_id,
+        plan_id=plan_id,
+        plan_title=plan_title[:200],
+        taken_at=source.taken_at,
+    )
+    db.session.add(snapshot)
+    db.session.flush()
+    columns = ("community_id", "household_id", "building_id", "unit_id", "floor", "area_centi",
+               "owner_key")  # fmt: skip
+    f = FrozenHousehold
+    db.session.execute(
+        insert(f).from_select(
+            ["snapshot_id", *columns],
+            select(literal(snapshot.id), *(getattr(f, c) for c in columns))
+            .where(f.snapshot_id == source.id)
+            .order_by(f.household_id),
+        )
+    )
+    households, area = snapshot_totals(snapshot)
+    log_event(
+        "electorate.snapshot_copy",
+        "plan",
+        plan_id,
+        community_id=source.community_id,
+        after={
+            "from_plan": source.plan_id,
+            "households": households,
+            "area": str(area),
+            "sha256": snapshot_digest(snapshot),
+            "source_sha256": snapshot_digest(source),
+        },
+    )
+    return snapshot

@@ -306,6 +306,8 @@ AUDIT_ACTION_LABELS = {
     "funding.fix_shares": _l("确定每户分摊金额"),
     "electorate.snapshot": _l("固定表决范围"),
     "electorate.correct": _l("更正表决范围"),
+    "electorate.snapshot_copy": _l("沿用原方案的表决范围（决选）"),
+    "plan.runoff_open": _l("发起决选"),
     "payment.record": _l("登记缴费"),
     "payment.correct": _l("更正缴费"),
     "ballots.print": _l("打印纸质表决票"),

@@ -62,7 +62,7 @@ def summarize(tally: PlanTally) -> TallySummary:
         voted_households=voted.households,
         electorate_area_centi=area_to_centi(electorate.area),
         voted_area_centi=area_to_centi(voted.area),
-        items_passed=sum(1 for result in tally.items if result.tally.passed),
+        items_passed=sum(1 for result in tally.items if result.passed),
         items_total=len(tally.items),
     )
 

@@ -12,6 +12,7 @@ from app.communities.electorate import correction_change, corrections, snapshot_
 from app.communities.models import Community
 from app.core.audit import chain_head
 from app.extensions import db
+from app.formats.pdf import cn_date
 from app.plans.models import Item, Plan
 from app.plans.queries import local_today, scope_label
 from app.printing.notices import (
@@ -21,9 +22,12 @@ from app.printing.notices import (
     NoticeItem,
     correction_cn,
 )
-from app.tally.explain import result_sentence, rule_text
+from app.printing.option_chart import OptionLine
+from app.tally.charts import bar_labels, option_bars
+from app.tally.explain import item_sentence, option_summary, rule_text
 from app.tally.models import Objection
 from app.tally.queries import tally_plan, voting_over
+from app.tally.runoff import runoff_origin, runoffs_of
 
 NOTICE_KINDS = ("preliminary", "final", "sheet")
 
@@ -44,16 +48,46 @@ def _figures(measure) -> Figures:
     return Figures(measure.owners, measure.area, measure.households)
 
 
+def _option_lines(result) -> tuple[OptionLine, ...]:
+    """An item's options as the notice draws them (call under the notice's locale)."""
+    lines = []
+    for bar in option_bars(result):
+        owners, area = bar_labels(bar)
+        notes = ["【选定】"] if bar.chosen else []  # the font has CJK brackets, maybe no ✓
+        if bar.passed is not None:
+            notes.append("单独达到标准" if bar.passed else "未单独达到标准")
+        note = " ".join(notes)
+        lines.append(
+            OptionLine(bar.key, bar.title, bar.owners_share, bar.area_share, owners, area, note)
+        )
+    return tuple(lines)
+
+
+def _runoff_note(result, runoff) -> str:
+    """For a runoff item, the vote it decides; for an undecided item, the runoff opened."""
+    if result.item.runoff_of_id is not None:
+        origin = runoff_origin(result.item.runoff_of_id)
+        if origin is not None:
+            plan, item = origin
+            return f"本项目是《{plan.title}》{item.key}“{item.title}”的决选，表决范围与原表决相同。"
+    if runoff is not None:
+        period = f"{cn_date(runoff.voting_opens)}至{cn_date(runoff.voting_closes)}"
+        return f"本项目已发起决选（《{runoff.plan_title}》，{period}表决）。"
+    return ""
+
+
 def notice_data(plan: Plan, kind: str, contact: str = "") -> NoticeData:
     """The notice or tally sheet of a plan, from its tally."""
     result = tally_plan(plan)
     provisional = kind == "sheet" and result.provisional
     items = {i.id: i for i in db.session.scalars(select(Item).where(Item.plan_id == plan.id))}
     notice_items = []
+    runoffs = runoffs_of([r.item.id for r in result.items if r.options is not None])
     for r in result.items:
         tally = r.tally
         with force_locale("zh_CN"):  # notices go on paper, always in Chinese
-            reason, rule = result_sentence(tally, provisional), rule_text(tally.rule)
+            reason, rule = item_sentence(r, provisional), rule_text(tally.rule)
+            options, options_text = _option_lines(r), option_summary(r)
         notice_items.append(
             NoticeItem(
                 key=r.item.key,
@@ -61,9 +95,12 @@ def notice_data(plan: Plan, kind: str, contact: str = "") -> NoticeData:
                 rule=rule,
                 scope=scope_label(items[r.item.id]) if r.item.scoped else "",
                 figures={name: _figures(getattr(tally, name)) for name, _label in ROWS},
-                passed=tally.passed,
+                passed=r.passed,
                 reason=reason,
                 without_policy_passed=r.without_policy.passed if r.without_policy else None,
+                options=options,
+                options_text=options_text,
+                runoff_note=_runoff_note(r, runoffs.get(r.item.id)),
             )
         )
     received, resolved = db.session.execute(

@@ -13,6 +13,7 @@ from fractions import Fraction
 from reportlab.lib.units import mm
 
 from app.formats.pdf import CONTENT_W, MARGIN, PAGE_H, PAGE_W, Pen, cn_date
+from app.printing.option_chart import OptionLine, draw_option_chart, option_chart_height
 
 TITLES = {
     "preliminary": "表决结果公示",
@@ -44,6 +45,11 @@ class NoticeItem:
     passed: bool
     reason: str  # the outcome and why, one sentence (app.tally.explain.result_sentence)
     without_policy_passed: bool | None = None  # follow_majority: the outcome without it
+    # An item with options (方案比选): its bars, and the outcome in words (the chosen option,
+    # or "未决出方案，需决选").
+    options: tuple[OptionLine, ...] = ()
+    options_text: str = ""
+    runoff_note: str = ""  # a runoff (决选): which vote it decides; or the runoff opened for it
 
 
 @dataclass(frozen=True)
@@ -161,7 +167,13 @@ def _item_block_height(pen: Pen, item: NoticeItem) -> float:
     """Height of one item's block: title, table, the outcome and rule paragraphs as wrapped."""
     reason_lines = len(pen.wrap("结果：" + item.reason, 11, CONTENT_W))
     rule_lines = len(pen.wrap(_rule_line(item), 8.5, CONTENT_W))
-    return 10 * mm + 6.2 * mm * (len(ROWS) + 1) + reason_lines * 16 + rule_lines * 12.5 + 6 * mm
+    height = 10 * mm + 6.2 * mm * (len(ROWS) + 1) + reason_lines * 16 + rule_lines * 12.5 + 6 * mm
+    if item.runoff_note:
+        height += len(pen.wrap(item.runoff_note, 10, CONTENT_W)) * 14
+    if item.options:
+        options_lines = len(pen.wrap(item.options_text, 11, CONTENT_W))
+        height += option_chart_height(item.options) + options_lines * 16 + 12 * mm
+    return height
 
 
 def _rule_line(item: NoticeItem) -> str:
@@ -187,6 +199,8 @@ def _item_block(pen: Pen, y: float, item: NoticeItem) -> float:
         gray=0.35,
     )
     y -= 8 * mm
+    if item.runoff_note:
+        y = pen.paragraph(left, y, item.runoff_note, 10, CONTENT_W) - 1 * mm
     cols = [
         ("", 26 * mm),
         ("人数（业主）", 30 * mm),
@@ -228,6 +242,13 @@ def _item_block(pen: Pen, y: float, item: NoticeItem) -> float:
             x += w
         y -= row_h
     y = pen.paragraph(left, y - 5.5 * mm, "结果：" + item.reason, 11, CONTENT_W, bold=True)
+    if item.options:
+        y = pen.paragraph(left, y + 1 * mm, item.options_text, 11, CONTENT_W, bold=True)
+        y = draw_option_chart(pen, left, y + 2 * mm, item.options)
+        y = pen.paragraph(
+            left, y - 2 * mm, "实心条为同意人数，斜线条为同意面积，均为占参与表决业主的比例。", 8.5,
+            CONTENT_W, gray=0.35,
+        ) - 1 * mm  # fmt: skip
     return pen.paragraph(left, y + 1 * mm, _rule_line(item), 8.5, CONTENT_W, gray=0.35) - 2 * mm
 
 

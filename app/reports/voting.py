@@ -169,8 +169,8 @@ def _ratio(tally: ItemTally, name: str) -> Fraction | None:
     return next((c.actual for c in tally.checks if c.name == name), None)
 
 
-def _outcome(tally: ItemTally, provisional: bool) -> str:
-    words = _("通过") if tally.passed else _("未通过")
+def _outcome(passed: bool, provisional: bool) -> str:
+    words = _("通过") if passed else _("未通过")
     return _("%(w)s（临时）", w=words) if provisional else words
 
 
@@ -223,10 +223,11 @@ def tally_reports(plan: Plan, result: PlanTally | None = None) -> list[Report]:
             rule_words(t.rule),
             t.quorum_met,
             t.approved,
-            _outcome(t, result.provisional),
+            _outcome(r.passed, result.provisional),
         ]
         if policy:
-            row.append(_outcome(r.without_policy, result.provisional) if r.without_policy else "")
+            plain = r.without_policy
+            row.append(_outcome(plain.passed, result.provisional) if plain else "")
         report.rows.append(row)
     return [report, ballot_count_report(result)]
 

@@ -38,11 +38,22 @@ def tally_command(plan_id: int, as_json: bool):
         t = r.tally
         took_part = exact(t.participating.owners)
         click.echo(
-            f"{r.item.key:6} {'PASSED' if t.passed else 'not passed':10} "
+            f"{r.item.key:6} {'PASSED' if r.passed else 'not passed':10} "
             f"participating {took_part} of {exact(t.electorate.owners)} owners, "
             f"{t.participating.area} of {t.electorate.area} m²; "
             f"agree {exact(t.agree.owners)} owners, {t.agree.area} m²  {r.item.title}"
         )
+        if r.options is not None:  # options within the item: each one's agree, then the outcome
+            for o in r.options.options:
+                mark = "" if o.passed is None else (" passes" if o.passed else " fails")
+                click.echo(
+                    f"       option {o.key}: agree {exact(o.agree.owners)} owners, "
+                    f"{o.agree.area} m², {o.agree.households} households{mark}"
+                )
+            if r.options.chosen is not None:
+                click.echo(f"       chosen option: {r.options.chosen}")
+            elif r.undecided:
+                click.echo(f"       undecided: runoff between {', '.join(r.options.runoff)}")
 
 
 commands = [tally_command]

@@ -17,8 +17,11 @@ from app.communities.electorate import correction_change, corrections, snapshot_
 from app.communities.models import Community
 from app.core.db import utcnow
 from app.extensions import db
+from app.plans.models import Item
 from app.rules.counting import Check, ItemTally, Measure
+from app.rules.options import OptionOutcome
 from app.tally.queries import ItemResult, PlanTally
+from app.tally.runoff import runoffs_of
 
 MEASURES = ("electorate", "participating", "agree", "oppose", "abstain")
 
@@ -74,7 +77,7 @@ def outcome_json(tally: ItemTally) -> dict:
     }
 
 
-def item_json(result: ItemResult) -> dict:
+def item_json(result: ItemResult, runoff=None) -> dict:
     """One item: key, title, rule, totals and outcome; with follow_majority, both outcomes."""
     item = result.item
     doc = {"key": item.key, "title": item.title, "rule": item.rule_kind}
@@ -86,13 +89,53 @@ def item_json(result: ItemResult) -> dict:
     if result.without_policy is not None:
         doc["deemed"] = measure_json(result.tally.deemed)
         doc["without_non_voter_policy"] = outcome_json(result.without_policy)
+    if result.options is not None:
+        doc.update(options_json(result.options, item.options))
+        if result.options_without_policy is not None:
+            doc["without_non_voter_policy"].update(
+                options_json(result.options_without_policy, item.options)
+            )
+    if item.runoff_of_id is not None:
+        doc["runoff_of"] = runoff_of_json(item.runoff_of_id)
+    if runoff is not None:  # the runoff (决选) opened for this undecided item
+        doc["runoff"] = {"plan_id": runoff.plan_id, "key": runoff.item_key,
+                         "phase": runoff.phase, "result_stage": runoff.result_stage}  # fmt: skip
     return doc
+
+
+def options_json(outcome: OptionOutcome, options) -> dict:
+    """An item with options (design §3a): the option rule, each option's agree (and, under
+    threshold, whether it passed on its own), the chosen option's key, decided, and the leaders
+    a runoff (决选) would be between. ``passed`` is the item's outcome with its options."""
+    titles = {key: title for _id, key, title in options}
+    return {
+        "passed": outcome.passed,
+        "option_rule": outcome.option_rule,
+        "options": [
+            {"key": o.key, "title": titles[o.key], "agree": measure_json(o.agree)}
+            | ({"passed": o.passed} if o.passed is not None else {})
+            for o in outcome.options
+        ],
+        "chosen_option": outcome.chosen,
+        "decided": outcome.decided,
+        "leaders": {"owners": list(outcome.leaders_headcount), "area": list(outcome.leaders_area)},
+        "runoff_options": list(outcome.runoff),
+    }
+
+
+def runoff_of_json(item_id: int) -> dict | None:
+    """The undecided item a runoff item decides: its plan and key."""
+    original = db.session.get(Item, item_id)
+    if original is None:
+        return None
+    return {"plan_id": original.plan_id, "key": original.key, "title": original.title}
 
 
 def tally_document(result: PlanTally) -> dict:
     """The whole document: plan, ballot counts, turnout, items (docs/formats.md#tally-json)."""
     plan = result.plan
     community = db.session.get(Community, plan.community_id)
+    runoffs = runoffs_of([r.item.id for r in result.items if r.options is not None])
     return {
         "plan": {
             "id": plan.id,
@@ -124,7 +167,7 @@ def tally_document(result: PlanTally) -> dict:
             "participating": measure_json(result.community.participating),
         },
         "electorate": electorate_json(plan.id),
-        "items": [item_json(r) for r in result.items],
+        "items": [item_json(r, runoffs.get(r.item.id)) for r in result.items],
     }
 
 

@@ -365,7 +365,7 @@ def explain_item(result: ItemResult, scope_label: str, provisional: bool) -> dic
             )
         )
     paragraphs.append(_("本项目的规则是%(rule)s", rule=rule_text(t.rule)))
-    verdict = _("本项目通过。") if t.passed else _("本项目未通过。")
+    verdict = _("本项目通过。") if result.passed else _("本项目未通过。")
     quorum = _("参与比例已达到") if t.quorum_met else _("参与比例未达到")
     approval = _("同意比例已达到") if t.approved else _("同意比例未达到")
     conclusion = _("结论：%(q)s，%(a)s，%(v)s", q=quorum, a=approval, v=verdict)
@@ -381,6 +381,7 @@ def explain_item(result: ItemResult, scope_label: str, provisional: bool) -> dic
         )
     return {
         "paragraphs": paragraphs,
+        "options": option_paragraphs(result),
         "checks": [
             check_line(c, check_base(c, t.rule)) for c in t.checks if c.dimension != "households"
         ],
@@ -389,3 +390,94 @@ def explain_item(result: ItemResult, scope_label: str, provisional: bool) -> dic
         "sentence": result_sentence(t, provisional),
         "comparison": comparison,
     }
+
+
+def _names(keys) -> str:
+    """Option keys as a list in words: A、B."""
+    return "、".join(str(k) for k in keys)
+
+
+def option_summary(result: ItemResult) -> str:
+    """How an item's options came out, in one or two plain sentences ("" for a plain item):
+    the chosen option and why, or why none was chosen and what happens next (design §3a)."""
+    outcome = result.options
+    if outcome is None:
+        return ""
+    titles = {key: title for _id, key, title in result.item.options}
+    if outcome.chosen is not None:
+        chosen = f"{outcome.chosen} {titles.get(outcome.chosen, '')}".strip()
+        if outcome.option_rule == "threshold":
+            return _("选定方案：%(o)s。它单独达到了本项目的同意标准。", o=chosen)
+        return _("选定方案：%(o)s。同意它的人数和面积都最多。", o=chosen)
+    if outcome.option_rule == "threshold" and result.tally.passed:
+        return _(
+            "没有一个方案单独达到本项目的同意标准（按“每个方案单独计票”的规则），本项目未通过。"
+        )
+    if not outcome.passed:
+        return _("本项目未通过，不选定方案。")
+    heads, area = outcome.leaders_headcount, outcome.leaders_area
+    if len(heads) > 1:
+        why_heads = _("同意人数上 %(o)s 并列最多", o=_names(heads))
+    else:
+        why_heads = _("同意人数最多的是 %(o)s", o=_names(heads))
+    if len(area) > 1:
+        why_area = _("同意面积上 %(o)s 并列最多", o=_names(area))
+    else:
+        why_area = _("同意面积最多的是 %(o)s", o=_names(area))
+    if result.item.runoff_of_id is not None:
+        return _(
+            "决选仍未决出方案：%(h)s，%(a)s。本项目须修改后重新表决，才能实施。",
+            h=why_heads,
+            a=why_area,
+        )
+    return _(
+        "未决出方案，需决选：%(h)s，%(a)s。将在 %(o)s 之间决选。",
+        h=why_heads,
+        a=why_area,
+        o=_names(outcome.runoff),
+    )
+
+
+def item_sentence(result: ItemResult, provisional: bool = False) -> str:
+    """result_sentence for one item, and for a ``threshold`` item whose options all fell short
+    the reason it failed although agree as a whole was enough."""
+    outcome = result.options
+    if outcome is not None and result.tally.passed and not outcome.passed:
+        head = _("目前未通过") if provisional else _("未通过")
+        return _("%(head)s：%(why)s", head=head, why=option_summary(result))
+    return result_sentence(result.tally, provisional)
+
+
+def option_paragraphs(result: ItemResult) -> list[str]:
+    """Each option's agree exactly, how the option rule reads them, and the outcome in words."""
+    outcome = result.options
+    if outcome is None:
+        return []
+    titles = {key: title for _id, key, title in result.item.options}
+    lines = [_("本项目有 %(n)d 个方案，同意的住户各选其一；同意合计是各方案之和。", n=len(titles))]
+    for o in outcome.options:
+        line = _(
+            "方案 %(k)s（%(t)s）：同意 %(m)s。",
+            k=o.key,
+            t=titles.get(o.key, ""),
+            m=measure_text(o.agree, exact=True),
+        )
+        if o.passed is not None:
+            passed, failed = _("单独达到本项目的同意标准。"), _("未单独达到本项目的同意标准。")
+            line += passed if o.passed else failed
+        lines.append(line)
+    if outcome.option_rule == "threshold":
+        lines.append(
+            _(
+                "选定规则：每个方案单独按本项目的规则计票，达到的方案选定；没有方案达到，本项目不通过。"
+            )
+        )
+    else:
+        lines.append(
+            _(
+                "选定规则：本项目通过时，同意人数和同意面积都最多的方案选定；"
+                "两者不是同一个方案，或有并列，则需在领先的方案之间决选。"
+            )
+        )
+    lines.append(option_summary(result))
+    return lines

@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateField,
     DecimalField,
     HiddenField,
     IntegerField,
@@ -76,3 +77,10 @@ class ElectorateCorrectionForm(FlaskForm):
         validators=[DataRequired(message=_l("请说明更正表决范围的原因。")), Length(max=2000)],
         description=_l("将记入审计记录，并在此后打印的每一份公示上列出"),
     )
+
+
+class RunoffForm(FlaskForm):
+    """Open a runoff (决选) for an undecided item: its voting dates."""
+
+    voting_opens = DateField(_l("决选开始日期"), validators=[DataRequired()])
+    voting_closes = DateField(_l("决选截止日期（含当天）"), validators=[DataRequired()])

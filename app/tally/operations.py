@@ -34,7 +34,8 @@ def _result_summary(plan: Plan, today: date) -> dict:
     items = {}
     for r in result.items:
         t = r.tally
-        items[r.item.key] = {"passed": t.passed} | {
+        chosen = r.chosen_option
+        items[r.item.key] = {"passed": r.passed, "chosen_option": chosen and chosen[1]} | {
             name: [str(getattr(t, name).owners), str(getattr(t, name).area)]
             for name in ("electorate", "participating", "agree", "oppose")
         }

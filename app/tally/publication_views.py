@@ -29,6 +29,7 @@ from app.tally.operations import (
     unresolved_objections,
 )
 from app.tally.queries import tally_plan, voting_over
+from app.tally.runoff import runoffs_of
 
 
 def _publication_url(plan) -> str:
@@ -72,7 +73,7 @@ def publication(community_id: int, plan_id: int):
 def _result_lines(plan, today) -> list[str]:
     """The result about to be published, in numbers."""
     result = tally_plan(plan, today)
-    passed = sum(1 for r in result.items if r.tally.passed)
+    passed = sum(1 for r in result.items if r.passed)
     return [
         _(
             "%(n)d 户的表决计入结果（本小区共 %(t)d 户）。",
@@ -221,4 +222,5 @@ def resident_results():
         community=community,
         household=household,
         results=[r for r in result.items if r.item.id in in_scope],
+        resident_runoffs=runoffs_of([r.item.id for r in result.items if r.undecided]),
     )

@@ -9,7 +9,11 @@
    count for owners with several households, by owner. A participant's in-scope item without a
    counting agree/oppose (blank, abstain, or a mark on an older item revision) is an abstention
    (docs/counting.md), so abstain is participating − agree − oppose and needs no rows of its own;
-4. effective ballots by channel and conflict, and paper ballots awaiting entry.
+4. effective ballots by channel and conflict, and paper ballots awaiting entry;
+
+and a small fifth, the options of the plan's items (方案比选). Statement 3 also groups by the
+option an agree marks, so each option's agree totals come with the item's (rules.options).
+Opt-in items (kind ``opt_in``, 户内自选) are not voted and not counted here (design §3b).
 
 Scopes are buildings and units, so an item's electorate is a set of units: Python sums the
 unit rows in scope, derives k per owner inside that electorate (SPC interpretation art. 9),
@@ -36,7 +40,7 @@ from app.communities.models import (
 )
 from app.extensions import db
 from app.paper.models import Delivery, PaperEntry
-from app.plans.models import Item, ItemScope, Plan
+from app.plans.models import Item, ItemOption, ItemScope, Plan
 from app.plans.phases import AFTER_RESULT
 from app.plans.queries import local_today
 from app.rules.counting import (
@@ -49,6 +53,7 @@ from app.rules.counting import (
     parse_rule,
     tally_counts,
 )
+from app.rules.options import OptionOutcome, decide_options, option_measures
 from app.voting.models import Ballot, BallotChoice, EffectiveBallot
 
 PARTICIPATING, DELIVERED, NO_BALLOT = "participating", "delivered_no_ballot", "no_ballot"
@@ -74,6 +79,10 @@ class ItemInfo:
     rule_params: dict | None
     revision: int
     scoped: bool
+    # Options within the item (方案比选): (id, key, title) in order; empty for a plain item.
+    options: tuple[tuple[int, str, str], ...] = ()
+    option_rule: str | None = None
+    runoff_of_id: int | None = None  # set on a runoff item (决选): the undecided item's id
 
 
 @dataclass(frozen=True)
@@ -86,11 +95,30 @@ class ItemResult:
     without_policy: ItemTally | None = (
         None  # set when the plan uses follow_majority (docs/counting.md)
     )
+    # An item with options: the option rule's outcome, under the plan's policy and under 'none'.
+    options: OptionOutcome | None = None
+    options_without_policy: OptionOutcome | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Whether the item passed: under ``threshold`` only with a passing option."""
+        return self.options.passed if self.options is not None else self.tally.passed
+
+    @property
+    def chosen_option(self) -> tuple[int, str, str] | None:
+        """(id, key, title) of the chosen option, or None."""
+        chosen = self.options.chosen if self.options is not None else None
+        return next((o for o in self.item.options if o[1] == chosen), None)
+
+    @property
+    def undecided(self) -> bool:
+        """Passed with options but no option chosen: a runoff (决选) is needed."""
+        return self.options is not None and not self.options.decided
 
     @property
     def status(self) -> str:
         """'passed' or 'not_passed' (the caller decides whether the result is provisional)."""
-        return "passed" if self.tally.passed else "not_passed"
+        return "passed" if self.passed else "not_passed"
 
 
 @dataclass(frozen=True)
@@ -159,12 +187,25 @@ def _items_statement():
             Item.rule,
             Item.rule_params,
             Item.revision,
+            Item.option_rule,
+            Item.runoff_of_id,
             ItemScope.building_id,
             ItemScope.unit_id,
         )
         .outerjoin(ItemScope, ItemScope.item_id == Item.id)
-        .where(Item.plan_id == _PLAN)
+        .where(Item.plan_id == _PLAN, Item.kind != "opt_in")  # opt-in items are not voted (§3b)
         .order_by(Item.position, Item.id)
+    )
+
+
+@cache
+def _options_statement():
+    """The options of a plan's items, in order: (item, option id, key, title)."""
+    return (
+        select(ItemOption.item_id, ItemOption.id, ItemOption.key, ItemOption.title)
+        .join(Item, Item.id == ItemOption.item_id)
+        .where(Item.plan_id == _PLAN)
+        .order_by(ItemOption.item_id, ItemOption.position, ItemOption.id)
     )
 
 
@@ -178,15 +219,22 @@ def _items_and_scopes(plan: Plan) -> tuple[list[ItemInfo], list, int | None]:
         snapshot = snapshot_for(plan.id)
         snapshot_id = snapshot.id if snapshot is not None else None
     rows = [r[1:] for r in rows]
-    pairs = [(r[0], r[6], r[7]) for r in rows if r[6] is not None]
+    pairs = [(r[0], r[8], r[9]) for r in rows if r[8] is not None]
     scoped = {item_id for item_id, _b, _u in pairs}
+    options: dict[int, list] = defaultdict(list)
+    if rows:
+        for item_id, *option in db.session.execute(_options_statement(), _params(plan)):
+            options[item_id].append(tuple(option))
     items: dict[int, ItemInfo] = {}
-    for item_id, key, title, kind, params, revision, *_scope in rows:
+    for item_id, key, title, kind, params, revision, option_rule, runoff_of, *_ in rows:
         if item_id not in items:
             decoded = json.loads(params) if params else None
             rule = parse_rule(kind, decoded if kind == "custom" else None)
-            info = ItemInfo(item_id, key, title, rule, kind, decoded, revision, item_id in scoped)
-            items[item_id] = info
+            offered = tuple(options.get(item_id, ()))
+            items[item_id] = ItemInfo(
+                item_id, key, title, rule, kind, decoded, revision, item_id in scoped,
+                offered, (option_rule or "plurality") if offered else None, runoff_of,
+            )  # fmt: skip
     return list(items.values()), pairs, snapshot_id
 
 
@@ -257,7 +305,8 @@ def _household_rows(plan: Plan, snapshot_id: int | None):
 
 
 def _vote_query(scoped: bool, sign: int, frozen: bool):
-    """(sign, item, revision, unit, owner key, choice, households, area centi) of agree/oppose.
+    """(sign, item, revision, unit, owner key, choice, option, households, area centi) of
+    agree/oppose marks; the option only on an item with options (方案比选).
 
     The unit only for scoped items (NULL else). Sign 1: all effective ballots, owner NULL;
     sign -1: those of owners with several households, by owner. Two selects keep the big one a
@@ -275,6 +324,7 @@ def _vote_query(scoped: bool, sign: int, frozen: bool):
             unit,
             owner,
             BallotChoice.choice,
+            BallotChoice.option_id,
             func.count(),
             func.sum(r.c.area_centi),
         )
@@ -287,6 +337,7 @@ def _vote_query(scoped: bool, sign: int, frozen: bool):
         )
     )
     keys = [BallotChoice.item_id, BallotChoice.item_revision, BallotChoice.choice]
+    keys.append(BallotChoice.option_id)
     if scoped:
         keys.append(unit)  # PostgreSQL refuses a constant NULL in GROUP BY
     if sign < 0:
@@ -306,23 +357,36 @@ def _votes_statement(scoped: bool, several: bool, frozen: bool):
 def _votes(
     plan: Plan, items: list[ItemInfo], scope_units: dict, several: bool, snapshot_id: int | None
 ) -> dict:
-    """Per item, (owner or None, choice) → (households, area centi) of counting marks in scope.
+    """Per item, (owner or None, choice) → (households, area centi) of counting marks in scope;
+    on an item with options also ("option", owner or None, option key) for each agree.
 
     Marks of owners with several households move from the k = 1 total to their owner's cell.
+    On an item with options an agree must name one of its options (agree is the sum over the
+    options, design §3a); one that does not counts as an abstention, like a mark on an older
+    revision.
     """
     revision = {i.id: i.revision for i in items}
+    option_keys = {i.id: {o[0]: o[1] for o in i.options} for i in items if i.options}
     scoped = sorted(scope_units)
     query = _votes_statement(bool(scoped), several, snapshot_id is not None)
     params = _params(plan, snapshot_id=snapshot_id)
     if scoped:
         params["scoped"] = scoped
     votes: dict = defaultdict(dict)
-    for sign, item_id, item_rev, unit, owner, choice, n, centi in db.session.execute(query, params):
+    rows = db.session.execute(query, params)
+    for sign, item_id, item_rev, unit, owner, choice, option_id, n, centi in rows:
         if revision.get(item_id) != item_rev:
             continue  # another plan's item, or a mark on an older revision: abstain
         if unit is not None and unit not in scope_units[item_id]:
             continue  # a mark outside the item's scope is not a vote
         cells = votes[item_id]
+        keys = option_keys.get(item_id)
+        if keys is not None and choice == "agree":
+            if option_id not in keys:
+                continue  # an agree naming none of the item's options: abstain
+            if owner is not None:
+                _add(cells, ("option", owner, keys[option_id]), n, centi)
+            _add(cells, ("option", None, keys[option_id]), sign * n, sign * centi)
         if owner is not None:
             _add(cells, (owner, choice), n, centi)
         _add(cells, (None, choice), sign * n, sign * centi)
@@ -369,13 +433,27 @@ def _electorate(hh_rows, in_scope: frozenset[int] | None) -> tuple[dict, dict]:
 def _item_counts(electorate: tuple[dict, dict], votes: dict) -> ItemCounts:
     """Strata (k, status, households, area) of one item: its electorate, then its votes."""
     strata, k_of = dict(electorate[0]), electorate[1]
-    for (owner, choice), (n, centi) in votes.items():
+    for key, (n, centi) in votes.items():
+        if len(key) == 3:
+            continue  # an option's agree: counted by _option_agree
+        owner, choice = key
         k = k_of[owner] if owner is not None else 1
         _add(strata, (k, choice), n, centi)
         _add(strata, (k, "abstain"), -n, -centi)  # participants not agreeing nor opposing
     return count_strata(
         (k, status, n, centi_to_area(centi)) for (k, status), (n, centi) in strata.items()
     )
+
+
+def _option_agree(item: ItemInfo, electorate: tuple[dict, dict], votes: dict) -> dict:
+    """Agree totals per option of one item, with the item's 1/k weights (SPC interp. art. 9)."""
+    k_of = electorate[1]
+    strata = (
+        (key[2], k_of[key[1]] if key[1] is not None else 1, n, centi_to_area(centi))
+        for key, (n, centi) in votes.items()
+        if len(key) == 3
+    )
+    return option_measures([o[1] for o in item.options], strata)
 
 
 def _place_turnout(hh_rows) -> tuple[PlaceTurnout, list[PlaceTurnout]]:
@@ -434,7 +512,7 @@ def ballot_counts(plan: Plan) -> BallotCounts:
 
 
 def tally_plan(plan: Plan, today: date | None = None) -> PlanTally:
-    """Count every item of the plan (4 queries, whatever its size) and apply its rules."""
+    """Count every item of the plan (5 queries, whatever its size) and apply its rules."""
     if today is None:
         today = local_today()
     items, pairs, snapshot_id = _items_and_scopes(plan)
@@ -450,10 +528,17 @@ def tally_plan(plan: Plan, today: date | None = None) -> PlanTally:
         scope = scope_units.get(item.id) if item.scoped else None
         if scope not in electorates:
             electorates[scope] = _electorate(hh_rows, scope)
-        counts = _item_counts(electorates[scope], votes.get(item.id, {}))
+        item_votes = votes.get(item.id, {})
+        counts = _item_counts(electorates[scope], item_votes)
         tally = tally_counts(counts, item.rule, policy)
         without = tally_counts(counts, item.rule, "none") if policy != "none" else None
-        results.append(ItemResult(item, counts, tally, without))
+        outcome = outcome_without = None
+        if item.options:
+            agree = _option_agree(item, electorates[scope], item_votes)
+            outcome = decide_options(tally, agree, item.option_rule)
+            if without is not None:
+                outcome_without = decide_options(without, agree, item.option_rule)
+        results.append(ItemResult(item, counts, tally, without, outcome, outcome_without))
     community, places = _place_turnout(hh_rows)
     return PlanTally(
         plan, not voting_over(plan, today), ballot_counts(plan), community, places, results

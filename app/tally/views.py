@@ -22,20 +22,24 @@ from app.paper.operations import record_delivery
 from app.plans.access import item_or_404, plan_or_404
 from app.plans.queries import is_voting_open, scope_label
 from app.tally.blueprint import bp
+from app.tally.charts import option_bars, option_bars_svg
 from app.tally.document import tally_document
 from app.tally.explain import (
     amount_text,
     area_text,
     explain_item,
     failure_reasons,
+    item_sentence,
+    option_summary,
     owners_text,
     percent_text,
     result_sentence,
     rule_text,
 )
-from app.tally.forms import DeliveryForm
+from app.tally.forms import DeliveryForm, RunoffForm
 from app.tally.listings import conflicts, latest_plan_with_results, non_voters, place_names
 from app.tally.queries import tally_plan
+from app.tally.runoff import runoff_origin, runoff_problem, runoffs_of
 
 bp.add_app_template_filter(owners_text, "owners")
 bp.add_app_template_filter(area_text, "m2")
@@ -56,7 +60,17 @@ def meter_filter(part, whole):
 @bp.context_processor
 def tally_words():
     """Amounts in words for every tally template (labels: app.core.vocabulary's filters)."""
-    return {"amount_text": amount_text, "result_sentence": result_sentence, "rule_text": rule_text}
+    return {
+        "amount_text": amount_text,
+        "result_sentence": result_sentence,
+        "rule_text": rule_text,
+        "item_sentence": item_sentence,
+        "option_summary": option_summary,
+        "option_chart": lambda r: option_bars_svg(option_bars(r), r.item.key),
+        "runoff_origin_of": lambda r: (
+            runoff_origin(r.item.runoff_of_id) if r.item.runoff_of_id is not None else None
+        ),
+    }
 
 
 def turnout_rows(result, community_id: int) -> list[dict]:
@@ -89,15 +103,24 @@ def dashboard(community_id: int, plan_id: int):
     """Live turnout toward quorum, each item's standing and why, conflicts."""
     plan = plan_or_404(plan_id)
     result = tally_plan(plan)
+    may_open = has_permission(current_user, "plan.manage")
     return render_template(
         "tally/dashboard.html",
         plan=plan,
         result=result,
+        runoffs=runoff_links(result),
+        runoff_form=RunoffForm() if may_open else None,
+        runoff_problems={r.item.id: runoff_problem(plan, r) for r in result.items if r.undecided},
         turnout=turnout_rows(result, community_id),
         reasons={r.item.id: failure_reasons(r.tally) for r in result.items},
         conflict_rows=conflicts(plan),
         corrections=corrections(snapshot_for(plan.id)),
     )
+
+
+def runoff_links(result) -> dict:
+    """Per undecided item id: the runoff opened for it."""
+    return runoffs_of([r.item.id for r in result.items if r.options is not None])
 
 
 @bp.route("/c/<int:community_id>/plans/<int:plan_id>/tally.json")
@@ -166,4 +189,4 @@ def record_delivery_view(community_id: int, plan_id: int):
     return redirect(target + (f"#u{anchor}" if anchor.isdigit() else ""))
 
 
-from app.tally import electorate_views, publication_views  # noqa: E402, F401  (same blueprint)
+from app.tally import electorate_views, publication_views, runoff_views  # noqa: E402, F401

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.communities.models import Building, Community, Household, Unit
 from app.extensions import db
 from app.paper.models import Delivery, PaperEntry
-from app.plans.models import Item, ItemScope, Plan
+from app.plans.models import Item, ItemOption, ItemScope, Plan
 from app.voting.models import Ballot, BallotChoice, EffectiveBallot
 
 TODAY = date(2026, 4, 20)
@@ -84,9 +84,15 @@ class Estate:
         db.session.flush()
         return plan
 
-    def item(self, plan, key, rule="cc278_major", scope=(), custom=None, revision=1, title=None):
-        """An item; scope lists building names or (building, unit) pairs (empty: community)."""
+    def item(
+        self, plan, key, rule="cc278_major", scope=(), custom=None, revision=1, title=None,
+        options=(), option_rule=None, kind="vote",
+    ):  # fmt: skip
+        """An item; scope lists building names or (building, unit) pairs (empty: community);
+        ``options`` lists option keys (方案比选), titled 方案<key>."""
         item = Item(
+            kind=kind,
+            option_rule=(option_rule or "plurality") if options else None,
             community_id=self.cid,
             plan_id=plan.id,
             key=key,
@@ -99,6 +105,13 @@ class Estate:
         )
         plan.items.append(item)
         db.session.flush()
+        for position, option in enumerate(options):
+            item.options.append(
+                ItemOption(
+                    community_id=self.cid, item_id=item.id, key=option, position=position,
+                    title=f"方案{option}", cost_fen=100000 * (position + 1),
+                )
+            )  # fmt: skip
         for place in scope:
             if isinstance(place, str):
                 building_id, unit_id = self.building(place).id, None
@@ -114,7 +127,8 @@ class Estate:
         return item
 
     def ballot(self, plan, household, choices=None, channel="online", conflict=False, stale=()):
-        """An effective ballot {item key: choice or None}; ``stale`` keys carry an old revision."""
+        """An effective ballot {item key: choice or None}; ``stale`` keys carry an old revision.
+        On an item with options, "agree:B" agrees with option B."""
         items = {i.key: i for i in plan.items}
         ballot = Ballot(
             community_id=self.cid,
@@ -128,8 +142,13 @@ class Estate:
         for key, choice in (choices or {}).items():
             item = items[key]
             revision = item.revision - 1 if key in stale else item.revision
+            option_id = None
+            if choice and choice.startswith("agree:"):
+                choice, option = choice.split(":")
+                option_id = next(o.id for o in item.options if o.key == option)
             db.session.add(
                 BallotChoice(
+                    option_id=option_id,
                     community_id=self.cid,
                     ballot_id=ballot.id,
                     item_id=item.id,
