@@ -194,3 +194,50 @@ def test_drafting_is_refused_outside_the_works(app, site):
     assert response.status_code in (302, 400)
     with app.app_context():
         assert db.session.scalar(select(ChangeOrder)) is None
+
+
+def test_archive_and_district_export_carry_the_figures(app, site, factory, tmp_path):
+    import io
+    import json
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from app.reports.archive.build import build_archive
+    from app.settlement.changes import approve_change, draft_change
+    from app.settlement.finals import confirm_final_accounts, enter_final_accounts
+
+    with app.test_request_context():
+        change = draft_change(site.item("A1"), reason="外墙增加涂料", cost_change_fen=300_000)
+        approve_change(change)  # beyond the threshold: waits for its revision vote
+        set_phase(db.session.get(Plan, site.plan_id), "acceptance")
+        final = enter_final_accounts(site.item("A2"), actual_cost_fen=90_000, actual_sources={})
+        confirm_final_accounts(final)
+        db.session.commit()
+        path = tmp_path / "a.zip"
+        info = build_archive(db.session.get(Plan, site.plan_id), path)
+    assert info.manifest["counts"]["change_orders"] == 1
+    assert info.manifest["counts"]["final_accounts"] == 1
+    listed = {f["path"] for f in info.manifest["files"]}
+    assert {"closeout/change-orders.json", "closeout/final-accounts.json"} <= listed
+    with zipfile.ZipFile(path) as archive:
+        root = info.root
+        finals = json.loads(archive.read(root + "closeout/final-accounts.json"))
+        changes = json.loads(archive.read(root + "closeout/change-orders.json"))
+        payments = load_workbook(io.BytesIO(archive.read(root + "exports/payments.xlsx")))
+    sheet = [list(r) for r in payments["决算退补"].iter_rows(values_only=True)]
+    assert sheet[-1][-3:] == [1000, 900, -100]  # the total row: planned, final, refunds
+    (a2,) = finals["final_accounts"]
+    assert (a2["item"], a2["refunds_fen"], a2["status"]) == ("A2", 10_000, "confirmed")
+    assert sum(s["difference_fen"] for s in a2["shares"]) == -10_000
+    assert changes["change_orders"][0]["status"] == "pending_vote"
+
+    factory.user("city", "admin")
+    client = client_as(app, "city")
+    book = load_workbook(io.BytesIO(client.get("/district/overview.xlsx").data))
+    rows = [list(r) for r in book["决算与设计变更"].iter_rows(values_only=True)]
+    header = rows.index(next(r for r in rows if r and r[0] == "小区"))
+    cells = {r[0]: dict(zip(rows[header], r, strict=True)) for r in rows[header + 1 :]}
+    mine = cells["幸福小区"]
+    assert mine["应退（元）"] == 100 and mine["应补（元）"] in (0, None)
+    assert (mine["设计变更"], mine["待修订表决"]) == (1, 1)
