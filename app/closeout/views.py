@@ -160,12 +160,25 @@ def change(community_id: int, plan_id: int, change_id: int):
 
 
 @bp.route(
-    "/c/<int:community_id>/plans/<int:plan_id>/changes/<int:change_id>/<any(approve,reject):act>",
-    methods=["POST"],
+    "/c/<int:community_id>/plans/<int:plan_id>/changes/<int:change_id>/approve", methods=["POST"]
 )
 @staff_required("change.approve")
-def decide_change(community_id: int, plan_id: int, change_id: int, act: str):
-    """The committee approves or rejects a drafted change."""
+def approve_change_view(community_id: int, plan_id: int, change_id: int):
+    """The committee approves a drafted change."""
+    return decide_change(plan_id, change_id, "approve")
+
+
+@bp.route(
+    "/c/<int:community_id>/plans/<int:plan_id>/changes/<int:change_id>/reject", methods=["POST"]
+)
+@staff_required("change.approve")
+def reject_change_view(community_id: int, plan_id: int, change_id: int):
+    """The committee rejects a drafted change."""
+    return decide_change(plan_id, change_id, "reject")
+
+
+def decide_change(plan_id: int, change_id: int, act: str):
+    """Approve or reject (the committee's decision), then back to the change's page."""
     plan = plan_or_404(plan_id)
     change = _change_or_404(plan, change_id)
     form = DecideForm()
@@ -184,23 +197,20 @@ def decide_change(community_id: int, plan_id: int, change_id: int, act: str):
         except DomainError as exc:
             flash_refusal(exc)
     return redirect(
-        url_for("closeout.change", community_id=community_id, plan_id=plan.id, change_id=change.id)
+        url_for(
+            "closeout.change", community_id=plan.community_id, plan_id=plan.id, change_id=change.id
+        )
     )
 
 
 @bp.route(
     "/c/<int:community_id>/plans/<int:plan_id>/changes/<int:change_id>/settle", methods=["POST"]
 )
-@staff_required("plan.view")
+@staff_required("change.draft")
 def settle_change(community_id: int, plan_id: int, change_id: int):
     """Apply the revision vote's final result: the change takes effect or is refused."""
     plan = plan_or_404(plan_id)
     change = _change_or_404(plan, change_id)
-    if not (
-        has_permission(current_user, "change.draft")
-        or has_permission(current_user, "change.approve")
-    ):
-        abort(403)
     if SettleForm().validate_on_submit():
         outcome = revision_outcome(change)
         try:
@@ -251,15 +261,13 @@ def _final_form(item) -> FinalForm:
 
 
 def _final_page(plan, item, form, errors=(), status=200):
+    passed = item in passed_items(plan)
     final = final_of(item)
     households, shares = {}, []
     if final is not None:
         households = households_of(plan.community_id, [s.household_id for s in final.shares])
         shares = sorted(final.shares, key=lambda s: households[s.household_id].order)
-    try:
-        planned = planned_figures(item) if not item.options else None
-    except DomainError:
-        planned = None
+    planned = planned_figures(item) if not item.options and passed else None
     return render_template(
         "closeout/final_item.html",
         plan=plan,
@@ -268,10 +276,12 @@ def _final_page(plan, item, form, errors=(), status=200):
         planned=planned,
         shares=shares,
         households=households,
+        passed=passed,
         form=form,
         source_fields=actual_source_fields(form),
         confirm_form=ConfirmFinalForm(),
-        can_enter=has_permission(current_user, "accounts.enter")
+        can_enter=passed
+        and has_permission(current_user, "accounts.enter")
         and phase_allows(current_user.role, "final_accounts", plan.phase)
         and (final is None or final.status != "confirmed"),
         can_confirm=has_permission(current_user, "accounts.confirm")
@@ -288,8 +298,6 @@ def final_item(community_id: int, plan_id: int, item_id: int):
     """One item's final accounts: the form, and every household's planned and actual share."""
     plan = plan_or_404(plan_id)
     item = item_or_404(plan, item_id)
-    if item not in passed_items(plan):
-        abort(404)
     form = _final_form(item)
     final = final_of(item)
     if final is not None:
@@ -313,8 +321,6 @@ def enter_final_view(community_id: int, plan_id: int, item_id: int):
     """A worker enters (or corrects, until confirmed) the item's actual figures."""
     plan = plan_or_404(plan_id)
     item = item_or_404(plan, item_id)
-    if item not in passed_items(plan):
-        abort(404)
     form = _final_form(item)
     if not form.validate_on_submit():
         return _final_page(plan, item, form, form_errors(form), 400)
@@ -323,6 +329,8 @@ def enter_final_view(community_id: int, plan_id: int, item_id: int):
         option = get_in_community_or_404(ItemOption, form.option_id.data)
     try:
         _require(plan, "final_accounts")
+        if item not in passed_items(plan):
+            raise DomainError(_l("只有最终结果通过的项目才有决算。"))
         enter_final_accounts(
             item,
             actual_cost_fen=form.actual_cost.fen,
@@ -350,11 +358,11 @@ def confirm_final_view(community_id: int, plan_id: int, item_id: int):
     plan = plan_or_404(plan_id)
     item = item_or_404(plan, item_id)
     final = final_of(item)
-    if final is None:
-        abort(404)
     if ConfirmFinalForm().validate_on_submit():
         try:
             _require(plan, "confirm_accounts")
+            if final is None:
+                raise DomainError(_l("这个项目还没有录入决算。"))
             confirm_final_accounts(final, user=current_user)
             flash(_("决算已确认，各户的退补金额已列入对账单。"), "success")
         except DomainError as exc:

@@ -133,11 +133,13 @@ def export(fmt: str):
         exported_by=exporter_name(),
     )
     return export_response(
-        [
-            communities_report(rows),
-            summary_report(summary, total_label(filters, summary)),
-            closeout_report((r.name, r.district, r.plan_id) for r in rows),
-        ],
+        [communities_report(rows), summary_report(summary, total_label(filters, summary))]
+        # XLSX only (CSV holds the first table): final accounts and change orders (决算, 设计变更).
+        + (
+            [closeout_report((r.name, r.district, r.plan_id) for r in rows)]
+            if fmt == "xlsx"
+            else []
+        ),
         meta,
         fmt,
         f"{scope}-{_('小区改造进度')}-{local_today().isoformat()}",

@@ -135,7 +135,8 @@ def test_change_order_with_revision_vote_and_final_accounts(app, site):
         db.session.commit()
     page = committee.get(detail).get_data(as_text=True)
     assert "修订表决最终结果：通过。" in page
-    assert post_form(committee, f"{detail}/settle", form_page=detail).status_code == 302
+    assert post_form(committee, f"{detail}/settle", form_page=detail).status_code == 403
+    assert post_form(worker, f"{detail}/settle", form_page=detail).status_code == 302
     with app.app_context():
         change = db.session.get(ChangeOrder, change_id)
         assert change.status == "effective"
