@@ -80,7 +80,10 @@ class SettleForm(FlaskForm):
 class FinalForm(FlaskForm):
     """An item's actual cost and funding per source, and the option carried out."""
 
-    option_id = SelectField(_l("实际实施的方案"), coerce=int, choices=[])
+    # Shown only for an item with options; the view checks the option belongs to the item.
+    option_id = SelectField(
+        _l("实际实施的方案"), coerce=int, choices=[], default=0, validate_choice=False
+    )
     actual_cost = StringField(
         _l("实际造价（元）"), validators=[SignedYuan(required=True), Length(max=30)]
     )

@@ -327,6 +327,8 @@ def enter_final_view(community_id: int, plan_id: int, item_id: int):
     option = None
     if form.option_id.data:
         option = get_in_community_or_404(ItemOption, form.option_id.data)
+        if option.item_id != item.id:
+            abort(404)
     try:
         _require(plan, "final_accounts")
         if item not in passed_items(plan):
