@@ -337,7 +337,6 @@ AUDIT_ACTION_LABELS = {
     "change.reject": _l("驳回设计变更"),
     "change.settle_revision": _l("按修订表决结果处理设计变更"),
     "plan.create_revision": _l("建立修订表决"),
-    "plan.change_threshold": _l("修改设计变更阈值"),
     "final.enter": _l("录入决算"),
     "final.confirm": _l("确认决算"),
 }

@@ -33,8 +33,6 @@ from app.rules.settlement import largest_rise_pct, raised_beyond, resplit
 from app.rules.shares import ShareError, residents_part
 from app.settlement.models import ChangeOrder, ChangeShare
 
-MAX_THRESHOLD = 1000
-
 
 def current_shares(item: Item) -> dict[int, int]:
     """The item's stored shares now, {household: fen}."""
@@ -363,23 +361,6 @@ def settle_revision(change: ChangeOrder, passed: bool, *, note: str = "") -> Non
         community_id=change.community_id,
         before=before,
         after={**_state(change), "vote_passed": passed},
-    )
-
-
-def set_threshold(plan: Plan, threshold_pct: int) -> None:
-    """Set the plan's change threshold in per cent (a plan setting, audited)."""
-    if not 0 <= threshold_pct <= MAX_THRESHOLD:
-        raise DomainError(_l("变更阈值应在 0 到 %(n)d 之间。", n=MAX_THRESHOLD))
-    before = plan.change_threshold_pct
-    plan.change_threshold_pct = threshold_pct
-    db.session.flush()
-    log_event(
-        "plan.change_threshold",
-        "plan",
-        plan.id,
-        community_id=plan.community_id,
-        before={"change_threshold_pct": before},
-        after={"change_threshold_pct": threshold_pct},
     )
 
 

@@ -11,6 +11,7 @@ from app.core.audit import AuditEvent
 from app.core.errors import DomainError
 from app.extensions import db
 from app.funding.statement import household_statement, statement_pdf
+from app.plans.items import update_plan
 from app.plans.models import HouseholdShare, Item, Plan
 from app.plans.queries import current_plan
 from app.settlement.changes import (
@@ -18,7 +19,6 @@ from app.settlement.changes import (
     draft_change,
     reject_change,
     revised_item,
-    set_threshold,
     settle_revision,
 )
 from app.settlement.finals import (
@@ -174,11 +174,9 @@ def test_scope_change_needs_a_vote_and_threshold_is_a_plan_setting(works):
     assert change.needs_vote and change.households_beyond == 0
     reject_change(change, note="先做1号楼")
     assert change.status == "rejected"
-    set_threshold(works.plan, 20)
+    update_plan(works.plan, change_threshold_pct=20)
     change = draft_change(a2, reason="管径加大", cost_change_fen=15_000)  # +15 %
     assert change.threshold_pct == 20 and not change.needs_vote
-    with pytest.raises(DomainError):
-        set_threshold(works.plan, -1)
 
 
 def test_a_change_needs_a_reason_and_a_change(works):

@@ -242,3 +242,28 @@ def test_archive_and_district_export_carry_the_figures(app, site, factory, tmp_p
     mine = cells["幸福小区"]
     assert mine["应退（元）"] == 100 and mine["应补（元）"] in (0, None)
     assert (mine["设计变更"], mine["待修订表决"]) == (1, 1)
+
+
+def test_the_threshold_is_set_on_the_plan_edit_page(app, site):
+    base = f"/c/{site.community_id}/plans/{site.plan_id}"
+    worker = client_as(app, "worker")
+    page = worker.get(f"{base}/edit").get_data(as_text=True)
+    assert "设计变更阈值（%）" in page and 'value="10"' in page
+    data = {
+        "title": "改造方案",
+        "description": "",
+        "voting_closes": "",
+        "objection_days": "0",
+        "change_threshold_pct": "25",
+    }
+    with app.app_context():
+        plan = db.session.get(Plan, site.plan_id)
+        data["voting_closes"] = plan.voting_closes.isoformat()
+    response = post_form(worker, f"{base}/edit", data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    with app.app_context():
+        assert db.session.get(Plan, site.plan_id).change_threshold_pct == 25
+    response = post_form(worker, f"{base}/edit", {**data, "change_threshold_pct": "-1"})
+    assert response.status_code == 200
+    with app.app_context():
+        assert db.session.get(Plan, site.plan_id).change_threshold_pct == 25
