@@ -391,6 +391,17 @@ def household_changes(
     return [(c, s) for c, s in rows]
 
 
+def effective_changes_by_item(
+    plan: Plan, household_id: int
+) -> dict[int, list[tuple[ChangeOrder, ChangeShare | None]]]:
+    """The changes in effect per item, each with this household's share before and after
+    (None when the item does not concern it): the residents' item pages show them."""
+    by_item: dict[int, list] = {}
+    for change, share in household_changes(plan, household_id):
+        by_item.setdefault(change.item_id, []).append((change, share))
+    return by_item
+
+
 def change_for_revision_plan(plan_id: int) -> ChangeOrder | None:
     """The change order a revision plan votes on."""
     return db.session.scalar(select(ChangeOrder).where(ChangeOrder.revision_plan_id == plan_id))

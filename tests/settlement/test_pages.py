@@ -159,6 +159,8 @@ def test_change_order_with_revision_vote_and_final_accounts(app, site):
     assert resident.get(f"/h/{codes[hid]}").status_code == 302
     mine = resident.get("/my/changes").get_data(as_text=True)
     assert "外墙增加涂料" in mine and "补 " in mine
+    item_page = resident.get("/plan").get_data(as_text=True)
+    assert "设计变更（已生效）" in item_page and "外墙增加涂料" in item_page
 
     # Final accounts in acceptance: the worker enters A2 at 900 yuan, the committee confirms.
     with app.test_request_context():
