@@ -160,25 +160,29 @@ def enter_final_accounts(
     final.status = "entered"
     final.entered_by_id = getattr(user, "id", None)
     final.entered_at = utcnow()
-    final.sources = [
-        FinalSource(
-            community_id=item.community_id,
-            source=s,
-            planned_fen=planned.sources.get(s, 0),
-            actual_fen=actual_sources.get(s, 0),
-        )
-        for s in FUNDING_SOURCES
-        if planned.sources.get(s, 0) or actual_sources.get(s, 0)
-    ]
-    final.shares = [
-        FinalShare(
-            community_id=item.community_id,
-            household_id=d.household_id,
-            planned_fen=d.planned_fen,
-            actual_fen=d.actual_fen,
-        )
-        for d in diffs
-    ]
+    # A correction updates the rows in place (replacing the lists would insert before the
+    # old rows are deleted and trip the unique constraints).
+    sources = {src.source: src for src in final.sources}
+    for source in FUNDING_SOURCES:
+        planned_fen, actual_fen = planned.sources.get(source, 0), actual_sources.get(source, 0)
+        row = sources.pop(source, None)
+        if not planned_fen and not actual_fen:
+            if row is not None:
+                final.sources.remove(row)
+            continue
+        if row is None:
+            row = FinalSource(community_id=item.community_id, source=source)
+            final.sources.append(row)
+        row.planned_fen, row.actual_fen = planned_fen, actual_fen
+    rows = {row.household_id: row for row in final.shares}
+    for d in diffs:
+        row = rows.pop(d.household_id, None)
+        if row is None:
+            row = FinalShare(community_id=item.community_id, household_id=d.household_id)
+            final.shares.append(row)
+        row.planned_fen, row.actual_fen = d.planned_fen, d.actual_fen
+    for row in rows.values():
+        final.shares.remove(row)
     db.session.flush()
     log_event(
         "final.enter",

@@ -5,6 +5,8 @@ over 3号楼2单元's 12."""
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.core.audit import AuditEvent
@@ -26,6 +28,7 @@ from app.settlement.finals import (
     enter_final_accounts,
     household_finals,
 )
+from tests.conftest import db_examples
 from tests.funding.conftest import B1_EXPECTED, build_world
 
 
@@ -67,6 +70,17 @@ def test_final_accounts_equal_method_refunds(works):
     (event,) = events("final.enter")
     assert event.community_id == works.community_id
     assert json.loads(event.after)["refunds_fen"] == 10_000
+    # Corrected before confirmation: 1,100 yuan with 50 from public income → 1,050 split again.
+    final = enter_final_accounts(
+        a2, actual_cost_fen=110_000, actual_sources={"public_income": 5_000}
+    )
+    assert (final.refunds_fen, final.top_ups_fen) == (0, 5_000)
+    assert {s.source: (s.planned_fen, s.actual_fen) for s in final.sources} == {
+        "public_income": (0, 5_000)
+    }
+    assert sorted(s.actual_fen for s in final.shares) == [17_500] * 6
+    first, second = (json.loads(e.before or "null") for e in events("final.enter"))
+    assert first is None and second["refunds_fen"] == 10_000  # the correction keeps the old
 
 
 def test_final_accounts_floor_method_top_ups_and_exempt_floors(works):
@@ -184,3 +198,28 @@ def test_a_change_needs_a_reason_and_a_change(works):
         draft_change(works.item("A1"), reason=" ", cost_change_fen=100)
     with pytest.raises(DomainError, match="没有改动"):
         draft_change(works.item("A1"), reason="无", cost_change_fen=0)
+
+
+@settings(max_examples=db_examples(40), suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    key=st.sampled_from(["A1", "A2", "B1"]),
+    cost=st.integers(0, 10**9),
+    government=st.integers(0, 10**8),
+)
+def test_entered_accounts_refunds_and_top_ups_sum_to_the_difference(works, key, cost, government):
+    item = works.item(key)
+    if government > cost:
+        with pytest.raises(DomainError):
+            enter_final_accounts(
+                item, actual_cost_fen=cost, actual_sources={"government": government}
+            )
+        return
+    final = enter_final_accounts(
+        item, actual_cost_fen=cost, actual_sources={"government": government}
+    )
+    assert final.actual_residents_fen == cost - government
+    assert sum(s.actual_fen for s in final.shares) == cost - government
+    assert final.planned_residents_fen == sum(shares(item).values())
+    assert (
+        final.top_ups_fen - final.refunds_fen == (cost - government) - final.planned_residents_fen
+    )
