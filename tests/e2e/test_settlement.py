@@ -41,8 +41,15 @@ def test_final_accounts_on_the_phone(app, factory, phone, second_phone):
         page.wait_for_url(re.compile(r"/staff/|/c/"))
         return page
 
-    # The worker enters A2's final accounts from the phone: 900 yuan instead of 1,000.
+    # The worker reads the change orders and the one in effect, with every household's share.
     worker = staff(second_phone, "worker")
+    worker.goto(f"{base}/changes")
+    expect(worker.get_by_text("已生效").first).to_be_visible()
+    second_phone.shot("change-orders", worker)
+    worker.get_by_role("link", name=re.compile("保温|A1")).first.click()
+    expect(worker.get_by_role("heading", name="每户分摊：变更前后")).to_be_visible()
+    second_phone.shot("change-order", worker)
+    # The worker enters A2's final accounts from the phone: 900 yuan instead of 1,000.
     worker.goto(f"{base}/final-accounts")
     second_phone.shot("final-accounts-list", worker)
     worker.get_by_role("link", name=re.compile("A2")).click()
