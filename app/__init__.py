@@ -23,6 +23,7 @@ from app.core.nav import community_menu
 from app.core.permissions import has_permission
 from app.core.queue import configure_queue
 from app.core.refusals import handle_refusal, was_refused
+from app.core.vocabulary import settlement_words
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
 from app.plans.phases import phase_allows
 from app.rules.money import format_fen
@@ -88,6 +89,7 @@ def register_models() -> None:
     from app.plans import models as _plans  # noqa: F401
     from app.printing import models as _printing  # noqa: F401
     from app.proposals import models as _proposals  # noqa: F401
+    from app.settlement import models as _settlement  # noqa: F401
     from app.tally import models as _tally  # noqa: F401
     from app.voting import models as _voting  # noqa: F401
 
@@ -99,11 +101,13 @@ MODULES = (
     "communities",
     "accounts",
     "plans",
+    "settlement",
     "proposals",
     "voting",
     "paper",
     "funding",
     "tally",
+    "closeout",
     "printing",
     "aftercare",
     "reports",
@@ -269,6 +273,7 @@ def register_template_helpers(app: Flask) -> None:
 
     register_vocabulary_filters(app)
     app.add_template_filter(phone_numbers)  # tap-to-call links: (text, "tel:...") pairs
+    app.add_template_filter(settlement_words)  # 退 / 补 of final accounts and change orders
 
     @app.template_global()
     def can(permission: str) -> bool:

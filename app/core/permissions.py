@@ -34,6 +34,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "export": frozenset({ADMIN, WORKER, COMMITTEE}),
     "archive": frozenset({ADMIN, WORKER, COMMITTEE}),
     "district.overview": frozenset({ADMIN, DISTRICT}),
+    # After the vote: a worker drafts change orders and enters the final accounts; the
+    # committee approves changes and confirms the accounts (设计变更, 决算).
+    "change.draft": frozenset({ADMIN, WORKER}),
+    "change.approve": frozenset({ADMIN, COMMITTEE}),
+    "accounts.enter": frozenset({ADMIN, WORKER}),
+    "accounts.confirm": frozenset({ADMIN, COMMITTEE}),
 }
 
 

@@ -15,6 +15,8 @@ from fractions import Fraction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.rules.money import format_fen
+
 # --- Plans: phases, categories, rules, policies -----------------------------------------------
 
 PHASE_LABELS = {
@@ -344,6 +346,13 @@ AUDIT_ACTION_LABELS = {
     "evaluation.key": _l("录入纸质评价表"),
     "evaluation.resolve": _l("核对纸质评价表"),
     "evaluation.forms_print": _l("打印满意度评价表"),
+    "change.draft": _l("起草设计变更"),
+    "change.approve": _l("批准设计变更"),
+    "change.reject": _l("驳回设计变更"),
+    "change.settle_revision": _l("按修订表决结果处理设计变更"),
+    "plan.create_revision": _l("建立修订表决"),
+    "final.enter": _l("录入决算"),
+    "final.confirm": _l("确认决算"),
 }
 # After the works: acceptance (竣工验收) and the residents' evaluation (满意度评价).
 ASPECT_LABELS = {
@@ -366,6 +375,15 @@ SCORE_LABELS = {
     4: _l("满意"),
     5: _l("很满意"),
 }
+# Change orders (设计变更) and final accounts (决算), app.settlement.
+CHANGE_STATUS_LABELS = {
+    "drafted": _l("待审批"),
+    "pending_vote": _l("待修订表决"),
+    "effective": _l("已生效"),
+    "rejected": _l("已驳回"),
+    "refused": _l("表决未通过，未生效"),
+}
+FINAL_STATUS_LABELS = {"entered": _l("已录入，待确认"), "confirmed": _l("已确认")}
 # Actors that are not a person: the command line and the scheduled phase changes.
 SYSTEM_ACTOR_LABELS = {"cli": _l("命令行"), "system:schedule": _l("系统（按日期）")}
 
@@ -403,6 +421,8 @@ VOCABULARIES: dict[str, Mapping] = {
     "notice_kind": NOTICE_KIND_LABELS,
     "archive_via": ARCHIVE_VIA_LABELS,
     "role": ROLE_LABELS,
+    "change_status": CHANGE_STATUS_LABELS,
+    "final_status": FINAL_STATUS_LABELS,
     "code_filter": CODE_FILTER_LABELS,
     "roster_field": ROSTER_FIELD_LABELS,
     "audit_action": AUDIT_ACTION_LABELS,
@@ -434,6 +454,15 @@ def form_choices(kind: str, codes: Iterable[str] | None = None) -> list[tuple[st
     """(code, lazy label) pairs for a form's select: `codes` in order, else the whole vocabulary."""
     vocabulary = VOCABULARIES[kind]
     return [(code, vocabulary[code]) for code in (vocabulary if codes is None else codes)]
+
+
+def settlement_words(fen: int) -> str:
+    """A difference in the screen's language: "退 12.34 元", "补 5.00 元" or "无差额"."""
+    if fen < 0:
+        return _("退 %(a)s 元", a=format_fen(-fen))
+    if fen > 0:
+        return _("补 %(a)s 元", a=format_fen(fen))
+    return _("无差额")
 
 
 def choice_label(code: str | None) -> str:

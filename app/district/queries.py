@@ -184,9 +184,14 @@ def household_counts(community_ids: list[int]) -> dict[int, int]:
 
 def newest_plan_ids():
     """A select of each community's current plan id, as plans.queries.current_plan picks it: the
-    plan voting or in its objection period (one at a time), else the newest."""
+    plan voting or in its objection period (one at a time), else the newest that is not a
+    revision vote on another plan's change order, else the newest."""
     return select(
-        func.coalesce(func.max(case((in_progress(), Plan.id))), func.max(Plan.id))
+        func.coalesce(
+            func.max(case((in_progress(), Plan.id))),
+            func.max(case((Plan.revises_plan_id.is_(None), Plan.id))),
+            func.max(Plan.id),
+        )
     ).group_by(Plan.community_id)
 
 

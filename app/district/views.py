@@ -7,6 +7,7 @@ from flask import render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.closeout.exports import closeout_report
 from app.communities.tenancy import staff_required
 from app.core.db import utcnow
 from app.core.permissions import has_permission
@@ -132,7 +133,13 @@ def export(fmt: str):
         exported_by=exporter_name(),
     )
     return export_response(
-        [communities_report(rows), summary_report(summary, total_label(filters, summary))],
+        [communities_report(rows), summary_report(summary, total_label(filters, summary))]
+        # XLSX only (CSV holds the first table): final accounts and change orders (决算, 设计变更).
+        + (
+            [closeout_report((r.name, r.district, r.plan_id) for r in rows)]
+            if fmt == "xlsx"
+            else []
+        ),
         meta,
         fmt,
         f"{scope}-{_('小区改造进度')}-{local_today().isoformat()}",

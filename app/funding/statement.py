@@ -5,7 +5,7 @@ is written in Chinese, as it goes on paper to the household whatever the worker'
 """
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import force_locale
@@ -27,7 +27,9 @@ from app.funding.ledger import Figures, HouseholdInfo, Line, households_of, ledg
 from app.funding.models import Payment
 from app.plans.models import Item, Plan
 from app.plans.shares import item_residents_part
+from app.rules.settlement import difference_words
 from app.rules.shares import ShareError
+from app.settlement.finals import HouseholdFinal, household_finals
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,13 @@ class Statement:
     payments: list[PaymentRow]
     total: Figures
     printed_on: date
+    # Confirmed final accounts (决算): the household's refund (退) or top-up (补) per item.
+    finals: list[HouseholdFinal] = field(default_factory=list)
+
+    @property
+    def final_difference_fen(self) -> int:
+        """Σ actual − planned over the confirmed items: positive 补, negative 退."""
+        return sum(f.difference_fen for f in self.finals)
 
 
 def correction_reasons(payment_ids: list[int]) -> dict[int, str]:
@@ -102,6 +111,7 @@ def household_statement(plan: Plan, household: Household, today: date) -> Statem
         payments=rows,
         total=total,
         printed_on=today,
+        finals=household_finals(plan, household.id),
     )
 
 
@@ -214,10 +224,31 @@ def statement_pdf(s: Statement) -> bytes:
         story.append(_table(rows, widths, font, numeric=(3,)))
     else:
         story.append(paragraph("暂无缴费记录。", body))
+    if s.finals:
+        story += [
+            Spacer(1, 6 * mm),
+            paragraph("三、决算：多退少补（单位：元）", body),
+            Spacer(1, 2 * mm),
+        ]
+        rows = [["项目", "原定份额", "决算份额", "退 / 补"]]
+        for f in s.finals:
+            rows.append(
+                [
+                    paragraph(f"{f.item.key} {f.item.title}", cell),
+                    yuan(f.planned_fen),
+                    yuan(f.actual_fen),
+                    difference_words(f.difference_fen),
+                ]
+            )
+        rows.append(["合计", "", "", difference_words(s.final_difference_fen)])
+        widths = [76 * mm, 30 * mm, 30 * mm, 40 * mm]
+        story.append(_table(rows, widths, font, numeric=(1, 2, 3), total=True))
     story += [
         Spacer(1, 6 * mm),
         paragraph(
-            "说明：应缴金额为表决开始时确定的本户份额；更正以新的冲正、更正记录登记，原记录保留。"
+            "说明：应缴金额为表决开始时确定的本户份额（经批准的设计变更会调整它）；"
+            "决算按实际造价和资金来源、以同样的分摊方式重新分摊，与原定份额的差额多退少补；"
+            "更正以新的冲正、更正记录登记，原记录保留。"
             "如对金额有疑问，请持本单和收据与社区工作人员核对。",
             small,
         ),

@@ -38,6 +38,11 @@ class PlanForm(FlaskForm):
     non_voter_policy = SelectField(
         _l("未表决户的计票方式"), choices=form_choices("non_voter_policy")
     )
+    change_threshold_pct = IntegerField(
+        _l("设计变更阈值（%）"),
+        default=10,
+        validators=[NumberRange(min=0, max=1000)],
+    )
 
 
 class PlanUploadForm(FlaskForm):

@@ -256,6 +256,7 @@ PLAN_FIELDS = (
     "conflict_policy",
     "paper_double_entry",
     "non_voter_policy",
+    "change_threshold_pct",
 )
 
 

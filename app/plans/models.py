@@ -60,6 +60,11 @@ class Plan(TenantMixin, db.Model):
     final_published_at: Mapped[datetime | None]
     phase_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A change order (设计变更) that raises any household's share by more than this many per
+    # cent, or changes scope, needs a revision vote before it takes effect (docs/process.md).
+    change_threshold_pct: Mapped[int] = mapped_column(default=10, server_default="10")
+    # A revision plan (修订表决) votes on one changed item of this plan; None for a plan of its own.
+    revises_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"))
 
     community: Mapped[Community] = relationship()
     items: Mapped[list["Item"]] = relationship(

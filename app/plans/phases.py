@@ -171,6 +171,7 @@ PHASE_ACTIONS: dict[str, dict[str, frozenset[str]]] = {
                 "handle_issues",
                 "appoint_supervisor",
                 "run_acceptance",
+                "confirm_accounts",
             }
         ),
     },
@@ -208,6 +209,7 @@ PHASE_ACTIONS: dict[str, dict[str, frozenset[str]]] = {
                 "view_works",
                 "handle_issues",
                 "run_evaluation",
+                "confirm_accounts",
             }
         ),
     },

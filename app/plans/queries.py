@@ -59,11 +59,15 @@ def household_count(community_id: int) -> int:
 
 def current_plan(community_id: int) -> Plan | None:
     """The community's current plan: the one voting or in its objection period (one at a time,
-    docs/process.md), else the newest."""
+    docs/process.md), else the newest that is not a revision vote (修订表决) on another plan's
+    change order."""
     return db.session.scalar(
         select(Plan)
         .where(Plan.community_id == community_id)
-        .order_by(case((in_progress(), 0), else_=1), Plan.id.desc())
+        .order_by(
+            case((in_progress(), 0), (Plan.revises_plan_id.is_not(None), 2), else_=1),
+            Plan.id.desc(),
+        )
         .limit(1)
     )
 

@@ -32,6 +32,7 @@ from app.proposals.queries import proposals_for_items
 from app.reports.queries import correction_reasons, plan_items, scope_names, user_names
 from app.reports.voting import rule_words
 from app.rules.counting import parse_rule
+from app.settlement.finals import plan_finals
 
 
 def _rule_of(item):
@@ -178,7 +179,60 @@ def pledge_reports(plan: Plan) -> list[Report]:
         "",
         *money_totals(figures),
     ]
-    return [report, payment_entries(plan), building_summary(lines)]
+    reports = [report, payment_entries(plan), building_summary(lines)]
+    finals = final_accounts_report(plan)
+    return reports + ([finals] if finals.rows else [])
+
+
+def final_accounts_report(plan: Plan) -> Report:
+    """决算退补: per item with final accounts and household, planned and final share, the
+    refund (退, negative) or top-up (补, positive); empty before any final accounts."""
+    finals = plan_finals(plan)
+    items = {i.id: i for i in plan.items}
+    ids = {s.household_id for f in finals.values() for s in f.shares}
+    households = households_of(plan.community_id, ids) if ids else {}
+    report = Report(
+        title=str(_l("决算退补")),
+        columns=[
+            *household_columns(),
+            Column(str(_l("项目编号"))),
+            Column(str(_l("决算状态"))),
+            Column(str(_l("原定份额（元）")), MONEY),
+            Column(str(_l("决算份额（元）")), MONEY),
+            Column(str(_l("退补（元，负数为退）")), MONEY),
+        ],
+        sheet=str(_l("决算退补")),
+    )
+    planned = actual = 0
+    for final in sorted(finals.values(), key=lambda f: items[f.item_id].position):
+        for share in sorted(final.shares, key=lambda s: households[s.household_id].order):
+            if not share.planned_fen and not share.actual_fen:
+                continue
+            planned += share.planned_fen
+            actual += share.actual_fen
+            report.rows.append(
+                [
+                    *household_cells(households[share.household_id]),
+                    items[final.item_id].key,
+                    label("final_status", final.status),
+                    share.planned_fen,
+                    share.actual_fen,
+                    share.actual_fen - share.planned_fen,
+                ]
+            )
+    if report.rows:
+        report.total = [
+            str(_l("合计 %(n)d 条", n=len(report.rows))),
+            "",
+            "",
+            "",
+            "",
+            "",
+            planned,
+            actual,
+            actual - planned,
+        ]
+    return report
 
 
 def _entry_kind(payment: Payment) -> str:

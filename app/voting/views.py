@@ -21,6 +21,7 @@ from app.plans.queries import household_count, is_voting_open, items_for_househo
 from app.plans.shares import household_shares, plan_breakdowns
 from app.plans.workflow import end_voting
 from app.proposals.queries import proposals_for_items
+from app.settlement.changes import effective_changes_by_item
 from app.voting.blueprint import bp
 from app.voting.forms import AssistedForm, BallotForm, ReceiptForm, parse_ballot_fields
 from app.voting.models import Ballot
@@ -80,6 +81,7 @@ def draft():
         shares=household_shares(items, g.household.id),
         breakdowns=plan_breakdowns(plan),
         voting_open=is_voting_open(plan),
+        changes=effective_changes_by_item(plan, g.household.id),
     )
 
 

@@ -45,6 +45,10 @@ payment.record           x       .        x        .
 export                   x       .        x        x
 archive                  x       .        x        x
 district.overview        x       x        .        .
+change.draft             x       .        x        .
+change.approve           x       .        .        x
+accounts.enter           x       .        x        .
+accounts.confirm         x       .        .        x
 """
 EXPECTED_PERMISSIONS: dict[str, set[str]] = {
     permission: {role for role, mark in zip(ROLES, marks, strict=True) if mark == "x"}
@@ -105,8 +109,13 @@ def _plan_with_item(cid: int, household_id: int) -> dict:
         method="cash",
     )
     db.session.add(payment)
+    from app.settlement.models import ChangeOrder
+
+    change = ChangeOrder(community_id=cid, plan_id=plan.id, item_id=item.id, reason="变更")
+    db.session.add(change)
     db.session.flush()
     return {
+        "change_id": change.id,
         "payment_id": payment.id,
         "building_id": db.session.scalar(select(Building.id).where(Building.community_id == cid)),
         "plan_id": plan.id,

@@ -437,7 +437,7 @@ def test_xlsx_export_has_communities_and_district_totals(app, city):
     response = client.get("/district/overview.xlsx")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames == ["各小区", "分区汇总"]
+    assert book.sheetnames == ["各小区", "分区汇总", "决算与设计变更"]
     sheet = [list(r) for r in book["各小区"].iter_rows(values_only=True)]
     assert sheet[1][:2] == ["范围", "全市"]
     header = sheet.index(next(r for r in sheet if r and r[0] == "小区"))

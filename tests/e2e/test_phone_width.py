@@ -54,6 +54,7 @@ def _ids(community_id: int, plan_id: int) -> dict:
     from app.plans.models import Item
     from app.printing.models import PrintJob
     from app.proposals.models import Proposal, ProposalPhoto
+    from app.settlement.models import ChangeOrder
 
     def first(column, *where):
         return db.session.scalar(select(column).where(*where).order_by(column).limit(1))
@@ -79,6 +80,7 @@ def _ids(community_id: int, plan_id: int) -> dict:
         "photo_id": first(ProposalPhoto.id, ProposalPhoto.community_id == community_id),
         "upload_id": first(RosterUpload.id, RosterUpload.community_id == community_id),
         "user_id": first(User.id, User.role == "worker"),  # an account others may manage
+        "change_id": first(ChangeOrder.id, ChangeOrder.plan_id == plan_id),
         "export": "roster",
         "fmt": "csv",
     }
@@ -103,6 +105,7 @@ def door_world(app):
     from app.printing.models import PrintJob
     from app.printing.operations import apply_batch
     from app.proposals.models import Proposal, ProposalPhoto
+    from app.settlement.changes import draft_change
     from app.tally.operations import publish_preliminary, record_objection
     from app.voting.operations import cast_online_ballot
     from tests.reliability.conftest import build_plan
@@ -186,6 +189,8 @@ def door_world(app):
             receipt_no="R-1",
             user=users["worker"],
         )
+        # A change order (设计变更) with every household's share before and after.
+        draft_change(item, reason="增加无障碍坡道", cost_change_fen=50_000, user=users["worker"])
 
         # The second community: ballots from most households, voting closed, result published.
         rplan = db.session.get(Plan, result["plan_id"])

@@ -60,7 +60,8 @@ def test_phase_role_matrix(role, action):
 # After the final result residents follow the works, report problems (until evaluation ends),
 # volunteer as supervisors while the works run and evaluate in evaluation; workers run the works,
 # issue reports, change orders, acceptance, evaluation and the final accounts; the committee
-# appoints supervisors, approves change orders and takes part in acceptance and evaluation.
+# appoints supervisors, approves change orders, takes part in acceptance and evaluation and
+# confirms the final accounts.
 # Columns: proposals drafting voting published works acceptance evaluation closed
 PHASE_MATRIX = {
     "resident": """
@@ -113,6 +114,7 @@ PHASE_MATRIX = {
         appoint_supervisor  .  .  .  .  x  x  .  .
         approve_change      .  .  .  .  x  .  .  .
         run_acceptance      .  .  .  .  .  x  .  .
+        confirm_accounts    .  .  .  .  .  x  x  .
         run_evaluation      .  .  .  .  .  .  x  .
     """,
 }

@@ -22,6 +22,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app.aftercare.archive import write_aftercare
+from app.closeout.archive import closeout_files
 from app.communities.models import Community
 from app.core.audit import AuditEvent, chain_head, chain_of, log_event, verify_chain
 from app.core.db import utcnow
@@ -159,6 +160,10 @@ def build_archive(plan: Plan, target, *, user=None, progress=None) -> ArchiveInf
     publication = publication_document(plan, places)
     writer.add("publication.json", pretty(publication))
     counts["objections"] = len(publication["objections"])
+    files, closeout_counts = closeout_files(plan)  # change orders and final accounts
+    for path, data in files:
+        writer.add(path, data)
+    counts.update(closeout_counts)
     step("notices")
     counts["notices"] = _write_notices(writer, plan)
     counts.update(write_aftercare(writer, plan))  # acceptance and evaluation, after the works

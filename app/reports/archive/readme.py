@@ -36,6 +36,8 @@ ballots.json             每户的全部表决票（网上历次修改、纸质�
 paper.json               纸质票票号（已发、作废、收回、无效）、每次录入、委员会复核
 tally.json               计票结果（与结果页、flask tally --json 相同）
 publication.json         结果公示、公告与异议处理
+closeout/change-orders.json   设计变更：原因、造价与资金变化、审批、修订表决、每户变更前后的份额
+closeout/final-accounts.json  决算：实际造价与资金来源、每户原定与决算份额及退补
 notices/*.pdf            公示、公告、计票表（按生成时的数据重新绘制）
 aftercare/*              竣工验收（小组、清单、结果、问题与整改、公示 PDF）与满意度评价
 printing/print-jobs.json 打印记录；仍保存的表决票 PDF 在 printing/ 下
