@@ -1,7 +1,7 @@
 """Change orders (设计变更) and final accounts (决算); plan change threshold and revision link
 
 Revision ID: d4c8d3552a56
-Revises: 00be7cbc8e57
+Revises: c85fda1d458f
 Create Date: 2026-12-06 20:24:10.452499
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd4c8d3552a56'
-down_revision = '00be7cbc8e57'
+down_revision = 'c85fda1d458f'
 branch_labels = None
 depends_on = None
 
