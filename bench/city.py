@@ -611,7 +611,7 @@ def main() -> None:
             report.append(
                 f"headroom: p95 stays under 500 ms up to {last_ok:g} ballots/s"
                 + (f" (passes it at {passed_at:g}/s)" if passed_at else " (never passed)")
-                + f" = {last_ok / REAL_PEAK:.0f}× the real peak of {REAL_PEAK:.2f}/s"
+                + f" = {last_ok / REAL_PEAK:.2f}× the real peak of {REAL_PEAK:.2f}/s"
             )
         else:
             report.append("headroom: p95 passed 500 ms already at the peak rate")
