@@ -227,9 +227,9 @@ def main() -> None:
             db.session.commit()
             plan = db.session.get(Plan, plan_id)
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             info = build_archive(plan, out)
-            built = time.perf_counter() - start
+            built, built_cpu = time.perf_counter() - start, time.process_time() - cpu
             rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             db.session.rollback()
             start = time.perf_counter()
@@ -261,8 +261,9 @@ def main() -> None:
         infos = sorted(archive.infolist(), key=lambda i: -i.file_size)
         raw = sum(i.file_size for i in infos)
     print(f"archive of 5,000 households, {dialect}")
-    print(f"build:   {built:6.1f} s   ZIP {info.size / 1e6:.1f} MB ({raw / 1e6:.1f} MB unpacked), "
-          f"{info.files} files")  # fmt: skip
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"build:   {built:6.1f} s ({built_cpu:.1f} s CPU)   ZIP {info.size / 1e6:.1f} MB "
+          f"({raw / 1e6:.1f} MB unpacked), {info.files} files")  # fmt: skip
     print(f"verify:  {verified:6.1f} s   ok={result.ok}, {result.files_checked} files, "
           f"audit {result.audit.events} events, {result.audit.gaps} gaps")  # fmt: skip
     print(f"web download with the worker: progress page after {to_page:.2f} s, "

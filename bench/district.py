@@ -48,13 +48,17 @@ def seed(db, rnd: random.Random, n_communities: int, n_households: int) -> None:
     receipts = 0
     events = []  # (community, action): the audit trail the writes would have left
 
+    seqs: dict[int, int] = {}
+
     def audit(cid: int, action: str, count: int = 1) -> None:
-        """Append count audit events of the community (a unique fake hash each)."""
+        """Append count audit events to the community's chain (a unique fake hash each)."""
         for _ in range(count):
             n = len(events) + 1
+            seqs[cid] = seqs.get(cid, 0) + 1
             events.append(
-                {"community_id": cid, "actor": "bench", "action": action,
-                 "record_type": "bench", "prev_hash": f"{n - 1:064x}", "hash": f"{n:064x}"}
+                {"community_id": cid, "actor": "bench", "action": action, "chain": cid,
+                 "seq": seqs[cid], "record_type": "bench", "prev_hash": f"{n - 1:064x}",
+                 "hash": f"{n:064x}"}
             )  # fmt: skip
 
     for c in range(n_communities):

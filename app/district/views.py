@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from app.closeout.exports import closeout_report
 from app.communities.tenancy import staff_required
-from app.core.db import utcnow
+from app.core.db import begin_read_snapshot, commit_or_rollback, utcnow
 from app.core.permissions import has_permission
 from app.core.vocabulary import phase_label
 from app.district.blueprint import bp
@@ -81,7 +81,9 @@ def scope_name(filters: Filters) -> str:
 
 
 def overview_rows(filters: Filters):
-    """The filtered, sorted rows and their per-district summary."""
+    """The filtered, sorted rows and their per-district summary, all read at one moment (a
+    tally counted while ballots arrive would otherwise mix its statements' moments)."""
+    begin_read_snapshot()
     communities = overview_communities(
         current_user, district=filters.district, phase=filters.phase, q=filters.q
     )
@@ -123,6 +125,7 @@ def export(fmt: str):
     """The filtered overview as CSV (communities) or XLSX (communities and district totals)."""
     filters = read_filters()
     rows, summary = overview_rows(filters)
+    commit_or_rollback()  # the snapshot ends before the export's audit event reads its chain
     scope = scope_name(filters)
     meta = ExportMeta(
         title=_("小区改造进度总览"),

@@ -118,10 +118,11 @@ def ledger(
     wanted = None if household_id is None else {household_id}
     info = households_of(plan.community_id, wanted)
     lines = []
+    # Building, unit, room order, sorted once for every item (ties: the household id).
+    ranked = sorted(info, key=lambda h: (info[h].order, h))
     for item in plan.items:
         item_shares = shares.shares.get(item.id, {})
-        ids = [h for h in item_shares if h in info] if wanted is None else list(wanted)
-        for hid in sorted((h for h in ids if h in item_shares), key=lambda h: info[h].order):
+        for hid in (h for h in ranked if h in item_shares):
             lines.append(
                 Line(
                     item,

@@ -16,7 +16,7 @@ from app.communities.queries import household_address_select
 from app.core.audit import log_event
 from app.core.vocabulary import RESIDENTS_LABEL, coefficient_text, describe_method, label
 from app.extensions import db
-from app.plans.models import FUNDING_SOURCES, HouseholdShare, Item, ItemScope, Plan
+from app.plans.models import FUNDING_SOURCES, HouseholdShare, Item, Plan
 from app.plans.phases import DRAFTING, PHASES, PROPOSALS
 from app.rules.shares import (
     ShareError,
@@ -40,43 +40,56 @@ def floor_table(item: Item) -> dict[int, Decimal] | None:
     return parse_floor_coefficients(json.loads(item.floor_coefficients))
 
 
-def electorate_for_shares(item: Item) -> list[ShareHousehold]:
-    """The item's electorate as the share rules see it, in building, unit, room order.
+def electorate_places(plan_id: int, community_id: int) -> list[tuple[ShareHousehold, int, int]]:
+    """The plan's whole electorate as the share rules see it, each with its building and unit
+    ids, in building, unit, room order (one query).
 
     Once voting opened, the plan's frozen electorate (areas and floors as fixed then, design
     §3c); before, the census.
     """
-    snapshot = snapshot_for(item.plan_id)
+    snapshot = snapshot_for(plan_id)
     if snapshot is None:
-        query = household_address_select(Household.area_centi, Household.floor).where(
-            Household.community_id == item.community_id
-        )
         building, unit = Household.building_id, Household.unit_id
+        query = household_address_select(
+            Household.area_centi, Household.floor, building, unit
+        ).where(Household.community_id == community_id)
     else:
-        query = household_address_select(FrozenHousehold.area_centi, FrozenHousehold.floor).join(
+        building, unit = FrozenHousehold.building_id, FrozenHousehold.unit_id
+        query = household_address_select(
+            FrozenHousehold.area_centi, FrozenHousehold.floor, building, unit
+        ).join(
             FrozenHousehold,
             (FrozenHousehold.household_id == Household.id)
             & (FrozenHousehold.snapshot_id == snapshot.id),
         )
-        building, unit = FrozenHousehold.building_id, FrozenHousehold.unit_id
-    if item.scopes:
-        covers = select(ItemScope.item_id).where(
-            ItemScope.item_id == item.id,
-            ItemScope.building_id == building,
-            or_(ItemScope.unit_id.is_(None), ItemScope.unit_id == unit),
-        )
-        query = query.where(covers.exists())
     households = [
-        ShareHousehold(
-            id=hid,
-            area=Decimal(centi).scaleb(-2),
-            floor=floor,
-            order=household_order(b, u, room),
-            label=f"{b}{u}{room}",
+        (
+            ShareHousehold(
+                id=hid,
+                area=Decimal(centi).scaleb(-2),
+                floor=floor,
+                order=household_order(b, u, room),
+                label=f"{b}{u}{room}",
+            ),
+            building_id,
+            unit_id,
         )
-        for hid, b, u, room, centi, floor in db.session.execute(query)
+        for hid, b, u, room, centi, floor, building_id, unit_id in db.session.execute(query)
     ]
-    return sorted(households, key=lambda h: (h.order, h.id))
+    return sorted(households, key=lambda h: (h[0].order, h[0].id))
+
+
+def electorate_for_shares(item: Item, places=None) -> list[ShareHousehold]:
+    """The item's electorate as the share rules see it, in building, unit, room order: the
+    plan's electorate (`places`, from electorate_places, read now when not given) narrowed to
+    the item's scopes (a building, or one unit of it)."""
+    if places is None:
+        places = electorate_places(item.plan_id, item.community_id)
+    if not item.scopes:
+        return [h for h, _b, _u in places]
+    buildings = {s.building_id for s in item.scopes if s.unit_id is None}
+    units = {(s.building_id, s.unit_id) for s in item.scopes if s.unit_id is not None}
+    return [h for h, b, u in places if b in buildings or (b, u) in units]
 
 
 def uploaded_custom_shares(item: Item) -> dict[int, int]:
@@ -90,9 +103,10 @@ def uploaded_custom_shares(item: Item) -> dict[int, int]:
     )
 
 
-def compute_item_shares(item: Item) -> dict[int, int]:
+def compute_item_shares(item: Item, places=None) -> dict[int, int]:
     """Split the item's residents' part by its method (custom: the uploaded amounts).
 
+    `places`: the plan's electorate_places when the caller splits several items (read once).
     Raises ShareError when the split is impossible (e.g. a floor missing from the table).
     """
     residents = item_residents_part(item)
@@ -102,7 +116,7 @@ def compute_item_shares(item: Item) -> dict[int, int]:
     return split_shares(
         item.share_method,
         residents,
-        electorate_for_shares(item),
+        electorate_for_shares(item, places),
         floor_coefficients=floor_table(item),
         custom=custom,
     )
@@ -177,13 +191,16 @@ def _plan_shares(plan: Plan) -> PlanShares:
     if shares_fixed(plan):
         for item_id, household_id, fen in fixed_share_rows([i.id for i in plan.items]):
             stored.setdefault(item_id, {})[household_id] = fen
+    places = None
     for item in plan.items:
         if item.id in stored and item.share_method != "custom":
             result.shares[item.id] = stored[item.id]
             result.fixed.add(item.id)
             continue
+        if places is None:  # read once for every item whose shares are computed now
+            places = electorate_places(plan.id, plan.community_id)
         try:
-            result.shares[item.id] = compute_item_shares(item)
+            result.shares[item.id] = compute_item_shares(item, places)
         except ShareError as exc:
             result.problems[item.id] = exc.message
         else:

@@ -55,7 +55,9 @@ def download(community_id: int, plan_id: int, export: str, fmt: str):
         abort(404)
     if not has_permission(current_user, spec.permission):
         abort(403)
-    if export_in_background(plan, current_app.config["EXPORT_INLINE_HOUSEHOLDS"]):
+    if not spec.inline and export_in_background(
+        plan, current_app.config["EXPORT_INLINE_HOUSEHOLDS"]
+    ):
         job_id = queue_export_job(plan, spec.name, fmt, user=current_user).id
         enqueue_after_response(enqueue_export_job, job_id)
         return redirect(_job_url(community_id, plan_id, job_id))

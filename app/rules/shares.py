@@ -11,6 +11,7 @@ Messages are Chinese, the UI default; the caller may translate them.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -121,6 +122,12 @@ def _decimal(value: Any, what: str) -> Decimal:
     return number
 
 
+@functools.lru_cache(maxsize=65536)
+def _exact(number: Decimal) -> Fraction:
+    """A finite Decimal as a Fraction (areas repeat across households and items: cached)."""
+    return Fraction(number)
+
+
 def parse_floor_coefficients(table: Mapping[str | int, Any]) -> dict[int, Decimal]:
     """Parse a JSON floor-coefficient table {"1": 0, "4": 1.2} into {1: Decimal("0"), ...}."""
     result: dict[int, Decimal] = {}
@@ -149,26 +156,29 @@ def largest_remainder(
     for key, weight in weights.items():
         if isinstance(weight, float | bool):
             raise ShareError(f"权重必须是精确数值（Fraction/Decimal/整数），收到 {weight!r}")
-        exact_weights[key] = Fraction(weight)
-        if exact_weights[key] < 0:
+        exact_weights[key] = weight if type(weight) is Fraction else Fraction(weight)
+        if exact_weights[key].numerator < 0:  # a Fraction's denominator is positive
             raise ShareError(f"权重不能为负数：{weight}", ids=[key])
     ranked = sorted(exact_weights, key=order_key)
     if total == 0:
         return dict.fromkeys(ranked, 0)
     if not ranked:
         raise ShareError(f"本项目没有分摊住户，无法分摊居民出资 {format_fen(total)} 元")
-    weight_sum = sum(exact_weights.values(), Fraction(0))
-    if weight_sum == 0:
+    # On a common denominator D the weights are integers n = w·D and each quota is
+    # R·n / N (N = Σn): its floor and remainder are integer division, exactly as with
+    # Fractions (the remainders share the denominator N, so comparing numerators orders them).
+    denominator = math.lcm(*{w.denominator for w in exact_weights.values()})
+    numerators = {k: w.numerator * (denominator // w.denominator) for k, w in exact_weights.items()}
+    whole = sum(numerators.values())
+    if whole == 0:
         raise ShareError(
             f"所有住户的分摊权重均为零（例如全部为免缴楼层），"
             f"无人承担居民出资 {format_fen(total)} 元"
         )
     shares: dict[K, int] = {}
-    remainders: dict[K, Fraction] = {}
+    remainders: dict[K, int] = {}
     for key in ranked:
-        quota = total * exact_weights[key] / weight_sum
-        shares[key] = quota.numerator // quota.denominator
-        remainders[key] = quota - shares[key]
+        shares[key], remainders[key] = divmod(total * numerators[key], whole)
     left = total - sum(shares.values())  # = Σ remainders < number of non-zero remainders
     # Stable sort over `ranked`: equal remainders keep the order_key order.
     for key in sorted(ranked, key=lambda k: remainders[k], reverse=True)[:left]:
@@ -223,9 +233,10 @@ def split_shares(
     for h in households:
         if h.id in area:
             raise ShareError(f"住户重复：{h.name}", ids=[h.id])
-        area[h.id] = Fraction(_decimal(h.area, f"{h.name} 的面积"))
-        if area[h.id] < 0:
+        number = _decimal(h.area, f"{h.name} 的面积")
+        if number < 0:
             raise ShareError(f"{h.name} 的面积不能为负数：{h.area}", ids=[h.id])
+        area[h.id] = _exact(number)
     ordered = sorted(households, key=lambda h: (h.order, h.id))
     if method == "custom":
         if custom is None:

@@ -15,6 +15,7 @@ from app.communities.electorate import corrections, snapshot_for
 from app.communities.models import Household
 from app.communities.normalize import natural_key
 from app.communities.tenancy import get_in_community_or_404, staff_required
+from app.core.db import begin_read_snapshot
 from app.core.errors import DomainError
 from app.core.permissions import has_permission
 from app.core.refusals import flash_refusal
@@ -102,6 +103,7 @@ def community_results(community_id: int):
 def dashboard(community_id: int, plan_id: int):
     """Live turnout toward quorum, each item's standing and why, conflicts."""
     plan = plan_or_404(plan_id)
+    begin_read_snapshot()  # the tally's statements see one moment while ballots arrive
     result = tally_plan(plan)
     may_open = has_permission(current_user, "plan.manage")
     return render_template(
@@ -128,6 +130,7 @@ def runoff_links(result) -> dict:
 def tally_json(community_id: int, plan_id: int):
     """The tally document of docs/formats.md#tally-json, as `flask tally PLAN --json` prints it."""
     plan = plan_or_404(plan_id)
+    begin_read_snapshot()  # the tally's statements see one moment while ballots arrive
     body = json.dumps(tally_document(tally_plan(plan)), ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/json")
 
@@ -137,6 +140,7 @@ def tally_json(community_id: int, plan_id: int):
 def explain(community_id: int, plan_id: int, item_id: int):
     """One item's arithmetic in words a committee member can read aloud."""
     plan = plan_or_404(plan_id)
+    begin_read_snapshot()  # the tally's statements see one moment while ballots arrive
     item = item_or_404(plan, item_id)
     result = tally_plan(plan)
     item_result = next(r for r in result.items if r.item.id == item.id)
@@ -155,6 +159,7 @@ def explain(community_id: int, plan_id: int, item_id: int):
 def non_voter_list(community_id: int, plan_id: int):
     """Households that have not voted, by building and unit, for door-to-door visits (printable)."""
     plan = plan_or_404(plan_id)
+    begin_read_snapshot()  # the tally's statements see one moment while ballots arrive
     groups = non_voters(plan)
     can_enter = has_permission(current_user, "ballot.enter")
     can_deliver = plan.phase == "voting" and can_enter

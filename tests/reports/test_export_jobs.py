@@ -54,6 +54,25 @@ def test_a_large_plans_export_answers_with_a_progress_page_then_the_file(
     assert sorted(p.name for p in (tmp_path / "jobs").iterdir()) == [job.filename]
 
 
+def test_a_large_plans_tally_and_turnout_exports_stay_in_the_request(
+    app,
+    exported,  # noqa: F811
+    large,
+):
+    """One row per item or per building and unit: fast at any size, so never a job."""
+    client = app.test_client()
+    sign_in_staff(client, "worker1")
+    base = f"/c/{exported['cid']}/plans/{exported['pid']}/exports"
+    for name in ("tally", "turnout"):
+        response = client.get(f"{base}/{name}.csv")
+        assert response.status_code == 200, name
+        assert response.get_data().decode("utf-8-sig").strip()
+    assert client.get(base + "/roster.csv").status_code == 302  # a row per household: a job
+    with app.app_context():
+        kinds = db.session.scalars(select(PrintJob.target).where(PrintJob.kind == "export"))
+        assert list(kinds) == ["roster.csv"]
+
+
 def test_only_export_jobs_open_on_the_export_job_pages(app, exported, large):  # noqa: F811
     with app.app_context():
         jobs = [

@@ -30,7 +30,7 @@ class BallotBook:
         ).all()
         self.item_key = {i.id: i.key for i in items}
         self.item_revision = {i.id: i.revision for i in items}
-        self.item_position = {i.id: (i.position, i.id) for i in items}
+        self.item_rank = {i.id: (i.position, i.id) for i in items}
         self.serials = dict(
             db.session.execute(
                 select(PaperSerial.id, PaperSerial.serial).where(PaperSerial.plan_id == plan.id)
@@ -95,18 +95,22 @@ class BallotBook:
         """The chunk's ballot choices by ballot, in item order; stale revisions marked void."""
         found = defaultdict(list)
         rows = ballot_choice_rows(self.plan.id, chunk)
-        for row in sorted(rows, key=lambda r: (r[0], self.item_position.get(r[1], (0, 0)))):
+        rank = self.item_rank
+        unknown = (0, 0)
+        for ballot_id, item_id, revision, chosen, pledge in sorted(
+            rows, key=lambda r: (r[0], rank.get(r[1], unknown))
+        ):
             choice = {
-                "item": self.item_key.get(row.item_id),
-                "revision": row.item_revision,
-                "choice": row.choice,
-                "pledge": bool(row.pledge),
+                "item": self.item_key.get(item_id),
+                "revision": revision,
+                "choice": chosen,
+                "pledge": bool(pledge),
             }
             # An item revised during voting voids the choices made on an older revision.
-            if row.item_revision != self.item_revision.get(row.item_id):
+            if revision != self.item_revision.get(item_id):
                 choice["void"] = True
                 self.counts["void_choices"] += 1
-            found[row.ballot_id].append(choice)
+            found[ballot_id].append(choice)
         return found
 
     def _household(self, household_id: int, ballots: list, choices: dict, effective) -> dict:
