@@ -89,6 +89,7 @@ def register_models() -> None:
     from app.proposals import models as _proposals  # noqa: F401
     from app.tally import models as _tally  # noqa: F401
     from app.voting import models as _voting  # noqa: F401
+    from app.works import models as _works  # noqa: F401
 
 
 # Domain packages, lowest layer first (docs/architecture.md): each with blueprint.py (`bp`),
@@ -103,6 +104,7 @@ MODULES = (
     "paper",
     "funding",
     "tally",
+    "works",
     "printing",
     "reports",
     "district",

@@ -34,6 +34,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "export": frozenset({ADMIN, WORKER, COMMITTEE}),
     "archive": frozenset({ADMIN, WORKER, COMMITTEE}),
     "district.overview": frozenset({ADMIN, DISTRICT}),
+    # After the vote (共建共管共评): the worker runs the works; workers and the committee answer
+    # issue reports; the committee appoints resident supervisors.
+    "works.manage": frozenset({ADMIN, WORKER}),
+    "issue.handle": frozenset({ADMIN, WORKER, COMMITTEE}),
+    "supervisor.appoint": frozenset({ADMIN, COMMITTEE}),
 }
 
 

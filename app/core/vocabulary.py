@@ -330,6 +330,18 @@ AUDIT_ACTION_LABELS = {
     "archive.failed": _l("档案生成失败"),
     "export.queue": _l("提交导出任务"),
     "export.failed": _l("导出失败"),
+    "works.create": _l("建立施工记录"),
+    "works.update": _l("修改施工信息"),
+    "works.log": _l("添加施工日志"),
+    "works.inspection": _l("监督员巡查"),
+    "supervisor.volunteer": _l("报名居民监督员"),
+    "supervisor.nominate": _l("推荐居民监督员"),
+    "supervisor.appoint": _l("任命居民监督员"),
+    "issue.report": _l("居民反映问题"),
+    "issue.assign": _l("交办问题整改"),
+    "issue.rectify": _l("登记整改完成"),
+    "issue.close": _l("复查通过办结"),
+    "issue.reopen": _l("复查未通过"),
 }
 # Actors that are not a person: the command line and the scheduled phase changes.
 SYSTEM_ACTOR_LABELS = {"cli": _l("命令行"), "system:schedule": _l("系统（按日期）")}
