@@ -25,11 +25,20 @@ from app.district.cache import newest_audit_events, plan_summary
 from app.district.funds import plans_funding
 from app.extensions import db
 from app.plans.models import RESULT_STAGES, Item, Plan
-from app.plans.phases import AFTER_RESULT, DRAFTING, PHASES, PROPOSALS, PUBLISHED, VOTING
+from app.plans.phases import (
+    AFTER_RESULT,
+    AFTER_VOTE,
+    DRAFTING,
+    PHASES,
+    PROPOSALS,
+    PUBLISHED,
+    VOTING,
+)
 from app.plans.queries import in_progress
 from app.plans.shares import item_residents_part, shares_fixed
 from app.rules.shares import ShareError
 from app.tally.queries import voting_over
+from app.works.queries import WorksFigures, works_figures
 
 NO_PLAN = "none"  # the phase filter's value for communities without a plan
 TALLIED = (VOTING, *AFTER_RESULT)
@@ -61,6 +70,13 @@ class CommunityRow:
     required_fen: int = 0  # residents' part: the sum of the shares (before voting: the draft's)
     pledged_fen: int = 0
     paid_fen: int = 0
+    # After the vote (app.works): works of the passed items, accepted ones, their average
+    # progress (%), issue reports still open and those past their deadline.
+    works_total: int = 0
+    works_done: int = 0
+    works_progress: int | None = None
+    issues_open: int = 0
+    issues_overdue: int = 0
 
     @property
     def has_plan(self) -> bool:
@@ -237,6 +253,7 @@ def community_rows(communities: list[Community], today: date) -> list[CommunityR
     plans = current_plans(ids)
     funds = plans_funding([plan for plan in plans.values() if shares_fixed(plan)])
     events = newest_audit_events([cid for cid, plan in plans.items() if plan.phase in TALLIED])
+    works = works_figures([plan.id for plan in plans.values() if plan.phase in AFTER_VOTE], today)
     rows = []
     for community in communities:
         plan = plans.get(community.id)
@@ -252,9 +269,21 @@ def community_rows(communities: list[Community], today: date) -> list[CommunityR
                     if plan
                     else {}
                 ),
+                **(_works_columns(works[plan.id]) if plan and plan.id in works else {}),
             )
         )
     return rows
+
+
+def _works_columns(figures: WorksFigures) -> dict:
+    """A plan's works figures as CommunityRow fields."""
+    return {
+        "works_total": figures.works_total,
+        "works_done": figures.works_done,
+        "works_progress": figures.average_progress,
+        "issues_open": figures.issues_open,
+        "issues_overdue": figures.issues_overdue,
+    }
 
 
 def overview_communities(
@@ -312,6 +341,9 @@ class DistrictTotals:
     required_fen: int = 0  # of tallied plans only: shares are fixed from voting on
     pledged_fen: int = 0
     paid_fen: int = 0
+    works_total: int = 0
+    works_done: int = 0
+    issues_overdue: int = 0
 
     def add(self, row: CommunityRow) -> None:
         """Count one community."""
@@ -331,6 +363,9 @@ class DistrictTotals:
             self.required_fen += row.required_fen
             self.pledged_fen += row.pledged_fen
             self.paid_fen += row.paid_fen
+        self.works_total += row.works_total
+        self.works_done += row.works_done
+        self.issues_overdue += row.issues_overdue
 
     @property
     def turnout(self) -> Fraction | None:

@@ -51,7 +51,7 @@ from app.works.queries import (
     supervisors,
     works_log,
 )
-from app.works.rules import is_overdue
+from app.works.rules import DEFAULT_PROGRESS, is_overdue
 from app.works.views import uploaded_photos
 
 
@@ -135,6 +135,11 @@ def _detail(works: Works, plan: Plan, **forms):
             "works.public", works_id=works.id, token=public_token(works.id), _external=True
         ),
         errors=forms.get("errors", []),
+        progress_defaults="、".join(
+            f"{works_label('works_status', status)} {value}%"
+            for status, value in DEFAULT_PROGRESS.items()
+            if value is not None
+        ),
     )
 
 
