@@ -2,6 +2,7 @@
 supervisors), one issue report (assign, rectify, re-inspect), the site notice PDF."""
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -132,7 +133,7 @@ def _detail(works: Works, plan: Plan, **forms):
         can_appoint=_may("appoint_supervisor", plan, "supervisor.appoint"),
         can_print=has_permission(current_user, "print"),
         public_url=url_for(
-            "works.public", works_id=works.id, token=public_token(works.id), _external=True
+            "works.public", works_id=works.id, key=public_token(works.id), _external=True
         ),
         errors=forms.get("errors", []),
         progress_defaults="、".join(
@@ -266,17 +267,21 @@ def staff_notice(community_id: int, works_id: int):
         residents_fen=residents,
         planned_start=works.planned_start,
         planned_end=works.planned_end,
-        status=works_label("works_status", works.status),
+        status=_in_chinese(lambda: works_label("works_status", works.status)),
         contact=works.complaints_contact,
         supervisors=appointed_counts(plan).get(works.id, 0),
-        url=url_for(
-            "works.public", works_id=works.id, token=public_token(works.id), _external=True
-        ),
+        url=url_for("works.public", works_id=works.id, key=public_token(works.id), _external=True),
         issued_on=local_today(),
     )
     return file_response(
         site_notice_pdf(notice), "application/pdf", f"施工公示-{item.title}.pdf", inline=True
     )
+
+
+def _in_chinese(words):
+    """Words for the paper notice: always Chinese, whatever language the worker reads."""
+    with force_locale("zh_CN"):
+        return words()
 
 
 # Issue reports ------------------------------------------------------------------------------

@@ -314,24 +314,24 @@ def photo(photo_id: int):
 # The public page of a works: the site notice's QR code opens it without signing in ---------
 
 
-@bp.route("/w/<int:works_id>/<token>")
-def public(works_id: int, token: str):
+@bp.route("/w/<int:works_id>/<key>")
+def public(works_id: int, key: str):
     """An item's works for anyone holding the notice's link: facts, progress, the workers'
     log and its photos (no household is named)."""
     works = db.session.get(Works, works_id)
-    if works is None or token != public_token(works_id):
+    if works is None or key != public_token(works_id):
         abort(404)
     plan = db.session.get(Plan, works.plan_id)
     log = [e for e in works_log(works) if e.kind in ("progress", "status")]
-    return render_template("works/public.html", plan=plan, works=works, log=log, token=token)
+    return render_template("works/public.html", plan=plan, works=works, log=log, key=key)
 
 
-@bp.route("/w/<int:works_id>/<token>/photos/<int:photo_id>")
-def public_photo(works_id: int, token: str, photo_id: int):
+@bp.route("/w/<int:works_id>/<key>/photos/<int:photo_id>")
+def public_photo(works_id: int, key: str, photo_id: int):
     """A photo of a workers' log entry, for the public page."""
     works = db.session.get(Works, works_id)
     record = db.session.get(WorksPhoto, photo_id)
-    if works is None or token != public_token(works_id) or record is None:
+    if works is None or key != public_token(works_id) or record is None:
         abort(404)
     entry = db.session.get(WorksLogEntry, record.log_entry_id) if record.log_entry_id else None
     if entry is None or entry.works_id != works.id or entry.kind != "progress":
