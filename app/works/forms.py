@@ -110,13 +110,13 @@ class AssignForm(FlaskForm):
         validators=[DataRequired(message=_l("请填写整改责任方。")), Length(max=200)],
     )
     deadline = DateField(_l("整改期限"), validators=[DataRequired(message=_l("请填写整改期限。"))])
-    note = StringField(_l("说明"), validators=[Optional(), Length(max=500)])
+    assign_note = StringField(_l("说明"), validators=[Optional(), Length(max=500)])
 
 
 class RectifyForm(FlaskForm):
     """The problem is put right: how."""
 
-    note = TextAreaField(
+    rectify_note = TextAreaField(
         _l("整改情况"),
         validators=[DataRequired(message=_l("请写下是怎么整改的。")), Length(max=2000)],
     )
@@ -130,5 +130,5 @@ class ReinspectForm(FlaskForm):
         choices=[("pass", _l("通过，办结")), ("fail", _l("未通过，继续整改"))],
         validators=[DataRequired(message=_l("请选择复查结果。"))],
     )
-    note = TextAreaField(_l("复查说明"), validators=[Optional(), Length(max=2000)])
-    deadline = DateField(_l("新的整改期限（未通过时）"), validators=[Optional()])
+    reinspect_note = TextAreaField(_l("复查说明"), validators=[Optional(), Length(max=2000)])
+    new_deadline = DateField(_l("新的整改期限（未通过时）"), validators=[Optional()])

@@ -329,18 +329,18 @@ def staff_issue(community_id: int, issue_id: int):
                 current_user,
                 responsible=form.responsible.data,
                 deadline=form.deadline.data,
-                note=form.note.data or "",
+                note=form.assign_note.data or "",
             )
         elif step == "rectify":
-            rectify_issue(issue, plan, current_user, note=form.note.data)
+            rectify_issue(issue, plan, current_user, note=form.rectify_note.data)
         else:
             reinspect_issue(
                 issue,
                 plan,
                 current_user,
                 passed=form.result.data == "pass",
-                note=form.note.data or "",
-                deadline=form.deadline.data,
+                note=form.reinspect_note.data or "",
+                deadline=form.new_deadline.data,
             )
     except DomainError as exc:
         flash_refusal(exc)

@@ -75,10 +75,13 @@ def test_resident_reports_an_issue_and_follows_it_to_closure(works_estate):
                                          "deadline": deadline}).status_code == 302  # fmt: skip
     html = home.get(issue_url).get_data(as_text=True)
     assert "整改中" in html and "施工队 周工" in html and deadline in html
-    assert post_form(worker, staff_url, {"step": "rectify", "note": "已清运"}).status_code == 302
+    assert (
+        post_form(worker, staff_url, {"step": "rectify", "rectify_note": "已清运"}).status_code
+        == 302
+    )
     committee = works_estate.staff_client("committee-a")
     response = post_form(committee, staff_url, {"step": "reinspect", "result": "pass",
-                                                "note": "楼道已清空"})  # fmt: skip
+                                                "reinspect_note": "楼道已清空"})  # fmt: skip
     assert response.status_code == 302
     html = home.get(issue_url).get_data(as_text=True)
     assert "已办结" in html and "楼道已清空" in html and "已清运" in html
