@@ -1,7 +1,7 @@
 """Staff pages of the works: a plan's works and issue reports, one works (facts, log,
 supervisors), one issue report (assign, rectify, re-inspect), the site notice PDF."""
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -304,22 +304,26 @@ def _issue_page(issue: IssueReport, plan: Plan, errors=(), **forms):
     )
 
 
-@bp.route("/c/<int:community_id>/issues/<int:issue_id>", methods=["GET", "POST"])
+@bp.route("/c/<int:community_id>/issues/<int:issue_id>")
 @staff_required("plan.view")
 def staff_issue(community_id: int, issue_id: int):
-    """One issue report: assign it, record the rectification, re-inspect and close it."""
+    """One issue report: where it stands, and the forms of its next step."""
+    issue = get_in_community_or_404(IssueReport, issue_id)
+    return _issue_page(issue, plan_or_404(issue.plan_id))
+
+
+ISSUE_STEP_FORMS = {"assign": AssignForm, "rectify": RectifyForm, "reinspect": ReinspectForm}
+
+
+@bp.route("/c/<int:community_id>/issues/<int:issue_id>/handle", methods=["POST"])
+@staff_required("issue.handle")
+def staff_issue_step(community_id: int, issue_id: int):
+    """Assign an issue report, record its rectification, or re-inspect (and close) it."""
     issue = get_in_community_or_404(IssueReport, issue_id)
     plan = plan_or_404(issue.plan_id)
-    if request.method == "GET":
-        return _issue_page(issue, plan)
-    if not has_permission(current_user, "issue.handle"):
-        abort(403)
     step = request.form.get("step")
-    forms = {"assign": AssignForm, "rectify": RectifyForm, "reinspect": ReinspectForm}
-    if step not in forms:
-        abort(400)
-    form = forms[step]()
-    if not form.validate_on_submit():
+    form = ISSUE_STEP_FORMS.get(step, AssignForm)()
+    if step not in ISSUE_STEP_FORMS or not form.validate_on_submit():
         return _issue_page(issue, plan, form_errors(form), **{f"{step}_form": form}), 422
     try:
         if step == "assign":

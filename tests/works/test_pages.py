@@ -69,19 +69,22 @@ def test_resident_reports_an_issue_and_follows_it_to_closure(works_estate):
     assert "待处理" in home.get(issue_url).get_data(as_text=True)
     issue_id = _first_id(works_estate, IssueReport)
     staff_url = f"/c/{works_estate.a}/issues/{issue_id}"
+    handle = f"{staff_url}/handle"
     worker = works_estate.staff_client("worker-a")
     deadline = (_today(works_estate) + timedelta(days=3)).isoformat()
-    assert post_form(worker, staff_url, {"step": "assign", "responsible": "施工队 周工",
-                                         "deadline": deadline}).status_code == 302  # fmt: skip
+    assign = {"step": "assign", "responsible": "施工队 周工", "deadline": deadline}
+    assert post_form(worker, handle, assign, form_page=staff_url).status_code == 302
     html = home.get(issue_url).get_data(as_text=True)
     assert "整改中" in html and "施工队 周工" in html and deadline in html
     assert (
-        post_form(worker, staff_url, {"step": "rectify", "rectify_note": "已清运"}).status_code
+        post_form(
+            worker, handle, {"step": "rectify", "rectify_note": "已清运"}, form_page=staff_url
+        ).status_code
         == 302
     )
     committee = works_estate.staff_client("committee-a")
-    response = post_form(committee, staff_url, {"step": "reinspect", "result": "pass",
-                                                "reinspect_note": "楼道已清空"})  # fmt: skip
+    passed = {"step": "reinspect", "result": "pass", "reinspect_note": "楼道已清空"}
+    response = post_form(committee, handle, passed, form_page=staff_url)
     assert response.status_code == 302
     html = home.get(issue_url).get_data(as_text=True)
     assert "已办结" in html and "楼道已清空" in html and "已清运" in html
