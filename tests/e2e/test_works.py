@@ -155,3 +155,26 @@ def test_appointed_supervisor_logs_an_inspection_from_the_phone(
     expect(entry).to_contain_text("一般问题")
     expect(entry.locator("img")).to_be_visible()
     phone.shot("inspection-logged")
+
+
+def test_works_pages_have_no_serious_accessibility_violations(
+    axe_phone,
+    works_estate,  # noqa: F811
+):
+    from tests.e2e.conftest import axe_violations
+
+    wid = _log_progress(works_estate)
+    page = axe_phone.page
+    _sign_in_household(page, works_estate.codes[works_estate.households[0]])
+    found = {}
+    for label, url in (("home", "/home"), ("works", "/works"), ("item", f"/works/{wid}"),
+                       ("report", "/issues/new")):  # fmt: skip
+        page.goto(url)
+        page.wait_for_load_state("load")
+        if violations := axe_violations(page):
+            found[label] = violations
+    page.get_by_role("button", name="提交").click()  # empty: the reasons
+    expect(page.get_by_role("alert").first).to_be_visible()
+    if violations := axe_violations(page):
+        found["report, refused"] = violations
+    assert not found, found
