@@ -92,6 +92,7 @@ def register_models() -> None:
     from app.settlement import models as _settlement  # noqa: F401
     from app.tally import models as _tally  # noqa: F401
     from app.voting import models as _voting  # noqa: F401
+    from app.works import models as _works  # noqa: F401
 
 
 # Domain packages, lowest layer first (docs/architecture.md): each with blueprint.py (`bp`),
@@ -108,6 +109,7 @@ MODULES = (
     "funding",
     "tally",
     "closeout",
+    "works",
     "printing",
     "aftercare",
     "reports",

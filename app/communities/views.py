@@ -54,6 +54,7 @@ from app.communities.tenancy import (
 from app.core.codes import format_code
 from app.core.confirm import confirmation_page, confirmed
 from app.core.errors import DomainError
+from app.core.nav import page_sections
 from app.core.paging import page_number
 from app.core.permissions import has_permission
 from app.core.refusals import refuse
@@ -111,6 +112,7 @@ def overview(community_id: int):
             "owners": distinct_owner_count(g.community),
         },
         events=recent_events(g.community),
+        sections=page_sections("community_overview", g.community),
     )
 
 

@@ -13,6 +13,7 @@ COMMUNITY_MENU = [
     ("funding.community_funding", _l("资金"), "funding.view"),
     ("printing.hub", _l("打印与纸质票"), "print"),
     ("tally.community_results", _l("表决结果"), "tally.view"),
+    ("works.community_works", _l("施工"), "plan.view"),
     ("communities.households", _l("住户"), "household.view"),
     ("communities.roster_upload", _l("导入花名册"), "roster.import"),
     ("communities.codes", _l("登录码"), "codes.issue"),
@@ -27,3 +28,22 @@ def community_menu(user, community) -> list[tuple[str, str]]:
         if endpoint in current_app.view_functions and has_permission(user, permission):
             entries.append((url_for(endpoint, community_id=community.id), str(label)))
     return entries
+
+
+# Sections contributed to a page by packages above the one that renders it: page name ->
+# functions returning HTML (Markup) or None. "household_home" (voting renders it) gets
+# fn(household, plan); "community_overview" (communities) gets fn(community). app.works adds
+# 施工进度 to the first and its overdue issue reports to the second.
+_sections: dict[str, list] = {}
+
+
+def register_section(page: str, fn) -> None:
+    """Add a section to a page (once per function)."""
+    fns = _sections.setdefault(page, [])
+    if fn not in fns:
+        fns.append(fn)
+
+
+def page_sections(page: str, *args) -> list:
+    """The extra sections of a page, in registration order (the empty ones left out)."""
+    return [html for fn in _sections.get(page, ()) if (html := fn(*args))]

@@ -40,6 +40,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "change.approve": frozenset({ADMIN, COMMITTEE}),
     "accounts.enter": frozenset({ADMIN, WORKER}),
     "accounts.confirm": frozenset({ADMIN, COMMITTEE}),
+    # After the vote (共建共管共评): the worker runs the works; workers and the committee answer
+    # issue reports; the committee appoints resident supervisors.
+    "works.manage": frozenset({ADMIN, WORKER}),
+    "issue.handle": frozenset({ADMIN, WORKER, COMMITTEE}),
+    "supervisor.appoint": frozenset({ADMIN, COMMITTEE}),
 }
 
 

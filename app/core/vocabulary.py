@@ -353,6 +353,18 @@ AUDIT_ACTION_LABELS = {
     "plan.create_revision": _l("建立修订表决"),
     "final.enter": _l("录入决算"),
     "final.confirm": _l("确认决算"),
+    "works.create": _l("建立施工记录"),
+    "works.update": _l("修改施工信息"),
+    "works.log": _l("添加施工日志"),
+    "works.inspection": _l("监督员巡查"),
+    "supervisor.volunteer": _l("报名居民监督员"),
+    "supervisor.nominate": _l("推荐居民监督员"),
+    "supervisor.appoint": _l("任命居民监督员"),
+    "issue.report": _l("居民反映问题"),
+    "issue.assign": _l("交办问题整改"),
+    "issue.rectify": _l("登记整改完成"),
+    "issue.close": _l("复查通过办结"),
+    "issue.reopen": _l("复查未通过"),
 }
 # After the works: acceptance (竣工验收) and the residents' evaluation (满意度评价).
 ASPECT_LABELS = {

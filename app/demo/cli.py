@@ -20,6 +20,8 @@ from app.communities.operations import apply_roster_import, create_community, pl
 from app.communities.roster import RosterRow
 from app.core.codes import format_code
 from app.core.db import transactional
+from app.demo.works import COMMUNITY as WORKS_COMMUNITY
+from app.demo.works import seed_works_demo
 from app.extensions import db
 from app.plans.items import import_plan
 from app.plans.planfile import parse_plan_file
@@ -124,6 +126,17 @@ def seed_demo_ballots(plan, seed: int = 278) -> int:
     return cast
 
 
+def fresh_codes(community: Community) -> list[tuple[Household, str]]:
+    """New sign-in codes for the community's first three households (the printed ones)."""
+    households = db.session.scalars(
+        select(Household)
+        .where(Household.community_id == community.id)
+        .order_by(Household.id)
+        .limit(3)
+    ).all()
+    return [(h, rotate_code(h, "demo seed")) for h in households]
+
+
 @transactional
 def seed_demo() -> tuple[Community, list[tuple[Household, str]], bool]:
     """Create the demo once; on later runs give three demo households fresh codes."""
@@ -154,14 +167,18 @@ def seed_demo() -> tuple[Community, list[tuple[Household, str]], bool]:
             user = db.session.scalar(select(User).where(User.username == username))
             if user:
                 user.set_password(PASSWORD)
-        households = db.session.scalars(
-            select(Household)
-            .where(Household.community_id == community.id)
-            .order_by(Household.id)
-            .limit(3)
-        ).all()
-        issued = [(h, rotate_code(h, "demo seed")) for h in households]
+        issued = fresh_codes(community)
     return community, issued, created
+
+
+@transactional
+def seed_works_community() -> tuple[Community, list[tuple[Household, str]]]:
+    """The second demo community, in `works` (app.demo.works): created once, fresh codes after."""
+    seeded = seed_works_demo()
+    if seeded is not None:
+        return seeded
+    community = db.session.scalar(select(Community).where(Community.name == WORKS_COMMUNITY))
+    return community, fresh_codes(community)
 
 
 @demo_cli.command("seed")
@@ -173,6 +190,7 @@ def demo_seed(url):
         click.echo("refused: the demo is never seeded with COPLAN_ENV=production", err=True)
         sys.exit(1)
     community, issued, created = seed_demo()
+    works_community, works_issued = seed_works_community()
     click.echo(("created" if created else "demo already present in") + f" {community.name}")
     click.echo(f"\nCoPlan: {url}/")
     click.echo(f"Staff sign-in: {url}/staff/signin  password for all: {PASSWORD}")
@@ -180,6 +198,10 @@ def demo_seed(url):
         click.echo(f"  {username:16} ({role})")
     click.echo("Household sign-in codes (type on the home page, or open the link):")
     for household, code in issued:
+        click.echo(f"  {household.address_label:14} {format_code(code)}  {url}/h/{code}")
+    click.echo(f"\n{works_community.name}: the plan is in the works (施工), photos, a supervisor")
+    click.echo("and an open issue report. Household sign-in codes:")
+    for household, code in works_issued:
         click.echo(f"  {household.address_label:14} {format_code(code)}  {url}/h/{code}")
 
 

@@ -9,7 +9,17 @@ from dataclasses import dataclass
 from app.district.queries import CommunityRow
 from app.plans.phases import PHASES
 
-SORTS = ("name", "turnout", "pledge_rate", "phase", "closes", "acceptance", "satisfaction")
+SORTS = (
+    "name",
+    "turnout",
+    "pledge_rate",
+    "phase",
+    "closes",
+    "works_progress",
+    "issues_overdue",
+    "acceptance",
+    "satisfaction",
+)
 # Acceptance outcomes from worst to best, so an ascending sort lists the failures first.
 ACCEPTANCE_ORDER = ("failed", "conditional", "pending", "passed")
 
@@ -24,6 +34,10 @@ def _sort_value(row: CommunityRow, key: str):
         return PHASES.index(row.phase) if row.phase else -1  # 未建方案 before the first phase
     if key == "closes":
         return row.phase_closes
+    if key == "works_progress":
+        return row.works_progress
+    if key == "issues_overdue":
+        return row.issues_overdue if row.works_total or row.issues_open else None
     if key == "acceptance":
         return ACCEPTANCE_ORDER.index(row.acceptance["outcome"]) if row.acceptance else None
     if key == "satisfaction":

@@ -29,6 +29,7 @@ from app.plans.models import RESULT_STAGES, Item, Plan
 from app.plans.phases import (
     ACCEPTANCE,
     AFTER_RESULT,
+    AFTER_VOTE,
     CLOSED,
     DRAFTING,
     EVALUATION,
@@ -41,6 +42,7 @@ from app.plans.queries import in_progress
 from app.plans.shares import item_residents_part, shares_fixed
 from app.rules.shares import ShareError
 from app.tally.queries import voting_over
+from app.works.queries import WorksFigures, works_figures
 
 NO_PLAN = "none"  # the phase filter's value for communities without a plan
 TALLIED = (VOTING, *AFTER_RESULT)
@@ -72,6 +74,13 @@ class CommunityRow:
     required_fen: int = 0  # residents' part: the sum of the shares (before voting: the draft's)
     pledged_fen: int = 0
     paid_fen: int = 0
+    # After the vote (app.works): works of the passed items, accepted ones, their average
+    # progress (%), issue reports still open and those past their deadline.
+    works_total: int = 0
+    works_done: int = 0
+    works_progress: int | None = None
+    issues_open: int = 0
+    issues_overdue: int = 0
     # After the works (app.aftercare): items accepted and how, open defects; the latest
     # evaluation round's participation and mean scores (None: no acceptance or round yet).
     acceptance: dict | None = None
@@ -272,6 +281,7 @@ def community_rows(communities: list[Community], today: date) -> list[CommunityR
     plans = current_plans(ids)
     funds = plans_funding([plan for plan in plans.values() if shares_fixed(plan)])
     events = newest_audit_events([cid for cid, plan in plans.items() if plan.phase in TALLIED])
+    works = works_figures([plan.id for plan in plans.values() if plan.phase in AFTER_VOTE], today)
     rows = []
     for community in communities:
         plan = plans.get(community.id)
@@ -287,6 +297,7 @@ def community_rows(communities: list[Community], today: date) -> list[CommunityR
                 households=households.get(community.id, 0),
                 **figures,
                 **(aftercare_figures(plan, figures.get("items_passed")) if plan else {}),
+                **(_works_columns(works[plan.id]) if plan and plan.id in works else {}),
             )
         )
     return rows
@@ -300,6 +311,17 @@ def aftercare_figures(plan: Plan, items_passed: int | None) -> dict:
     return {
         "acceptance": acceptance_summary(plan, items_passed),
         "evaluation": evaluation_summary(plan),
+    }
+
+
+def _works_columns(figures: WorksFigures) -> dict:
+    """A plan's works figures as CommunityRow fields."""
+    return {
+        "works_total": figures.works_total,
+        "works_done": figures.works_done,
+        "works_progress": figures.average_progress,
+        "issues_open": figures.issues_open,
+        "issues_overdue": figures.issues_overdue,
     }
 
 
@@ -358,6 +380,9 @@ class DistrictTotals:
     required_fen: int = 0  # of tallied plans only: shares are fixed from voting on
     pledged_fen: int = 0
     paid_fen: int = 0
+    works_total: int = 0
+    works_done: int = 0
+    issues_overdue: int = 0
 
     def add(self, row: CommunityRow) -> None:
         """Count one community."""
@@ -377,6 +402,9 @@ class DistrictTotals:
             self.required_fen += row.required_fen
             self.pledged_fen += row.pledged_fen
             self.paid_fen += row.paid_fen
+        self.works_total += row.works_total
+        self.works_done += row.works_done
+        self.issues_overdue += row.issues_overdue
 
     @property
     def turnout(self) -> Fraction | None:

@@ -27,6 +27,11 @@ COMMUNITY_COLUMNS = [
     Column(_l("已承诺（元）"), MONEY),
     Column(_l("承诺率"), PERCENT),
     Column(_l("已缴（元）"), MONEY),
+    Column(_l("施工项目"), INT),
+    Column(_l("已验收项目"), INT),
+    Column(_l("平均施工进度（%）"), INT),
+    Column(_l("待办问题反映"), INT),
+    Column(_l("超期问题反映"), INT),
     Column(_l("验收结果"), TEXT),
     Column(_l("验收项目"), INT),
     Column(_l("待整改问题"), INT),
@@ -52,6 +57,9 @@ SUMMARY_COLUMNS = [
     Column(_l("已承诺（元）"), MONEY),
     Column(_l("承诺率"), PERCENT),
     Column(_l("已缴（元）"), MONEY),
+    Column(_l("施工项目"), INT),
+    Column(_l("已验收项目"), INT),
+    Column(_l("超期问题反映"), INT),
 ]
 
 
@@ -90,6 +98,11 @@ def community_values(row: CommunityRow) -> list:
         row.pledged_fen if row.tallied else None,  # nothing can be pledged before voting
         row.pledge_rate,
         row.paid_fen if row.tallied else None,
+        row.works_total if row.works_total else None,
+        row.works_done if row.works_total else None,
+        row.works_progress,
+        row.issues_open if row.works_total or row.issues_open else None,
+        row.issues_overdue if row.works_total or row.issues_open else None,
         *aftercare_values(row),
     ]
 
@@ -124,6 +137,9 @@ def totals_values(totals: DistrictTotals, label: str) -> list:
         totals.pledged_fen,
         totals.pledge_rate,
         totals.paid_fen,
+        totals.works_total,
+        totals.works_done,
+        totals.issues_overdue,
     ]
 
 

@@ -27,6 +27,17 @@ DATED_PHASES = (
     ("voting", "voting_opens", "voting_closes"),
 )
 
+# Called as fn(plan, phase) after a plan moves into a phase, in the same transaction: packages
+# above plans act on the move without plans importing them (app.works creates the works of the
+# passed items when the plan enters `works`).
+_phase_entered_hooks: list = []
+
+
+def on_phase_entered(fn) -> None:
+    """Register fn(plan, phase), run after every phase move (once per function)."""
+    if fn not in _phase_entered_hooks:
+        _phase_entered_hooks.append(fn)
+
 
 def date_cuts(plan: Plan, phase: str, today: date) -> dict[str, tuple]:
     """The dates a move to `phase` today cuts short, as {field: (old, new)}.
@@ -95,6 +106,8 @@ def set_phase(plan: Plan, phase: str, *, reason: str = "", actor: str | None = N
         after={"phase": phase, "reason": reason} | {k: getattr(plan, k) for k in dates},
         actor=actor,
     )
+    for hook in _phase_entered_hooks:
+        hook(plan, phase)
 
 
 def sync_phase(plan: Plan, today: date | None = None) -> bool:

@@ -12,6 +12,7 @@ from app.communities.queries import household_list
 from app.communities.tenancy import get_in_community_or_404, household_required, staff_required
 from app.core.confirm import confirmation_page, confirmed
 from app.core.errors import DomainError
+from app.core.nav import page_sections
 from app.core.refusals import flash_refusal, refuse
 from app.extensions import db, limiter
 from app.plans.access import household_plan, plan_or_404
@@ -284,6 +285,7 @@ def household_home():
         voted=counted is not None,
         counted=counted,
         community=db.session.get(Community, household.community_id),
+        sections=page_sections("household_home", household, plan),
     )
 
 

@@ -49,6 +49,9 @@ change.draft             x       .        x        .
 change.approve           x       .        .        x
 accounts.enter           x       .        x        .
 accounts.confirm         x       .        .        x
+works.manage             x       .        x        .
+issue.handle             x       .        x        x
+supervisor.appoint       x       .        .        x
 """
 EXPECTED_PERMISSIONS: dict[str, set[str]] = {
     permission: {role for role, mark in zip(ROLES, marks, strict=True) if mark == "x"}
@@ -114,8 +117,21 @@ def _plan_with_item(cid: int, household_id: int) -> dict:
     change = ChangeOrder(community_id=cid, plan_id=plan.id, item_id=item.id, reason="变更")
     db.session.add(change)
     db.session.flush()
+    from app.works.models import IssueReport, Works, WorksSupervisor
+
+    works = Works(community_id=cid, plan_id=plan.id, item_id=item.id)
+    db.session.add(works)
+    db.session.flush()
+    issue = IssueReport(community_id=cid, plan_id=plan.id, works_id=works.id,
+                        household_id=household_id, location="1号楼", text="漏水")  # fmt: skip
+    supervisor = WorksSupervisor(community_id=cid, works_id=works.id, household_id=household_id)
+    db.session.add_all([issue, supervisor])
+    db.session.flush()
     return {
         "change_id": change.id,
+        "works_id": works.id,
+        "issue_id": issue.id,
+        "supervisor_id": supervisor.id,
         "payment_id": payment.id,
         "building_id": db.session.scalar(select(Building.id).where(Building.community_id == cid)),
         "plan_id": plan.id,

@@ -78,8 +78,12 @@ def test_demo_seed_prints_sign_ins_and_working_codes(app):
     assert result.exit_code == 0, result.output
     assert "demo-worker" in result.output and "coplan-demo-2026" in result.output
     codes = re.findall(r"/h/([A-Z0-9]{10})", result.output)
-    assert len(codes) == 3
+    assert len(codes) == 6  # three of each demo community (the second one is in the works)
+    assert "和平里小区" in result.output
     assert app.test_client().get(f"/h/{codes[0]}").status_code == 302
+    in_the_works = app.test_client()
+    assert in_the_works.get(f"/h/{codes[3]}").status_code == 302
+    assert "施工进度" in in_the_works.get("/home").get_data(as_text=True)
     again = runner.invoke(args=["demo", "seed"])
     assert again.exit_code == 0 and "already present" in again.output
     new_codes = re.findall(r"/h/([A-Z0-9]{10})", again.output)

@@ -55,6 +55,7 @@ def _ids(community_id: int, plan_id: int) -> dict:
     from app.printing.models import PrintJob
     from app.proposals.models import Proposal, ProposalPhoto
     from app.settlement.models import ChangeOrder
+    from app.works.models import IssueReport, Works, WorksSupervisor
 
     def first(column, *where):
         return db.session.scalar(select(column).where(*where).order_by(column).limit(1))
@@ -83,18 +84,23 @@ def _ids(community_id: int, plan_id: int) -> dict:
         "change_id": first(ChangeOrder.id, ChangeOrder.plan_id == plan_id),
         "export": "roster",
         "fmt": "csv",
+        "works_id": first(Works.id, Works.plan_id == plan_id),
+        "issue_id": first(IssueReport.id, IssueReport.plan_id == plan_id),
+        "supervisor_id": first(WorksSupervisor.id, WorksSupervisor.community_id == community_id),
     }
 
 
 @pytest.fixture
 def door_world(app):
-    """The demo (plan in voting, paper ballots in review, deliveries, a proposal, a payment) and
-    a second community of the same district whose plan has its preliminary result published."""
+    """The demo (plan in voting, paper ballots in review, deliveries, a proposal, a payment), a
+    second community of the same district whose plan has its preliminary result published, and
+    the demo's community in the works (app.demo.works: log with photos, a supervisor, an issue
+    report)."""
     from app.accounts.models import Membership, User
     from app.accounts.operations import create_user
     from app.communities.codes import issue_codes
     from app.communities.models import Community, Household, RosterUpload
-    from app.demo.cli import seed_demo
+    from app.demo.cli import seed_demo, seed_works_community
     from app.funding.payments import record_payment
     from app.paper.keying import Keying
     from app.paper.operations import enter_paper_ballot, record_delivery
@@ -108,12 +114,17 @@ def door_world(app):
     from app.settlement.changes import draft_change
     from app.tally.operations import publish_preliminary, record_objection
     from app.voting.operations import cast_online_ballot
+    from app.works.queries import public_token
     from tests.reliability.conftest import build_plan
 
     with app.test_request_context():
         demo, issued, _created = seed_demo()
         demo_id = demo.id
         demo_household_id, demo_code = issued[0][0].id, issued[0][1]
+        works_community, works_issued = seed_works_community()  # commits
+        works_id = works_community.id
+        works_code = works_issued[1][1]  # the household that reported the open issue
+        db.session.refresh(demo)
     result = build_plan(app, "voting")
     with app.test_request_context():
         users = {u.role: u for u in db.session.scalars(select(User))}
@@ -216,16 +227,27 @@ def door_world(app):
             "door-world",
         ).receipt
         db.session.commit()
-        places = [_ids(demo_id, plan.id), _ids(rplan.community_id, rplan.id)]
+        wplan = db.session.scalar(select(Plan).where(Plan.community_id == works_id))
+        places = [
+            _ids(demo_id, plan.id),
+            _ids(rplan.community_id, rplan.id),
+            _ids(works_id, wplan.id),
+        ]
+        places[2]["key"] = public_token(places[2]["works_id"])
         db.session.remove()
+    # The works community has the works' ids; the others borrow them (answering 404 there).
+    for name in ("works_id", "issue_id", "supervisor_id", "key"):
+        places[0][name] = places[1][name] = places[2][name]
     assert all(v is not None for v in places[0].values()), places[0]
     # The results plan has no payment, print job or proposal: the demo's ids answer 404 there.
-    places[1] = {k: places[0][k] if v is None else v for k, v in places[1].items()}
+    for place in places[1:]:
+        place.update({k: places[0][k] for k, v in place.items() if v is None})
     return {
         "places": places,
         "households": {
             "household-voting": (demo_code, places[0], receipt),
             "household-results": (result_code, places[1], None),
+            "household-works": (works_code, places[2], None),
         },
     }
 
@@ -313,7 +335,9 @@ def _household_sign_in(code: str):
     return sign_in
 
 
-@pytest.mark.parametrize("who", [*ROLES, "household-voting", "household-results"])
+@pytest.mark.parametrize(
+    "who", [*ROLES, "household-voting", "household-results", "household-works"]
+)
 def test_every_page_fits_a_360px_phone(app, browser, live_server, door_world, who):
     households = door_world["households"]
     # A QR link of another household: the page that asks before switching.

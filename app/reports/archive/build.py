@@ -64,6 +64,7 @@ from app.reports.archive.writer import ArchiveWriter, compact_json, pretty, writ
 from app.reports.exports import EXPORTS
 from app.tally.document import tally_document
 from app.tally.queries import tally_plan
+from app.works.archive import write_works_archive
 
 __all__ = ["VerificationResult", "build_archive", "record_archive", "verify_archive"]
 
@@ -171,6 +172,7 @@ def build_archive(plan: Plan, target, *, user=None, progress=None) -> ArchiveInf
     counts["print_jobs"] = _write_print_register(writer, plan, places)
     step("exports")
     counts["exports"] = _write_exports(writer, plan, user)
+    counts.update(write_works_archive(writer, plan))  # after the vote: app.works.archive
     step("audit")
     counts["audit_events"] = _write_audit(writer, plan, head.seq if head else 0)
     step("manifest")

@@ -42,6 +42,8 @@ notices/*.pdf            公示、公告、计票表（按生成时的数据重�
 aftercare/*              竣工验收（小组、清单、结果、问题与整改、公示 PDF）与满意度评价
 printing/print-jobs.json 打印记录；仍保存的表决票 PDF 在 printing/ 下
 exports/*.csv, *.xlsx    与“导出”页面相同的表格
+works/works.json         施工：各项目的施工信息、日志、监督员巡查、居民问题反映及办理经过
+works/photos/*           施工日志和问题反映的照片；works.json 中记有每张照片的 SHA-256
 audit.jsonl              本小区的全部操作记录，每行一条，含 prev_hash 和 hash
 audit-verification.json  生成档案时对操作记录哈希链的核验结果
 SHA256SUMS               除清单外每个文件的 SHA-256（sha256sum 格式）
