@@ -16,6 +16,7 @@ from app.plans.models import (
     FundingSource,
     HouseholdShare,
     Item,
+    ItemOption,
     ItemProposal,
     ItemScope,
     Plan,
@@ -105,9 +106,42 @@ def _write_item(plan: Plan, spec: ItemSpec, position: int, scope: list) -> Item:
         cost_fen=spec.cost_fen,
         share_method=spec.share_method,
         floor_coefficients=json.dumps(spec.floor_coefficients) if spec.floor_coefficients else None,
+        kind=spec.kind,
+        option_rule=spec.option_rule,
+        price_fen=spec.price_fen,
+        price_fen_per_m2=spec.price_fen_per_m2,
+        subsidy_fen=spec.subsidy_fen,
+        min_uptake=spec.min_uptake,
+        signup_closes=spec.signup_closes,
     )
     db.session.add(item)
     db.session.flush()
+    for position, option in enumerate(spec.options):
+        row = ItemOption(
+            community_id=plan.community_id,
+            item_id=item.id,
+            key=option.key,
+            position=position,
+            title=option.title,
+            description=option.description,
+            cost_fen=option.cost_fen,
+            share_method=option.share_method,
+            floor_coefficients=(
+                json.dumps(option.floor_coefficients) if option.floor_coefficients else None
+            ),
+        )
+        db.session.add(row)
+        db.session.flush()
+        for source, amount in option.funding.items():
+            db.session.add(
+                FundingSource(
+                    community_id=plan.community_id,
+                    item_id=item.id,
+                    option_id=row.id,
+                    source=source,
+                    amount_fen=amount,
+                )
+            )
     for building_id, unit_id in scope:
         db.session.add(
             ItemScope(
