@@ -142,3 +142,34 @@ def test_import_writes_options_with_their_funding_and_nothing_on_error(app, exam
             db.session.scalar(select(func.count(ItemOption.id))),
             db.session.scalar(select(func.count(FundingSource.id))),
         )
+
+
+def test_the_demo_plan_is_the_options_example():
+    """`make run` shows the options example: one item with options and one opt-in item."""
+    demo = json.loads(
+        (Path(__file__).resolve().parents[2] / "app" / "demo" / "data" / "plan.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    assert demo["items"] == OPTIONS_EXAMPLE["items"]
+    assert [i["key"] for i in demo["items"] if i.get("options")] == ["B1"]
+    assert [i["key"] for i in demo["items"] if i.get("kind") == "opt_in"] == ["D1"]
+
+
+def test_demo_seed_votes_with_options(app):
+    from app.voting.models import BallotChoice
+
+    assert app.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
+    with app.app_context():
+        b1 = db.session.scalar(select(Item).where(Item.key == "B1"))
+        d1 = db.session.scalar(select(Item).where(Item.key == "D1"))
+        assert len(b1.options) == 3 and d1.kind == "opt_in" and d1.signup_closes
+        marked = db.session.scalars(
+            select(BallotChoice.option_id).where(
+                BallotChoice.item_id == b1.id, BallotChoice.choice == "agree"
+            )
+        ).all()
+        assert marked and all(m in {o.id for o in b1.options} for m in marked)
+        assert not db.session.scalar(
+            select(func.count(BallotChoice.id)).where(BallotChoice.item_id == d1.id)
+        )
