@@ -350,3 +350,6 @@ def _posted_fixed_fields(form: ItemForm, fields: dict, scope: list) -> dict:
     if posted & {"scope_buildings", "scope_units"}:
         sent["scope"] = scope
     return sent
+
+
+from app.plans import option_views  # noqa: E402, F401  (an item's options, on this blueprint)
