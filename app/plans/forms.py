@@ -27,6 +27,22 @@ from app.plans.planschema import OPTION_SHARE_METHODS
 from app.rules.money import AmountError, parse_yuan
 
 
+class YuanField(StringField):
+    """An amount typed in yuan (元); its value in fen is ``field.fen`` (None when left blank)."""
+
+    fen: int | None = None
+
+    def pre_validate(self, form):
+        """Read the amount, refusing what is not one."""
+        text = (self.data or "").strip()
+        self.fen = None
+        if text:
+            try:
+                self.fen = parse_yuan(text)
+            except AmountError as exc:
+                raise ValidationError(exc.message) from None
+
+
 class PlanForm(FlaskForm):
     """A plan's title, dates and policies."""
 
@@ -87,6 +103,24 @@ class ItemForm(FlaskForm):
     )
     scope_buildings = SelectMultipleField(_l("范围：楼栋（不选为全小区）"), coerce=int)
     scope_units = SelectMultipleField(_l("范围：单元"), coerce=int)
+    kind = SelectField(
+        _l("项目类型"),
+        choices=[
+            ("vote", _l("表决项目：按表决规则计票")),
+            ("opt_in", _l("户内自选：不表决，各户自愿参加并自付")),
+        ],
+        default="vote",
+    )
+    price = YuanField(_l("户内自选：每户固定价（元）"), validators=[Length(max=30)])
+    price_per_m2 = YuanField(_l("户内自选：或每平方米单价（元）"), validators=[Length(max=30)])
+    subsidy = YuanField(_l("户内自选：每户补贴（以奖代补，元）"), validators=[Length(max=30)])
+    min_uptake = IntegerField(
+        _l("户内自选：至少多少户参加才成团（选填）"),
+        validators=[Optional(), NumberRange(min=1)],
+    )
+    signup_closes = DateField(
+        _l("户内自选：报名截止（选填，默认随表决截止）"), validators=[Optional()]
+    )
 
 
 class ReasonForm(FlaskForm):
@@ -99,22 +133,6 @@ class PhaseForm(FlaskForm):
     """Move the plan to its next phase."""
 
     phase = StringField(validators=[DataRequired()])
-
-
-class YuanField(StringField):
-    """An amount typed in yuan (元); its value in fen is ``field.fen`` (None when left blank)."""
-
-    fen: int | None = None
-
-    def pre_validate(self, form):
-        """Read the amount, refusing what is not one."""
-        text = (self.data or "").strip()
-        self.fen = None
-        if text:
-            try:
-                self.fen = parse_yuan(text)
-            except AmountError as exc:
-                raise ValidationError(exc.message) from None
 
 
 OPTION_METHODS = [(m, SHARE_METHOD_LABELS[m]) for m in OPTION_SHARE_METHODS]

@@ -165,3 +165,66 @@ def test_another_communitys_option_answers_404(app, factory, example):  # noqa: 
     assert re.search(
         "比选方案", client.get(f"/c/{cid}/plans/{pid}/items/{a1}").get_data(as_text=True)
     )
+
+
+ITEM = {
+    "title": "入户门更换（自愿参加）",
+    "category": "improvement",
+    "rule": "cc278_major",
+    "custom_base": "participating",
+    "custom_dimensions": "both",
+}
+
+
+def test_an_opt_in_item_is_authored_with_one_price_form(app, factory, example):  # noqa: F811
+    cid, pid = drafting(example)
+    client = worker_client(app, factory, cid)
+    url = f"/c/{cid}/plans/{pid}/items/new"
+    form = client.get(url).get_data(as_text=True)
+    assert 'name="kind"' in form and 'name="price_per_m2"' in form
+    both = post_form(
+        client,
+        url,
+        {**ITEM, "key": "D2", "kind": "opt_in", "price": "1800", "price_per_m2": "30"},
+        follow_redirects=True,
+    )
+    assert "只填其中一个" in both.get_data(as_text=True)
+    priced_vote = post_form(
+        client, url, {**ITEM, "key": "D2", "price": "1800"}, follow_redirects=True
+    )
+    assert "价格只用于户内自选项目" in priced_vote.get_data(as_text=True)
+    saved = post_form(
+        client,
+        url,
+        {
+            **ITEM,
+            "key": "D2",
+            "kind": "opt_in",
+            "price": "1,800",
+            "subsidy": "500",
+            "min_uptake": "30",
+            "signup_closes": "2099-01-31",
+        },
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)[-600:]
+    with app.app_context():
+        item = db.session.scalar(select(Item).where(Item.plan_id == pid, Item.key == "D2"))
+        assert (item.kind, item.price_fen, item.price_fen_per_m2, item.subsidy_fen) == (
+            "opt_in",
+            180000,
+            None,
+            50000,
+        )
+        assert (item.min_uptake, str(item.signup_closes)) == (30, "2099-01-31")
+        item_id = item.id
+    page = client.get(f"/c/{cid}/plans/{pid}/items/{item_id}").get_data(as_text=True)
+    assert 'value="1800.00"' in page and 'value="500.00"' in page
+    # An item with options cannot become opt-in.
+    b1 = _ids(app, pid)[0]
+    refused = post_form(
+        client,
+        f"/c/{cid}/plans/{pid}/items/{b1}",
+        {**ITEM, "key": "B1", "kind": "opt_in", "price": "100"},
+        follow_redirects=True,
+    )
+    assert "不能改为户内自选" in refused.get_data(as_text=True)
