@@ -84,7 +84,8 @@ def demo_rows(seed: int = 2026) -> list[RosterRow]:
 
 
 def seed_demo_plan(community: Community) -> None:
-    """The example plan (tests/data/plan-example.json's items), voting open around today."""
+    """The example plan (tests/data/plan-options-example.json's items: one item with options,
+    one opt-in item), voting open around today."""
     today = local_today()
     raw = json.loads(PLAN_FILE.read_text(encoding="utf-8"))
     raw["community"] = community.name
@@ -103,6 +104,9 @@ def seed_demo_plan(community: Community) -> None:
         },
         "objection_days": 7,
     }
+    for item in raw["items"]:
+        if "signup_closes" in item:  # sign-ups close with the vote
+            item["signup_closes"] = raw["phases"]["voting"]["closes"]
     plan = import_plan(community, parse_plan_file(json.dumps(raw).encode()))
     set_phase(plan, "voting", reason="demo")
     seed_demo_ballots(plan)
@@ -121,7 +125,15 @@ def seed_demo_ballots(plan, seed: int = 278) -> int:
         items = items_for_household(plan, household)
         choices = {i.id: rng.choices(("agree", "oppose", "abstain"), (8, 1, 1))[0] for i in items}
         pledges = {i for i, c in choices.items() if c == "agree" and rng.random() < 0.7}
-        cast_online_ballot(plan, household, choices, pledges, f"demo-{household.id}")
+        # An agree on an item with options marks one of them, the first ones more often.
+        options = {
+            i.id: rng.choices([o.id for o in i.options], range(len(i.options) + 1, 1, -1))[0]
+            for i in items
+            if i.has_options and choices[i.id] == "agree"
+        }
+        cast_online_ballot(
+            plan, household, choices, pledges, f"demo-{household.id}", options=options
+        )
         cast += 1
     return cast
 

@@ -17,7 +17,7 @@ from app.communities.queries import household_rows
 from app.extensions import db
 from app.funding.models import Payment
 from app.plans.models import Item, Plan
-from app.plans.shares import PlanShares, item_residents_part, plan_shares
+from app.plans.shares import PlanShares, item_residents_part, plan_option_shares, plan_shares
 from app.rules.shares import ShareError, household_order
 from app.voting.models import BallotChoice, EffectiveBallot
 
@@ -96,6 +96,40 @@ def pledges(plan: Plan, household_id: int | None = None) -> set[tuple[int, int]]
     return {(item_id, hid) for item_id, hid in db.session.execute(query)}
 
 
+def marked_options(plan: Plan, household_id: int | None = None) -> dict[tuple[int, int], int]:
+    """{(item id, household id): option id} of the options agreed to on effective ballots,
+    current revisions only (方案比选)."""
+    query = (
+        select(BallotChoice.item_id, EffectiveBallot.household_id, BallotChoice.option_id)
+        .join(BallotChoice, BallotChoice.ballot_id == EffectiveBallot.ballot_id)
+        .join(Item, Item.id == BallotChoice.item_id)
+        .where(
+            EffectiveBallot.plan_id == plan.id,
+            BallotChoice.choice == "agree",
+            BallotChoice.option_id.is_not(None),
+            BallotChoice.item_revision == Item.revision,
+        )
+    )
+    if household_id is not None:
+        query = query.where(EffectiveBallot.household_id == household_id)
+    return {(item_id, hid): oid for item_id, hid, oid in db.session.execute(query)}
+
+
+def option_item_shares(plan: Plan, household_id: int | None = None) -> dict[int, dict[int, int]]:
+    """{item id: {household id: fen}} for the items with options: each household's share under
+    the option it agreed to on its effective ballot, so its pledge follows that option. A
+    household that marked no option owes nothing on the item yet."""
+    if not any(item.has_options for item in plan.items):
+        return {}
+    by_option = plan_option_shares(plan)
+    shares: dict[int, dict[int, int]] = {item.id: {} for item in plan.items if item.has_options}
+    for (item_id, hid), option_id in marked_options(plan, household_id).items():
+        fen = by_option.get(option_id, {}).get(hid)
+        if item_id in shares and fen is not None:
+            shares[item_id][hid] = fen
+    return shares
+
+
 def paid_totals(plan: Plan, household_id: int | None = None) -> dict[tuple[int, int], int]:
     """Net paid per (item id, household id), corrections included."""
     query = (
@@ -117,11 +151,15 @@ def ledger(
     paid = paid_totals(plan, household_id)
     wanted = None if household_id is None else {household_id}
     info = households_of(plan.community_id, wanted)
+    by_option = option_item_shares(plan, household_id)
     lines = []
     # Building, unit, room order, sorted once for every item (ties: the household id).
     ranked = sorted(info, key=lambda h: (info[h].order, h))
     for item in plan.items:
-        item_shares = shares.shares.get(item.id, {})
+        if item.has_options:  # the share under the option the household chose
+            item_shares = by_option.get(item.id, {})
+        else:
+            item_shares = shares.shares.get(item.id, {})
         for hid in (h for h in ranked if h in item_shares):
             lines.append(
                 Line(

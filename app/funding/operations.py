@@ -67,6 +67,11 @@ def update_item_funding(
     reason: str = "",
 ) -> None:
     """Set an item's cost, funding sources and share method; refuse what cannot be split."""
+    if item.has_options and (cost_fen or any(amount for amount, _note in sources.values())):
+        # The money of an item with options (方案比选) is on each option (plans.options).
+        raise DomainError(
+            _l("这个项目有比选方案，造价和资金来源填在各个方案里（项目页的“比选方案”）。")
+        )
     revising = _revising(item, reason)
     unknown = set(sources) - set(FUNDING_SOURCES)
     if unknown or share_method not in SHARE_METHODS:

@@ -39,11 +39,36 @@ class PaperUploadForm(FlaskForm):
 
 
 def keying_from_form(items, formdata) -> tuple[Keying | None, dict, list[str]]:
-    """(keying, the values as typed, problems) from the m:<key> and p:<key> fields."""
-    choices, pledges, values, problems = {}, set(), {}, []
+    """(keying, the values as typed, problems) from the m:<key> and p:<key> fields.
+
+    On an item with options (方案比选) the mark is the option's key as printed beside its box
+    (a, b, …) for an agree with it; 2, 3 and 0 as on any item; 1 alone names no option."""
+    choices, pledges, values, problems, options = {}, set(), {}, [], {}
     for item in items:
         typed = (formdata.get(f"m:{item.key}") or "").strip()
         values[f"m:{item.key}"] = typed
+        if item.has_options:
+            by_key = {o.key.lower(): o.key for o in item.options}
+            if typed.lower() in by_key:
+                choices[item.key] = "agree"
+                options[item.key] = by_key[typed.lower()]
+                if formdata.get(f"p:{item.key}"):
+                    values[f"p:{item.key}"] = True
+                    pledges.add(item.key)
+                continue
+            if typed not in KEY_CHOICES or KEY_CHOICES[typed] == "agree":
+                problems.append(
+                    str(
+                        _l(
+                            "项目 %(key)s：“%(v)s”不是有效的标记，请输入所选方案的编号"
+                            "（%(options)s），或 2、3、0。",
+                            key=item.key,
+                            v=typed,
+                            options="、".join(o.key for o in item.options),
+                        )
+                    )
+                )
+                continue
         if typed not in KEY_CHOICES:
             problems.append(
                 str(
@@ -61,11 +86,15 @@ def keying_from_form(items, formdata) -> tuple[Keying | None, dict, list[str]]:
             pledges.add(item.key)
     if problems:
         return None, values, problems
-    return Keying(choices, frozenset(pledges)), values, []
+    return Keying(choices, frozenset(pledges), options), values, []
 
 
 def mark_values(keying: Keying) -> dict:
-    """Form values that show a keying (for pre-filling)."""
-    values = {f"m:{k}": CHOICE_KEYS[v] for k, v in keying.choices.items() if v is not None}
+    """Form values that show a keying (for pre-filling); an option as its key."""
+    values = {
+        f"m:{k}": keying.options.get(k) or CHOICE_KEYS[v]
+        for k, v in keying.choices.items()
+        if v is not None
+    }
     values.update({f"p:{k}": True for k in keying.pledges})
     return values

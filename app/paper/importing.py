@@ -2,7 +2,8 @@
 
 Columns, any order, Chinese or English headers: building, unit, room (the roster's names and
 normalisers), optional serial (票号), then one column per item key with 同意/反对/弃权 (or
-agree/oppose/abstain, or blank). With double entry on, a second keying is still needed.
+agree/oppose/abstain, or blank); an item with options takes the option's key or title instead of
+同意. With double entry on, a second keying is still needed.
 """
 
 import unicodedata
@@ -23,7 +24,7 @@ from app.communities.roster import (
 )
 from app.core.errors import DomainError
 from app.extensions import db
-from app.paper.keying import Keying, file_choice
+from app.paper.keying import Keying, file_choice, file_mark
 from app.paper.models import PaperSerial
 from app.paper.operations import enter_paper_ballot, find_serial
 from app.plans.models import Item, Plan
@@ -100,7 +101,9 @@ def read_paper_ballots(plan: Plan, data: bytes, filename: str) -> list[PaperRow]
     except TableFileError as exc:
         raise DomainError(exc.args[0]) from None
     items = db.session.scalars(
-        select(Item).where(Item.plan_id == plan.id).order_by(Item.position, Item.id)
+        select(Item)
+        .where(Item.plan_id == plan.id, Item.kind == "vote")
+        .order_by(Item.position, Item.id)
     ).all()
     rows = [(n, cells) for n, cells in table if any(cell_text(c) for c in cells)]
     if not rows:
@@ -119,6 +122,20 @@ def read_paper_ballots(plan: Plan, data: bytes, filename: str) -> list[PaperRow]
         )
     }
     headers = {index: cell_text(value) for index, value in enumerate(header)}
+    # An item with options (方案比选) is marked with an option's key or title, or 反对/弃权.
+    option_marks = {
+        i.key: {
+            **{cell_text(o.title).lower(): o.key for o in i.options},
+            **{o.key.lower(): o.key for o in i.options},
+        }
+        for i in items
+        if i.has_options
+    }
+    option_words = {
+        i.key: "、".join(f"{o.key}（{o.title}）" for o in i.options) + str(_l("、反对、弃权"))
+        for i in items
+        if i.has_options
+    }
     seen: dict = {}
     parsed = []
     for number, cells in rows[1:]:
@@ -153,19 +170,24 @@ def read_paper_ballots(plan: Plan, data: bytes, filename: str) -> list[PaperRow]
             continue
         seen[key] = number
         in_scope = {i.key for i in items_for_household(plan, household)}
-        choices = {}
+        choices, options = {}, {}
         for item_key, index in item_cols.items():
             text = cell_text(cell(index))
+            marks = option_marks.get(item_key)
             try:
-                choice = file_choice(text)
+                if marks:
+                    choice, option = file_mark(text, marks)
+                else:
+                    choice, option = file_choice(text), None
             except ValueError:
                 errors.append(
                     _l(
                         "第 %(row)d 行，“%(column)s”列：“%(value)s”无法识别，"
-                        "应为 同意、反对、弃权 或留空。",
+                        "应为 %(words)s 或留空。",
                         row=number,
                         column=headers[index],
                         value=text[:30],
+                        words=option_words[item_key] if marks else _l("同意、反对、弃权"),
                     )
                 )
                 continue
@@ -180,8 +202,15 @@ def read_paper_ballots(plan: Plan, data: bytes, filename: str) -> list[PaperRow]
                 continue
             if item_key in in_scope:
                 choices[item_key] = choice
+                if option is not None:
+                    options[item_key] = option
         parsed.append(
-            PaperRow(number, household, cell_text(cell(fields.get("serial"))), Keying(choices))
+            PaperRow(
+                number,
+                household,
+                cell_text(cell(fields.get("serial"))),
+                Keying(choices, options=options),
+            )
         )
     if errors:
         raise DomainError(*errors)

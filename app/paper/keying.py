@@ -11,7 +11,7 @@ committee member. ``enter_outcome`` is that state machine for one ballot's entri
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 CHOICES = ("agree", "oppose", "abstain")
 # Keyboard entry: one key per item, as printed on the ballot (同意 / 反对 / 弃权 / blank).
@@ -33,15 +33,20 @@ COUNTED = ("confirmed", "resolution")
 
 @dataclass(frozen=True)
 class Keying:
-    """What one worker keyed from one paper ballot: item key -> choice (None: blank), pledges."""
+    """What one worker keyed from one paper ballot: item key -> choice (None: blank), pledges,
+    and for an agree on an item with options (方案比选) item key -> the option's key."""
 
     choices: Mapping[str, str | None]
     pledges: frozenset[str] = frozenset()
+    options: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         for key, choice in self.choices.items():
             if choice is not None and choice not in CHOICES:
                 raise ValueError(f"item {key}: invalid choice {choice!r}")
+        for key in self.options:
+            if self.choices.get(key) != "agree":
+                raise ValueError(f"item {key}: an option marks an agree only")
         # A pledge means paying for what one agrees to; on any other mark it says nothing.
         object.__setattr__(
             self,
@@ -50,29 +55,37 @@ class Keying:
         )
 
     def marked(self) -> dict[str, str]:
-        """The items the ballot marks (blank items left out)."""
-        return {k: v for k, v in self.choices.items() if v is not None}
+        """The items the ballot marks (blank items left out); an option as "agree:a"."""
+        return {k: self.mark(k) for k, v in self.choices.items() if v is not None}
+
+    def mark(self, key: str) -> str | None:
+        """One item's mark: its choice, or "agree:<option key>" for an option."""
+        choice = self.choices.get(key)
+        option = self.options.get(key)
+        return f"{choice}:{option}" if option is not None else choice
 
 
 def keyings_agree(a: Keying, b: Keying) -> bool:
-    """Exactly the same marks and pledges (a blank and a missing item are the same blank)."""
+    """Exactly the same marks, options and pledges (a blank and a missing item are the same
+    blank)."""
     return a.marked() == b.marked() and a.pledges == b.pledges
 
 
 def differing_items(a: Keying, b: Keying) -> list[str]:
-    """Item keys on which two keyings differ, in sorted order."""
+    """Item keys on which two keyings differ (choice, option or pledge), in sorted order."""
     keys = set(a.choices) | set(b.choices)
     return sorted(
-        k
-        for k in keys
-        if a.choices.get(k) != b.choices.get(k) or ((k in a.pledges) != (k in b.pledges))
+        k for k in keys if a.mark(k) != b.mark(k) or ((k in a.pledges) != (k in b.pledges))
     )
 
 
 def encode_keying(keying: Keying) -> str:
-    """The JSON stored in PaperEntry.choices: {item_key: choice or null, "_pledges": [...]}."""
-    data = dict(sorted(keying.choices.items()))
+    """The JSON stored in PaperEntry.choices: {item_key: choice or null, "_pledges": [...],
+    "_options": {item_key: option key}} (the last only when an option is marked)."""
+    data: dict = dict(sorted(keying.choices.items()))
     data["_pledges"] = sorted(keying.pledges)
+    if keying.options:
+        data["_options"] = dict(sorted(keying.options.items()))
     return json.dumps(data, ensure_ascii=False)
 
 
@@ -80,7 +93,8 @@ def decode_keying(text: str) -> Keying:
     """A stored keying back from its JSON."""
     data = json.loads(text)
     pledges = frozenset(data.pop("_pledges", []))
-    return Keying(data, pledges)
+    options = data.pop("_options", {})
+    return Keying(data, pledges, options)
 
 
 def file_choice(cell: str) -> str | None:
@@ -89,6 +103,19 @@ def file_choice(cell: str) -> str | None:
     if word not in FILE_WORDS:
         raise ValueError(cell)
     return FILE_WORDS[word]
+
+
+def file_mark(cell: str, options: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """A paper ballots file cell on an item with options: (choice, option key). `options` maps
+    each option's key and title, lower-cased, to its key; 同意 alone does not say which option
+    and is refused. Raises ValueError for anything else."""
+    word = cell.strip().lower()
+    if word in options:
+        return "agree", options[word]
+    choice = file_choice(cell)
+    if choice == "agree":
+        raise ValueError(cell)
+    return choice, None
 
 
 @dataclass(frozen=True)

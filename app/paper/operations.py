@@ -62,18 +62,32 @@ def _entries(plan: Plan, household_id: int, serial_id: int | None) -> list[Paper
 
 
 def _check_keying(items: list[Item], keying: Keying) -> None:
-    """Refuse marks on items outside the household's scope."""
+    """Refuse marks on items outside the household's scope, and on an item with options an
+    agree that names none of its options (or an option on an item without any)."""
     keys = {i.key for i in items}
     outside = sorted(set(keying.marked()) - keys)
     if outside:
         raise DomainError(
             _l("该户不在项目 %(keys)s 的表决范围内，这些项目不应有填写。", keys="、".join(outside))
         )
+    for item in items:
+        option = keying.options.get(item.key)
+        if keying.choices.get(item.key) != "agree":
+            continue
+        if item.has_options and option not in {o.key for o in item.options}:
+            raise DomainError(_l("项目 %(key)s：同意时要标明选的是哪个方案。", key=item.key))
+        if not item.has_options and option is not None:
+            raise DomainError(_l("项目 %(key)s 没有比选方案。", key=item.key))
 
 
 def _record(plan, household, items, keying: Keying, user, serial_id) -> int:
     """Record the paper ballot the entries agree on; returns the ballot id."""
     by_key = {i.key: i for i in items}
+    options = {}
+    for key, option_key in keying.options.items():
+        item = by_key.get(key)
+        if item is not None:
+            options[item.id] = next(o.id for o in item.options if o.key == option_key)
     ballot = record_paper_ballot(
         plan,
         household,
@@ -81,6 +95,7 @@ def _record(plan, household, items, keying: Keying, user, serial_id) -> int:
         {by_key[k].id for k in keying.pledges if k in by_key},
         user=user,
         serial_id=serial_id,
+        options=options,
     )
     return ballot.id
 

@@ -40,7 +40,7 @@ from app.paper.serials import format_serial
 from app.plans.access import plan_or_404
 from app.plans.models import Plan
 from app.plans.queries import is_paper_entry_open, items_for_household
-from app.plans.shares import household_shares
+from app.plans.shares import household_option_shares, household_shares
 from app.voting.queries import standing_before_entry
 
 bp.add_app_template_filter(format_serial, "serial")
@@ -68,10 +68,26 @@ def register(community_id: int, plan_id: int):
 
 
 def _ballot_items(plan: Plan, household: Household):
-    """The household's items with their shares, as the entry and review pages list them."""
+    """The household's items with their shares, as the entry and review pages list them; an
+    item with options (方案比选) shows its largest share under an option (the pledge box then
+    shows), each option's own share beside its key."""
     items = items_for_household(plan, household)
     shares = household_shares(items, household.id)
-    return [(item, label("category", item.category), shares.get(item.id, 0)) for item in items]
+    by_option = household_option_shares(items, household.id)
+    rows = []
+    for item in items:
+        share = shares.get(item.id, 0)
+        if item.has_options:
+            share = max((by_option.get(o.id) or 0 for o in item.options), default=0)
+        rows.append((item, label("category", item.category), share))
+    return rows
+
+
+def _option_shares(plan: Plan, household: Household | None) -> dict:
+    """The household's share under each option of its items, {option id: fen}."""
+    if household is None:
+        return {}
+    return household_option_shares(items_for_household(plan, household), household.id)
 
 
 @bp.route(BASE + "/entry", methods=["GET", "POST"])
@@ -118,6 +134,7 @@ def entry(community_id: int, plan_id: int):
         serial=serial,
         household=household,
         items=_ballot_items(plan, household) if household else [],
+        option_shares=_option_shares(plan, household),
         entries=ballot_entries(plan, serial) if serial else [],
         values=values,
         errors=errors,
@@ -195,6 +212,7 @@ def review(community_id: int, plan_id: int, household_id: int):
         case=case,
         form=form,
         items=_ballot_items(plan, household),
+        option_shares=_option_shares(plan, household),
         values=values,
         differing=set(differing_items(*[e.keying for e in case.entries[:2]])) if case else set(),
         choice_keys=CHOICE_KEYS,
@@ -207,9 +225,11 @@ def _agreed_values(entries) -> dict:
     if len(entries) < 2:
         return {}
     a, b = entries[0].keying, entries[1].keying
+    same = {k for k in a.choices if a.mark(k) == b.mark(k)}
     agreed = Keying(
-        {k: v for k, v in a.choices.items() if b.choices.get(k) == v},
+        {k: v for k, v in a.choices.items() if k in same},
         frozenset(a.pledges & b.pledges),
+        {k: v for k, v in a.options.items() if k in same},
     )
     differ = set(differing_items(a, b))
     return {k: v for k, v in mark_values(agreed).items() if k.split(":")[-1] not in differ}

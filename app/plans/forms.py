@@ -12,9 +12,35 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
-from app.core.vocabulary import form_choices
+from app.core.vocabulary import FUNDING_SOURCE_LABELS, SHARE_METHOD_LABELS, form_choices
+from app.plans.models import FUNDING_SOURCES
+from app.plans.planschema import OPTION_SHARE_METHODS
+from app.rules.money import AmountError, parse_yuan
+
+
+class YuanField(StringField):
+    """An amount typed in yuan (元); its value in fen is ``field.fen`` (None when left blank)."""
+
+    fen: int | None = None
+
+    def pre_validate(self, form):
+        """Read the amount, refusing what is not one."""
+        text = (self.data or "").strip()
+        self.fen = None
+        if text:
+            try:
+                self.fen = parse_yuan(text)
+            except AmountError as exc:
+                raise ValidationError(exc.message) from None
 
 
 class PlanForm(FlaskForm):
@@ -82,6 +108,24 @@ class ItemForm(FlaskForm):
     )
     scope_buildings = SelectMultipleField(_l("范围：楼栋（不选为全小区）"), coerce=int)
     scope_units = SelectMultipleField(_l("范围：单元"), coerce=int)
+    kind = SelectField(
+        _l("项目类型"),
+        choices=[
+            ("vote", _l("表决项目：按表决规则计票")),
+            ("opt_in", _l("户内自选：不表决，各户自愿参加并自付")),
+        ],
+        default="vote",
+    )
+    price = YuanField(_l("户内自选：每户固定价（元）"), validators=[Length(max=30)])
+    price_per_m2 = YuanField(_l("户内自选：或每平方米单价（元）"), validators=[Length(max=30)])
+    subsidy = YuanField(_l("户内自选：每户补贴（以奖代补，元）"), validators=[Length(max=30)])
+    min_uptake = IntegerField(
+        _l("户内自选：至少多少户参加才成团（选填）"),
+        validators=[Optional(), NumberRange(min=1)],
+    )
+    signup_closes = DateField(
+        _l("户内自选：报名截止（选填，默认随表决截止）"), validators=[Optional()]
+    )
 
 
 class ReasonForm(FlaskForm):
@@ -94,3 +138,60 @@ class PhaseForm(FlaskForm):
     """Move the plan to its next phase."""
 
     phase = StringField(validators=[DataRequired()])
+
+
+OPTION_METHODS = [(m, SHARE_METHOD_LABELS[m]) for m in OPTION_SHARE_METHODS]
+OPTION_RULE_CHOICES = [
+    ("plurality", _l("得票最多：人数和面积都领先的方案入选")),
+    ("threshold", _l("单独过线：方案自身的同意票须达到本项目的表决规则")),
+]
+
+
+class OptionForm(FlaskForm):
+    """One option of an item (方案比选): its key, title, cost, funding and share method."""
+
+    key = StringField(
+        _l("方案编号（如 a，纸质票上填写）"),
+        validators=[
+            DataRequired(),
+            Length(max=12),
+            Regexp(r"^[A-Za-z0-9_-]+$", message=_l("编号只能用字母、数字、横线，如 a。")),
+        ],
+    )
+    title = StringField(_l("方案名称"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("方案说明"), validators=[Length(max=5000)])
+    cost = YuanField(_l("方案总造价（元）"), validators=[DataRequired(_l("请填写金额。"))])
+    share_method = SelectField(_l("居民出资的分摊方式"), choices=OPTION_METHODS)
+    floor_coefficients = StringField(
+        _l("楼层系数（按楼层分摊时填写，如 1:0, 2:0, 3:1, 4:1.2）"), validators=[Length(max=500)]
+    )
+
+    def funding(self) -> dict[str, int]:
+        """{source: fen} of the funding fields filled in."""
+        return {s: self[f"amount_{s}"].fen or 0 for s in FUNDING_SOURCES}
+
+    def floor_table(self) -> dict[str, str] | None:
+        """The floor coefficients as typed ("1:0, 3:1.2"), or None; malformed pairs raise."""
+        text = (self.floor_coefficients.data or "").replace("，", ",").replace("：", ":")
+        pairs = [p.strip() for p in text.split(",") if p.strip()]
+        if not pairs:
+            return None
+        table = {}
+        for pair in pairs:
+            floor, _sep, value = pair.partition(":")
+            table[floor.strip()] = value.strip()
+        return table
+
+
+for _source in FUNDING_SOURCES:
+    setattr(
+        OptionForm,
+        f"amount_{_source}",
+        YuanField(FUNDING_SOURCE_LABELS[_source], validators=[Length(max=30)]),
+    )
+
+
+class OptionRuleForm(FlaskForm):
+    """How an item with options picks one."""
+
+    option_rule = SelectField(_l("方案比选规则"), choices=OPTION_RULE_CHOICES)

@@ -16,6 +16,7 @@ from app.plans.models import (
     FundingSource,
     HouseholdShare,
     Item,
+    ItemOption,
     ItemProposal,
     ItemScope,
     Plan,
@@ -105,9 +106,42 @@ def _write_item(plan: Plan, spec: ItemSpec, position: int, scope: list) -> Item:
         cost_fen=spec.cost_fen,
         share_method=spec.share_method,
         floor_coefficients=json.dumps(spec.floor_coefficients) if spec.floor_coefficients else None,
+        kind=spec.kind,
+        option_rule=spec.option_rule,
+        price_fen=spec.price_fen,
+        price_fen_per_m2=spec.price_fen_per_m2,
+        subsidy_fen=spec.subsidy_fen,
+        min_uptake=spec.min_uptake,
+        signup_closes=spec.signup_closes,
     )
     db.session.add(item)
     db.session.flush()
+    for position, option in enumerate(spec.options):
+        row = ItemOption(
+            community_id=plan.community_id,
+            item_id=item.id,
+            key=option.key,
+            position=position,
+            title=option.title,
+            description=option.description,
+            cost_fen=option.cost_fen,
+            share_method=option.share_method,
+            floor_coefficients=(
+                json.dumps(option.floor_coefficients) if option.floor_coefficients else None
+            ),
+        )
+        db.session.add(row)
+        db.session.flush()
+        for source, amount in option.funding.items():
+            db.session.add(
+                FundingSource(
+                    community_id=plan.community_id,
+                    item_id=item.id,
+                    option_id=row.id,
+                    source=source,
+                    amount_fen=amount,
+                )
+            )
     for building_id, unit_id in scope:
         db.session.add(
             ItemScope(
@@ -332,11 +366,40 @@ def update_plan(plan: Plan, **fields) -> None:
     )
 
 
+OPT_IN_PRICE_FIELDS = (
+    "price_fen",
+    "price_fen_per_m2",
+    "subsidy_fen",
+    "min_uptake",
+    "signup_closes",
+)
+
+
+def check_kind_fields(item: Item | None, fields: dict) -> None:
+    """An opt-in item (户内自选) has exactly one price form and no options; a voted item has no
+    price fields (the plan file's rules, design §3b). Clears them on a voted item."""
+    kind = fields.get("kind", "vote")
+    if kind == "opt_in":
+        problems = []
+        if (fields.get("price_fen") is None) == (fields.get("price_fen_per_m2") is None):
+            problems.append(_l("户内自选项目请填写每户固定价或每平方米单价，只填其中一个。"))
+        if item is not None and item.options:
+            problems.append(_l("这个项目有比选方案，不能改为户内自选；请先删除方案。"))
+        if problems:
+            raise DomainError(*problems)
+        return
+    if fields.get("price_fen") is not None or fields.get("price_fen_per_m2") is not None:
+        raise DomainError(_l("价格只用于户内自选项目；表决项目的费用在“资金安排”页填写。"))
+    if "kind" in fields:
+        fields.update(dict.fromkeys(OPT_IN_PRICE_FIELDS), subsidy_fen=0)
+
+
 def save_item(
     plan: Plan, item: Item | None, *, scope: list[tuple[int, int | None]], **fields
 ) -> Item:
     """Create or edit an item of a plan that is still being drafted."""
     ensure_editable(plan)
+    check_kind_fields(item, fields)
     key = fields.get("key", "").strip()
     clash = db.session.scalar(select(Item.id).where(Item.plan_id == plan.id, Item.key == key))
     if clash and (item is None or clash != item.id):

@@ -132,6 +132,12 @@ class Item(TenantMixin, db.Model):
         back_populates="item", order_by="ItemOption.position", cascade="all, delete-orphan"
     )
 
+    @property
+    def has_options(self) -> bool:
+        """True for an item with options (方案比选). Their option_rule is set (the plan file and
+        the item pages keep it so), which spares the hot vote path a query per plain item."""
+        return self.option_rule is not None and bool(self.options)
+
     __table_args__ = (UniqueConstraint("plan_id", "key"),)
 
 

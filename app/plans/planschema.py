@@ -20,7 +20,9 @@ from app.plans.models import (
     CATEGORIES,
     CONFLICT_POLICIES,
     FUNDING_SOURCES,
+    ITEM_KINDS,
     NON_VOTER_POLICIES,
+    OPTION_RULES,
     RULES,
     SHARE_METHODS,
 )
@@ -29,6 +31,10 @@ PHASE_DATES = ("proposals", "drafting", "voting")
 FLOOR_PATTERN = "^-?[0-9]+$"
 NUMBER_PATTERN = "^-?[0-9]+(\\.[0-9]+)?$"
 CUSTOM_FIELDS = ("quorum", "approval", "strict", "base", "dimensions")
+# An item offers 2-5 options (方案比选, design §3a); an option's shares are computed, never
+# uploaded, so the custom method is not one of its methods.
+MIN_OPTIONS, MAX_OPTIONS = 2, 5
+OPTION_SHARE_METHODS = tuple(m for m in SHARE_METHODS if m != "custom")
 
 
 def _text(description: str, max_length: int, *, min_length: int = 0) -> dict:
@@ -73,6 +79,34 @@ def _number_text(description: str) -> dict:
     return {"type": ["string", "number"], "description": description}
 
 
+def _money(methods) -> dict:
+    """Cost, funding and share method: of an item, or of one of its options."""
+    return {
+        "cost_fen": _fen("Total cost in fen (1 yuan = 100 fen)."),
+        "funding": _closed(
+            {source: _fen(f"From {source}, in fen.") for source in FUNDING_SOURCES},
+            description="Funding other than the residents' part, in fen, by source; the "
+            "residents pay cost_fen minus these.",
+        ),
+        "share_method": {
+            "enum": list(methods),
+            "default": "equal",
+            "description": "How the residents' part is split over the households in scope.",
+        },
+        "floor_coefficients": {
+            "type": "object",
+            "propertyNames": {"pattern": FLOOR_PATTERN},
+            "additionalProperties": {
+                "type": ["number", "string"],
+                "pattern": NUMBER_PATTERN,
+                "description": 'Coefficient of this floor, e.g. 1.2 or "1.2".',
+            },
+            "description": 'Floor → coefficient, e.g. {"1": 0, "3": 1.0}; for the floor '
+            "and floor_flat methods.",
+        },
+    }
+
+
 def plan_schema() -> dict:
     """The plan file's JSON Schema, as a dict (serialise it with sort_keys=False)."""
     custom = _closed(
@@ -98,6 +132,20 @@ def plan_schema() -> dict:
         },
         required=CUSTOM_FIELDS,
         description='Parameters of a "custom" rule.',
+    )
+    option = _closed(
+        {
+            "key": _text(
+                'Short key, unique in the item, e.g. "a"; a paper ballot may be marked with it.',
+                12,
+                min_length=1,
+            ),
+            "title": _text("Title residents see, e.g. 「方案一：无机房电梯」.", 200, min_length=1),
+            "description": _text("What this option is.", 5000),
+            **_money(OPTION_SHARE_METHODS),
+        },
+        required=("key", "title"),
+        description="One alternative of the item (方案比选).",
     )
     item = _closed(
         {
@@ -137,27 +185,41 @@ def plan_schema() -> dict:
                 },
                 description="The households the item is put to; absent: the whole community.",
             ),
-            "cost_fen": _fen("Total cost in fen (1 yuan = 100 fen)."),
-            "funding": _closed(
-                {source: _fen(f"From {source}, in fen.") for source in FUNDING_SOURCES},
-                description="Funding other than the residents' part, in fen, by source; the "
-                "residents pay cost_fen minus these.",
-            ),
-            "share_method": {
-                "enum": list(SHARE_METHODS),
-                "default": "equal",
-                "description": "How the residents' part is split over the households in scope.",
+            **_money(SHARE_METHODS),
+            "options": {
+                "type": "array",
+                "items": option,
+                "minItems": MIN_OPTIONS,
+                "maxItems": MAX_OPTIONS,
+                "description": "2-5 alternatives (方案比选): a household agreeing marks one; "
+                "each has its own cost, funding and share method (the item then has none).",
             },
-            "floor_coefficients": {
-                "type": "object",
-                "propertyNames": {"pattern": FLOOR_PATTERN},
-                "additionalProperties": {
-                    "type": ["number", "string"],
-                    "pattern": NUMBER_PATTERN,
-                    "description": 'Coefficient of this floor, e.g. 1.2 or "1.2".',
-                },
-                "description": 'Floor → coefficient, e.g. {"1": 0, "3": 1.0}; for the floor '
-                "and floor_flat methods.",
+            "option_rule": {
+                "enum": list(OPTION_RULES),
+                "default": "plurality",
+                "description": "plurality: the option leading on headcount and area; "
+                "threshold: the one option passing the item's rule on its own.",
+            },
+            "kind": {
+                "enum": list(ITEM_KINDS),
+                "default": "vote",
+                "description": "vote: counted by the rule; opt_in (户内自选): each household "
+                "signs up or declines and pays its own price.",
+            },
+            "price_fen": _fen("Opt-in: a fixed price per household, in fen."),
+            "price_fen_per_m2": _fen(
+                "Opt-in: a price per m² of the household's area, in fen (rounded half up)."
+            ),
+            "subsidy_fen": _fen("Opt-in: subsidy per household (以奖代补), in fen."),
+            "min_uptake": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Opt-in: the offer stands only with at least this many sign-ups.",
+            },
+            "signup_closes": {
+                "type": ["string", "null"],
+                "description": "Opt-in: last day to sign up (YYYY-MM-DD); absent: when voting "
+                "closes.",
             },
         },
         required=("key", "title", "category"),
@@ -313,6 +375,16 @@ def _message(error) -> list:
         return [_l("%(where)s：超过 %(n)d 个字。", where=where, n=error.validator_value)]
     if kind == "pattern" and error.validator_value == r"\S":
         return [_l("%(where)s：不能为空。", where=where)]
+    if kind in ("minItems", "maxItems") and list(error.absolute_path)[-1:] == ["options"]:
+        return [
+            _l(
+                "%(where)s：应有 %(low)d 到 %(high)d 个方案（现有 %(n)d 个）。",
+                where=where,
+                low=MIN_OPTIONS,
+                high=MAX_OPTIONS,
+                n=len(error.instance),
+            )
+        ]
     if kind in ("minItems", "maxItems"):
         return [_l('%(where)s：应写成 ["3号楼", "2单元"]。', where=where)]
     if kind == "pattern" and error.validator_value == NUMBER_PATTERN:

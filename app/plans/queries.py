@@ -72,8 +72,12 @@ def current_plan(community_id: int) -> Plan | None:
     )
 
 
-def items_for_household(plan: Plan, household: Household) -> list[Item]:
-    """The plan's items whose scope includes the household, in plan order.
+def items_for_household(
+    plan: Plan, household: Household, kinds: tuple[str, ...] = ("vote",)
+) -> list[Item]:
+    """The plan's items of these kinds whose scope includes the household, in plan order.
+
+    By default the items it votes on: an opt-in item (户内自选) is signed up for, not voted.
 
     Once voting opened, only a household of the frozen electorate has items (design §3c): one
     added to the census later has no say until the committee corrects the electorate.
@@ -88,7 +92,12 @@ def items_for_household(plan: Plan, household: Household) -> list[Item]:
     )
     ids = db.session.scalars(
         select(Item.id)
-        .where(Item.plan_id == plan.id, or_(~scoped, covers), may_vote_on(plan.id, household.id))
+        .where(
+            Item.plan_id == plan.id,
+            Item.kind.in_(kinds),
+            or_(~scoped, covers),
+            may_vote_on(plan.id, household.id),
+        )
         .order_by(Item.position, Item.id)
     ).all()
     loaded = {item.id: item for item in plan.items}

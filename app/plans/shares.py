@@ -16,7 +16,14 @@ from app.communities.queries import household_address_select
 from app.core.audit import log_event
 from app.core.vocabulary import RESIDENTS_LABEL, coefficient_text, describe_method, label
 from app.extensions import db
-from app.plans.models import FUNDING_SOURCES, HouseholdShare, Item, Plan
+from app.plans.models import (
+    FUNDING_SOURCES,
+    HouseholdShare,
+    Item,
+    ItemOption,
+    OptionShare,
+    Plan,
+)
 from app.plans.phases import DRAFTING, PHASES, PROPOSALS
 from app.rules.shares import (
     ShareError,
@@ -120,6 +127,95 @@ def compute_item_shares(item: Item, places=None) -> dict[int, int]:
         floor_coefficients=floor_table(item),
         custom=custom,
     )
+
+
+def compute_option_shares(
+    option: ItemOption, electorate: list[ShareHousehold] | None = None
+) -> dict[int, int]:
+    """Split one option's residents' part (its own cost minus its own funding) over the item's
+    electorate by the option's method (design §3a). Raises ShareError when impossible."""
+    if electorate is None:
+        electorate = electorate_for_shares(option.item)
+    return split_shares(
+        option.share_method,
+        item_residents_part(option),
+        electorate,
+        floor_coefficients=floor_table(option),
+    )
+
+
+def fixed_option_rows(option_ids: list[int], household_id: int | None = None):
+    """(option id, household id, fen) of the stored option shares."""
+    query = select(OptionShare.option_id, OptionShare.household_id, OptionShare.amount_fen).where(
+        OptionShare.option_id.in_(option_ids)
+    )
+    if household_id is not None:
+        query = query.where(OptionShare.household_id == household_id)
+    return db.session.execute(query).all()
+
+
+def plan_option_shares(plan: Plan) -> dict[int, dict[int, int]]:
+    """Every household's share under every option of the plan's items, {option: {household:
+    fen}}: stored once voting opened, else computed now; an impossible split is left out (its
+    problem shows on the draft page: option_problems)."""
+    options = [o for item in plan.items if item.has_options for o in item.options]
+    if not options:
+        return {}
+    result: dict[int, dict[int, int]] = {}
+    if shares_fixed(plan):
+        for option_id, household_id, fen in fixed_option_rows([o.id for o in options]):
+            result.setdefault(option_id, {})[household_id] = fen
+        if result:
+            return result
+    for item in plan.items:
+        if not item.has_options:
+            continue
+        electorate = electorate_for_shares(item)
+        for option in item.options:
+            try:
+                result[option.id] = compute_option_shares(option, electorate)
+            except ShareError:
+                continue
+    return result
+
+
+def household_option_shares(items: list[Item], household_id: int) -> dict[int, int | None]:
+    """The household's share under each option of these items, {option id: fen}: fixed once
+    stored, else computed; None for an option whose split cannot be computed."""
+    options = [o for item in items if item.has_options for o in item.options]
+    if not options:
+        return {}
+    fixed = {
+        oid: fen for oid, _hid, fen in fixed_option_rows([o.id for o in options], household_id)
+    }
+    shares: dict[int, int | None] = {}
+    for item in items:
+        if not item.has_options:
+            continue
+        electorate = None
+        for option in item.options:
+            if option.id in fixed:
+                shares[option.id] = fixed[option.id]
+                continue
+            if electorate is None:
+                electorate = electorate_for_shares(item)
+            try:
+                shares[option.id] = compute_option_shares(option, electorate).get(household_id, 0)
+            except ShareError:
+                shares[option.id] = None
+    return shares
+
+
+def option_problems(item: Item) -> dict[int, str]:
+    """{option id: why its shares cannot be computed} for the item's options."""
+    problems = {}
+    electorate = electorate_for_shares(item) if item.has_options else []
+    for option in item.options:
+        try:
+            compute_option_shares(option, electorate)
+        except ShareError as exc:
+            problems[option.id] = exc.message
+    return problems
 
 
 def shares_fixed(plan: Plan) -> bool:
@@ -265,8 +361,8 @@ class Breakdown:
     problem: str | None
 
 
-def item_breakdown(item: Item) -> Breakdown:
-    """Cost, each source, residents' part and the method in words."""
+def item_breakdown(item: Item | ItemOption) -> Breakdown:
+    """Cost, each source, residents' part and the method in words (of an item or an option)."""
     order = {s: i for i, s in enumerate(FUNDING_SOURCES)}
     sources = [
         SourceLine(f.source, label("funding_source", f.source), f.amount_fen, f.note)
@@ -303,6 +399,14 @@ def plan_breakdowns(plan: Plan) -> dict[int, Breakdown]:
     return {item.id: item_breakdown(item) for item in plan.items}
 
 
+def option_breakdowns(plan: Plan) -> dict[int, Breakdown]:
+    """The breakdown of every option (方案比选) of the plan's items, by option id: an option has
+    its own cost, funding and share method, so the same breakdown reads it (item_id: its id)."""
+    return {
+        o.id: item_breakdown(o) for item in plan.items if item.has_options for o in item.options
+    }
+
+
 def items_editable(plan: Plan) -> bool:
     """Funding may be edited directly (before voting) or by revision (voting paused)."""
     return plan.phase in (PROPOSALS, DRAFTING) or (
@@ -336,6 +440,32 @@ def fix_item_shares(item: Item) -> int:
     return len(shares)
 
 
+def fix_option_shares(item: Item) -> tuple[int, dict[str, str]]:
+    """Store every household's share under each of the item's options, over the electorate as
+    it is now (frozen once voting opens); returns (rows written, {option key: problem})."""
+    written, problems = 0, {}
+    electorate = electorate_for_shares(item) if item.has_options else []
+    for option in item.options:
+        db.session.execute(delete(OptionShare).where(OptionShare.option_id == option.id))
+        try:
+            shares = compute_option_shares(option, electorate)
+        except ShareError as exc:
+            problems[option.key] = exc.message
+            continue
+        db.session.add_all(
+            OptionShare(
+                community_id=item.community_id,
+                option_id=option.id,
+                household_id=hid,
+                amount_fen=fen,
+            )
+            for hid, fen in shares.items()
+        )
+        written += len(shares)
+    db.session.flush()
+    return written, problems
+
+
 def fix_shares(plan: Plan) -> int:
     """Store every household's share of every item; returns the number of shares written.
 
@@ -354,6 +484,11 @@ def fix_shares(plan: Plan) -> int:
                     HouseholdShare.item_id == item.id, HouseholdShare.custom.is_(False)
                 )
             )
+        if item.has_options:
+            count, option_problems_found = fix_option_shares(item)
+            written += count
+            for key, message in option_problems_found.items():
+                problems[f"{item.key}/{key}"] = message
     db.session.flush()
     log_event(
         "funding.fix_shares",

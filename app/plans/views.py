@@ -240,6 +240,12 @@ def _item_form(plan: Plan, item: Item | None) -> ItemForm:
     if item is not None and request.method == "GET":
         form.scope_buildings.data = [s.building_id for s in item.scopes if s.unit_id is None]
         form.scope_units.data = [s.unit_id for s in item.scopes if s.unit_id is not None]
+        for name, fen in (
+            ("price", item.price_fen),
+            ("price_per_m2", item.price_fen_per_m2),
+            ("subsidy", item.subsidy_fen),
+        ):
+            form[name].data = f"{fen / 100:.2f}" if fen else ""
         params = json.loads(item.rule_params) if item.rule_params else {}
         for name in ("quorum", "approval", "strict", "base", "dimensions"):
             if name in params:
@@ -267,6 +273,15 @@ def _item_fields(form: ItemForm) -> tuple[dict, list]:
         )
         if form.rule.data == "custom"
         else None
+    )
+    opt_in = form.kind.data == "opt_in"
+    fields.update(
+        kind=form.kind.data,
+        price_fen=form.price.fen,
+        price_fen_per_m2=form.price_per_m2.fen,
+        subsidy_fen=form.subsidy.fen or 0,
+        min_uptake=form.min_uptake.data if opt_in else None,
+        signup_closes=form.signup_closes.data if opt_in else None,
     )
     unit_building = dict(
         db.session.execute(
@@ -339,7 +354,16 @@ def _posted_fixed_fields(form: ItemForm, fields: dict, scope: list) -> dict:
     """The fields fixed during voting that this POST sent (the page shows them read-only, so
     only an old page or a hand-made request sends them), to be checked before saving."""
     posted = set(request.form)
-    sent = {name: fields[name] for name in ("key", "category", "rule") if name in posted}
+    sent = {name: fields[name] for name in ("key", "category", "rule", "kind") if name in posted}
+    for name, field_name in (
+        ("price", "price_fen"),
+        ("price_per_m2", "price_fen_per_m2"),
+        ("subsidy", "subsidy_fen"),
+        ("min_uptake", "min_uptake"),
+        ("signup_closes", "signup_closes"),
+    ):
+        if name in posted:
+            sent[field_name] = fields[field_name]
     custom = {
         name: getattr(form, f"custom_{name}").data
         for name in CUSTOM_PARAMS
@@ -350,3 +374,6 @@ def _posted_fixed_fields(form: ItemForm, fields: dict, scope: list) -> dict:
     if posted & {"scope_buildings", "scope_units"}:
         sent["scope"] = scope
     return sent
+
+
+from app.plans import option_views  # noqa: E402, F401  (an item's options, on this blueprint)

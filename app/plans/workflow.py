@@ -16,6 +16,7 @@ from app.core.errors import DomainError
 from app.core.vocabulary import phase_label
 from app.extensions import db
 from app.plans.models import Plan
+from app.plans.options import options_problems
 from app.plans.phases import AFTER_VOTE, CLOSED, PHASES, VOTING, scheduled_phase
 from app.plans.queries import busy_plan, local_today, schedule_of
 from app.plans.shares import fix_shares
@@ -77,6 +78,8 @@ def set_phase(plan: Plan, phase: str, *, reason: str = "", actor: str | None = N
         raise DomainError(_l("最终结果公布后，才能进入“%(p)s”阶段。", p=phase_label(phase)))
     if phase == VOTING and not plan.items:
         raise DomainError(_l("方案还没有项目，不能开始表决。"))
+    if phase == VOTING and options_problems(plan):
+        raise DomainError(*options_problems(plan))
     if phase == VOTING:
         other = busy_plan(plan.community_id, exclude=plan.id)
         if other is not None:
@@ -124,6 +127,12 @@ def sync_phase(plan: Plan, today: date | None = None) -> bool:
         return False
     if target == VOTING and busy_plan(plan.community_id, exclude=plan.id) is not None:
         # One plan votes at a time: this one waits (in drafting) until the other is final.
+        if plan.phase == "drafting":
+            return False
+        target = "drafting"
+    if target == VOTING and options_problems(plan):
+        # An item with a single option cannot be put to the vote: the plan waits in drafting
+        # (the plan page names the item) until a worker adds or removes the option.
         if plan.phase == "drafting":
             return False
         target = "drafting"

@@ -22,14 +22,28 @@ MARKS = ("同意", "反对", "弃权", "认缴")
 
 
 @dataclass(frozen=True)
+class BallotOption:
+    """One option of an item (方案比选) as the ballot prints it, with the household's share
+    under it (None when residents pay nothing under it)."""
+
+    key: str
+    title: str
+    share_fen: int | None
+
+
+@dataclass(frozen=True)
 class BallotItem:
-    """One item as the ballot prints it; share_fen None when the item has no residents' part."""
+    """One item as the ballot prints it; share_fen None when the item has no residents' part.
+
+    An item with options prints one line per option, each with its own 同意 box and share; the
+    反对 and 弃权 boxes stay on the item's line."""
 
     key: str
     title: str
     summary: str
     category: str
     share_fen: int | None
+    options: tuple[BallotOption, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,8 +65,15 @@ class BallotData:
 
 def ballot_rules(d: BallotData) -> list[str]:
     """The rules for a valid mark, printed under the items."""
+    options = []
+    if any(item.options for item in d.items):
+        options = [
+            "有比选方案的项目：同意的，在所选方案那一行的“同意”框内打“√”，只能选一个方案；"
+            "不同意的在“反对”框内打“√”。"
+        ]
     return [
         "每个项目只能选一项。一个项目选了多项、或涂改后无法辨认的，该项目视为未填写。",
+        *options,
         "未填写的项目按“弃权”计。本票须由业主或其受托人签名，未签名的表决票无效。",
         "受托人代为表决的，请附业主签名的授权委托书。",
         "每户一张表决票，以票号为准；重新打印后，原表决票作废。",
@@ -76,7 +97,9 @@ HEAD_H = 9 * mm
 COL_KEY, COL_CAT, COL_SHARE, COL_MARK = 13 * mm, 17 * mm, 27 * mm, 14 * mm
 COL_ITEM = CONTENT_W - COL_KEY - COL_CAT - COL_SHARE - 4 * COL_MARK
 TITLE_SIZE, SUMMARY_SIZE = 11.5, 8.5
+OPTION_SIZE = 10.5
 ROW_PAD = 2.6 * mm
+OPTION_PAD = 1.5 * mm
 FOOTER_H = 10 * mm
 
 
@@ -89,7 +112,17 @@ class _Layout:
             title = pen.wrap(item.title, TITLE_SIZE, COL_ITEM - 3 * mm)
             summary = pen.wrap(item.summary, SUMMARY_SIZE, COL_ITEM - 3 * mm)[:2]
             height = len(title) * TITLE_SIZE * 1.3 + len(summary) * SUMMARY_SIZE * 1.35
-            self.rows.append((item, title, summary, max(11 * mm, height + 2 * ROW_PAD)))
+            head = max(11 * mm, height + 2 * ROW_PAD)
+            options = []
+            for option in item.options:
+                lines = pen.wrap(
+                    f"方案{option.key}：{option.title}", OPTION_SIZE, COL_ITEM - 5 * mm
+                )
+                options.append(
+                    (option, lines, max(7.5 * mm, len(lines) * OPTION_SIZE * 1.3 + 2 * OPTION_PAD))
+                )
+            total = head + sum(h for *_rest, h in options)
+            self.rows.append((item, title, summary, head, tuple(options), total))
         self.rules = [
             pen.wrap(f"{n}. {r}", 10, CONTENT_W) for n, r in enumerate(ballot_rules(d), 1)
         ]
@@ -169,7 +202,7 @@ def _table_head(pen: Pen, y: float) -> float:
 
 def _row_static(pen: Pen, row, pledge_box: bool) -> None:
     """One item row without the household's share, its top at y = its height (a form)."""
-    item, title, summary, height = row
+    item, title, summary, head, options, height = row
     y, left = height, MARGIN
     pen.box(left, 0, CONTENT_W, height, line=0.6)
     x = left
@@ -189,9 +222,12 @@ def _row_static(pen: Pen, row, pledge_box: bool) -> None:
     pen.text(x + COL_CAT / 2, y - ROW_PAD - TITLE_SIZE, category, 10, align="center")
     x += COL_CAT + COL_SHARE
     side = 6.5 * mm
-    box_y = y - height / 2 - side / 2
+    # With options the item's own line is its head: 反对, 弃权 and 认缴 there, 同意 per option.
+    box_y = y - (head if options else height) / 2 - side / 2
     for i in range(4):
-        if i == 3 and not pledge_box:
+        if i == 0 and options:
+            pen.text(x + COL_MARK / 2, box_y + 2 * mm, "选方案↓", 8, align="center", gray=0.35)
+        elif i == 3 and not pledge_box:
             pen.text(x + COL_MARK / 2, box_y + 2 * mm, "—", 10, align="center", gray=0.4)
         else:
             pen.box(x + (COL_MARK - side) / 2, box_y, side, side, line=1.1)
@@ -199,17 +235,44 @@ def _row_static(pen: Pen, row, pledge_box: bool) -> None:
         x += COL_MARK
     for edge in (COL_KEY, COL_KEY + COL_ITEM, COL_KEY + COL_ITEM + COL_CAT):
         pen.rule(left + edge, y, left + edge, 0, line=0.3)
+    agree_x = left + COL_KEY + COL_ITEM + COL_CAT + COL_SHARE
+    oy = y - head
+    for _option, lines, option_h in options:
+        pen.rule(left + COL_KEY, oy, left + CONTENT_W, oy, line=0.3)
+        ty = oy - OPTION_PAD - OPTION_SIZE
+        for line in lines:
+            pen.text(left + COL_KEY + 4 * mm, ty, line, OPTION_SIZE)
+            ty -= OPTION_SIZE * 1.3
+        pen.box(agree_x + (COL_MARK - side) / 2, oy - option_h / 2 - side / 2, side, side, line=1.1)
+        oy -= option_h
 
 
 def _row(pen: Pen, y: float, row) -> float:
-    """One item row: the shared form, then this household's share; returns the y below it."""
-    item, title, _summary, height = row
-    pledge_box = bool(item.share_fen)
-    key = ("row", item.key, item.title, item.summary, item.category, len(title), pledge_box)
+    """One item row: the shared form, then this household's share (under each option, for an
+    item with options); returns the y below it."""
+    item, title, _summary, head, options, height = row
+    pledge_box = bool(item.share_fen) or any(o.share_fen for o in item.options)
+    key = (
+        "row",
+        item.key,
+        item.title,
+        item.summary,
+        item.category,
+        len(title),
+        pledge_box,
+        tuple((o.key, o.title) for o in item.options),
+    )
     pen.stamp(key, lambda: _row_static(pen, row, pledge_box), dy=y - height)
-    share = "—" if item.share_fen is None else yuan(item.share_fen)
     x = MARGIN + COL_KEY + COL_ITEM + COL_CAT + COL_SHARE - 2 * mm
-    pen.text(x, y - ROW_PAD - TITLE_SIZE, share, 11, align="right")
+    if not options:
+        share = "—" if item.share_fen is None else yuan(item.share_fen)
+        pen.text(x, y - ROW_PAD - TITLE_SIZE, share, 11, align="right")
+        return y - height
+    oy = y - head
+    for option, _lines, option_h in options:
+        share = "—" if option.share_fen is None else yuan(option.share_fen)
+        pen.text(x, oy - OPTION_PAD - OPTION_SIZE, share, 11, align="right")
+        oy -= option_h
     return y - height
 
 

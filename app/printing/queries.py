@@ -19,8 +19,8 @@ from app.extensions import db
 from app.paper.models import PaperSerial
 from app.plans.models import HouseholdShare, Item, ItemScope, Plan
 from app.plans.queries import local_today
-from app.plans.shares import compute_item_shares
-from app.printing.ballots import BallotData, BallotItem
+from app.plans.shares import compute_item_shares, plan_option_shares
+from app.printing.ballots import BallotData, BallotItem, BallotOption
 from app.printing.models import PRINT_KINDS, PrintJob
 from app.rules.shares import ShareError, household_order
 
@@ -54,9 +54,13 @@ class PlanBook:
 
     def __init__(self, plan: Plan):
         self.plan = plan
+        # The voted items (an opt-in item is signed up for, not voted).
         self.items = db.session.scalars(
-            select(Item).where(Item.plan_id == plan.id).order_by(Item.position, Item.id)
+            select(Item)
+            .where(Item.plan_id == plan.id, Item.kind == "vote")
+            .order_by(Item.position, Item.id)
         ).all()
+        self.option_shares = plan_option_shares(plan)
         self.scopes: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
         for item_id, building_id, unit_id in db.session.execute(
             select(ItemScope.item_id, ItemScope.building_id, ItemScope.unit_id)
@@ -114,6 +118,19 @@ class PlanBook:
                 ) from None
         return self._computed[item.id].get(household_id, 0)
 
+    def options(self, item: Item, household_id: int) -> tuple[BallotOption, ...]:
+        """The item's options (方案比选) with the household's share under each."""
+        if not item.has_options:
+            return ()
+        return tuple(
+            BallotOption(
+                key=option.key,
+                title=option.title,
+                share_fen=self.option_shares.get(option.id, {}).get(household_id),
+            )
+            for option in item.options
+        )
+
     def residents_pay(self, item: Item) -> bool:
         """Whether residents pay anything toward the item (else the ballot prints no share)."""
         if item.id not in self._paying:
@@ -132,6 +149,7 @@ class PlanBook:
                 summary=item.summary or "",
                 category=item.category,
                 share_fen=self.share(item, household.id) if self.residents_pay(item) else None,
+                options=self.options(item, household.id),
             )
             for item in self.items_for(household)
         )

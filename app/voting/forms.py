@@ -21,8 +21,14 @@ class ReceiptForm(FlaskForm):
     )
 
 
+OPTION_PREFIX = "option-"
+
+
 def parse_ballot_fields(form) -> tuple[dict[int, str | None], set[int]]:
-    """Choices and pledges from posted fields; anything malformed is refused, not guessed."""
+    """Choices and pledges from posted fields; anything malformed is refused, not guessed.
+
+    On an item with options the field's value is "option-<id>" for an agree with that option
+    (parse_ballot_options reads which)."""
     choices: dict[int, str | None] = {}
     pledges: set[int] = set()
     for name, value in form.items():
@@ -32,12 +38,26 @@ def parse_ballot_fields(form) -> tuple[dict[int, str | None], set[int]]:
         if not raw_id.isdigit():
             raise DomainError(_l("表决内容无效，未被记录。请刷新页面重试。"))
         if prefix == "item":
+            if value.startswith(OPTION_PREFIX) and value[len(OPTION_PREFIX) :].isdigit():
+                value = "agree"
             if value not in CHOICES:
                 raise DomainError(_l("表决内容无效，未被记录。请刷新页面重试。"))
             choices[int(raw_id)] = value
         elif value == "yes":
             pledges.add(int(raw_id))
     return choices, pledges
+
+
+def parse_ballot_options(form) -> dict[int, int]:
+    """{item id: option id} of the items agreed with one of their options (方案比选)."""
+    options = {}
+    for name, value in form.items():
+        prefix, _sep, raw_id = name.partition("-")
+        if prefix == "item" and raw_id.isdigit() and value.startswith(OPTION_PREFIX):
+            option_id = value[len(OPTION_PREFIX) :]
+            if option_id.isdigit():
+                options[int(raw_id)] = int(option_id)
+    return options
 
 
 class AssistedForm(FlaskForm):

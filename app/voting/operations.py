@@ -41,13 +41,24 @@ def lock_household(household_id: int) -> None:
         )
 
 
+def precedence_key(item: Item, option_id: int | None) -> str:
+    """The key a choice goes under for the precedence rules: the item's, or for an agree with an
+    option "B1@a", so two ballots agreeing with different options differ (a conflict)."""
+    if option_id is None:
+        return item.key
+    keys = {o.id: o.key for o in item.options}
+    return f"{item.key}@{keys.get(option_id, option_id)}"
+
+
 def _ballot_ref(ballot: Ballot, items: dict[int, Item]) -> BallotRef:
     """A ballot as the precedence rules see it; choices on a stale item revision are blank."""
     choices = {}
     for c in ballot.choices:
         item = items.get(c.item_id)
         if item is not None:
-            choices[item.key] = c.choice if c.item_revision == item.revision else None
+            current = c.item_revision == item.revision
+            key = precedence_key(item, c.option_id if current else None)
+            choices[key] = c.choice if current else None
     return BallotRef(ballot.id, ballot.channel, ballot.recorded_at, choices)
 
 
@@ -153,8 +164,11 @@ def before_the_close(plan: Plan) -> datetime:
     return now
 
 
-def _validate_choices(items: list[Item], choices: dict, pledges: set, *, complete: bool) -> None:
-    """Refuse choices outside the household's scope, unknown values, or missing items."""
+def _validate_choices(
+    items: list[Item], choices: dict, pledges: set, *, complete: bool, options: dict | None = None
+) -> None:
+    """Refuse choices outside the household's scope, unknown values, or missing items; on an
+    item with options (方案比选) an agree must name one of its options, and only then."""
     if not items:  # e.g. a household added to the census after the electorate was frozen
         raise DomainError(_l("您家不在本方案任何项目的表决范围内，表决没有被记录。"))
     in_scope = {i.id for i in items}
@@ -163,6 +177,18 @@ def _validate_choices(items: list[Item], choices: dict, pledges: set, *, complet
         raise DomainError(_l("表决内容包含不属于您家表决范围的项目，未被记录。请刷新页面重试。"))
     if any(v is not None and v not in CHOICES for v in choices.values()):
         raise DomainError(_l("表决内容无效，未被记录。请刷新页面重试。"))
+    options = options or {}
+    for item in items:
+        marked = options.get(item.id)
+        if choices.get(item.id) == "agree" and item.has_options:
+            if marked not in {o.id for o in item.options}:
+                raise DomainError(
+                    _l("%(key)s %(title)s：同意时请选择一个方案。", key=item.key, title=item.title)
+                )
+        elif marked is not None:
+            raise DomainError(_l("表决内容无效，未被记录。请刷新页面重试。"))
+    if set(options) - in_scope:
+        raise DomainError(_l("表决内容包含不属于您家表决范围的项目，未被记录。请刷新页面重试。"))
     if complete:
         missing = [i for i in items if choices.get(i.id) is None]
         if missing:
@@ -182,6 +208,7 @@ def _record(
     items: list[Item],
     choices: dict,
     pledges: set,
+    options: dict | None = None,
     **fields,
 ) -> Ballot | None:
     """Write a ballot with its choices and refresh the effective ballot.
@@ -206,6 +233,7 @@ def _record(
     ballot = db.session.scalar(insert_ballot.returning(Ballot))
     if ballot is None:
         return None
+    options = options or {}
     # One multi-row INSERT for the choices (the hot path of every vote).
     db.session.execute(
         insert(BallotChoice),
@@ -216,6 +244,7 @@ def _record(
                 "item_id": item.id,
                 "item_revision": item.revision,
                 "choice": choices.get(item.id),
+                "option_id": options.get(item.id) if choices.get(item.id) == "agree" else None,
                 "pledge": item.id in pledges and choices.get(item.id) == "agree",
             }
             for item in items
@@ -224,7 +253,10 @@ def _record(
     online_ref = None
     if channel == "online":
         online_ref = BallotRef(
-            ballot.id, channel, ballot.recorded_at, {i.key: choices.get(i.id) for i in items}
+            ballot.id,
+            channel,
+            ballot.recorded_at,
+            {_choice_key(i, choices, options): choices.get(i.id) for i in items},
         )
     effective = refresh_effective_ballot(plan, household.id, online_ref=online_ref)
     log_event(
@@ -236,12 +268,27 @@ def _record(
             "household": household.id,
             "receipt": ballot.receipt,
             "choices": {i.key: choices.get(i.id) for i in items},
+            "options": _option_keys(items, choices, options),
             "pledges": sorted(i.key for i in items if i.id in pledges),
             "effective": effective.ballot_id if effective else None,
             "conflict": bool(effective and effective.conflict),
         },
     )
     return ballot
+
+
+def _choice_key(item: Item, choices: dict, options: dict) -> str:
+    return precedence_key(item, options.get(item.id) if choices.get(item.id) == "agree" else None)
+
+
+def _option_keys(items: list[Item], choices: dict, options: dict) -> dict[str, str]:
+    """{item key: option key} of the options an agree marks (for the audit event)."""
+    marked = {}
+    for item in items:
+        if choices.get(item.id) == "agree" and item.has_options:
+            keys = {o.id: o.key for o in item.options}
+            marked[item.key] = keys.get(options.get(item.id), "")
+    return marked
 
 
 def _submitted(plan: Plan, household: Household, submission_key: str | None) -> Ballot | None:
@@ -263,6 +310,7 @@ def cast_online_ballot(
     choices: dict[int, str],
     pledges: set[int],
     submission_key: str,
+    options: dict[int, int] | None = None,
 ) -> Ballot:
     """Record a household's online ballot; the same form sent twice records one ballot.
 
@@ -275,7 +323,7 @@ def cast_online_ballot(
         if not is_voting_open(plan):
             raise DomainError(_l("表决已经结束或尚未开始，您的选择没有被记录。"))
         items = items_for_household(plan, household)
-        _validate_choices(items, choices, pledges, complete=True)
+        _validate_choices(items, choices, pledges, complete=True, options=options)
         recorded_at = before_the_close(plan)
     except DomainError:
         existing = _submitted(plan, household, key)
@@ -289,6 +337,7 @@ def cast_online_ballot(
         items,
         choices,
         pledges,
+        options,
         recorded_at=recorded_at,
         submission_key=key,
     )
@@ -304,6 +353,7 @@ def record_assisted_ballot(
     user,
     authorised_by: str,
     witness: str,
+    options: dict[int, int] | None = None,
 ) -> Ballot:
     """A worker records a ballot at the door for a resident who cannot vote alone."""
     lock_household(household.id)
@@ -312,7 +362,7 @@ def record_assisted_ballot(
     if not authorised_by.strip() or not witness.strip():
         raise DomainError(_l("代填表决需要填写授权人和见证人。"))
     items = items_for_household(plan, household)
-    _validate_choices(items, choices, pledges, complete=False)
+    _validate_choices(items, choices, pledges, complete=False, options=options)
     return _record(
         plan,
         household,
@@ -320,6 +370,7 @@ def record_assisted_ballot(
         items,
         choices,
         pledges,
+        options,
         recorded_by_id=user.id,
         authorised_by=authorised_by.strip(),
         witness=witness.strip(),
@@ -334,13 +385,14 @@ def record_paper_ballot(
     *,
     user=None,
     serial_id: int | None = None,
+    options: dict[int, int] | None = None,
 ) -> Ballot:
     """Record a confirmed paper ballot (double entry already agreed); blanks count as abstain."""
     lock_household(household.id)
     if not is_paper_entry_open(plan):
         raise DomainError(_l("结果已经公布或表决尚未开始，纸质票不能再录入。"))
     items = items_for_household(plan, household)
-    _validate_choices(items, choices, pledges, complete=False)
+    _validate_choices(items, choices, pledges, complete=False, options=options)
     return _record(
         plan,
         household,
@@ -348,6 +400,7 @@ def record_paper_ballot(
         items,
         choices,
         pledges,
+        options,
         recorded_by_id=user.id if user else None,
         serial_id=serial_id,
     )

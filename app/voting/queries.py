@@ -8,7 +8,7 @@ from sqlalchemy import distinct, func, select
 from app.core.codes import normalize_code
 from app.core.db import utcnow
 from app.extensions import db
-from app.plans.models import Plan
+from app.plans.models import Item, Plan
 from app.rules.precedence import BallotRef, choose_effective_ballot
 from app.voting.models import Ballot, EffectiveBallot
 
@@ -121,3 +121,36 @@ def receipt_status(code: str) -> ReceiptStatus | None:
     if not counts and effective is not None:
         superseded_by = db.session.get(Ballot, effective.ballot_id).channel
     return ReceiptStatus(ballot.recorded_at, ballot.channel, counts, superseded_by)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One item's mark on a ballot as its household reads it back: the item, the choice and,
+    for an agree on an item with options (方案比选), the option."""
+
+    key: str
+    title: str
+    choice: str | None
+    option: str | None
+
+
+def ballot_marks(ballot: Ballot) -> list[Mark]:
+    """The ballot's choices in plan order, with the option an agree marks."""
+    items = {
+        i.id: i for i in db.session.scalars(select(Item).where(Item.plan_id == ballot.plan_id))
+    }
+    marks = []
+    for c in sorted(ballot.choices, key=lambda c: (items[c.item_id].position, c.item_id)):
+        item = items[c.item_id]
+        option = None
+        if c.option_id is not None:
+            option = next((o for o in item.options if o.id == c.option_id), None)
+        marks.append(
+            Mark(
+                item.key,
+                item.title,
+                c.choice,
+                f"{option.key}：{option.title}" if option is not None else None,
+            )
+        )
+    return marks

@@ -19,15 +19,27 @@ from app.plans.access import household_plan, plan_or_404
 from app.plans.forms import ReasonForm
 from app.plans.phases import phase_allows
 from app.plans.queries import household_count, is_voting_open, items_for_household, local_today
-from app.plans.shares import household_shares, plan_breakdowns
+from app.plans.shares import (
+    household_option_shares,
+    household_shares,
+    option_breakdowns,
+    plan_breakdowns,
+)
 from app.plans.workflow import end_voting
 from app.proposals.queries import proposals_for_items
 from app.settlement.changes import effective_changes_by_item
 from app.voting.blueprint import bp
-from app.voting.forms import AssistedForm, BallotForm, ReceiptForm, parse_ballot_fields
+from app.voting.forms import (
+    AssistedForm,
+    BallotForm,
+    ReceiptForm,
+    parse_ballot_fields,
+    parse_ballot_options,
+)
 from app.voting.models import Ballot
 from app.voting.operations import cast_online_ballot, record_assisted_ballot
 from app.voting.queries import (
+    ballot_marks,
     counted_ballot,
     effective_ballot,
     households_voted,
@@ -37,26 +49,48 @@ from app.voting.queries import (
 )
 
 
-def _ballot_context(plan, choices=None, pledges=None, error=None):
+def agreed_shares(items, choices, options, shares, option_shares) -> dict[int, int | None]:
+    """{item id: the household's share} of the items it agrees to: under the option it marked
+    on an item with options (方案比选), else the item's own share."""
+    agreed = {}
+    for item in items:
+        if choices.get(item.id) != "agree":
+            continue
+        if item.has_options:
+            agreed[item.id] = option_shares.get(options.get(item.id))
+        else:
+            agreed[item.id] = shares.get(item.id)
+    return agreed
+
+
+def _ballot_context(plan, choices=None, pledges=None, error=None, options=None):
     """What the ballot and confirmation pages show."""
     items = items_for_household(plan, g.household)
     shares = household_shares(items, g.household.id)
+    option_shares = household_option_shares(items, g.household.id)
     if choices is None:
         latest = latest_online_ballot(plan.id, g.household.id)
         revisions = {i.id: i.revision for i in items}
-        choices, pledges = {}, set()
+        choices, pledges, options = {}, set(), {}
         if latest is not None:
             for c in latest.choices:
                 if revisions.get(c.item_id) == c.item_revision:
                     choices[c.item_id] = c.choice
+                    if c.option_id is not None:
+                        options[c.item_id] = c.option_id
                     if c.pledge:
                         pledges.add(c.item_id)
+    options = options or {}
+    agreed = agreed_shares(items, choices, options, shares, option_shares)
     # A share not yet computable (None, e.g. custom amounts not uploaded) adds nothing.
-    agreed_total = sum(shares.get(i) or 0 for i, c in choices.items() if c == "agree")
+    agreed_total = sum(fen or 0 for fen in agreed.values())
     return {
         "plan": plan,
         "items": items,
         "shares": shares,
+        "option_shares": option_shares,
+        "agreed_shares": agreed,
+        "options": options,
         "choices": choices,
         "pledges": pledges or set(),
         "error": error,
@@ -80,7 +114,9 @@ def draft():
         items=items,
         taken_up=taken_up,
         shares=household_shares(items, g.household.id),
+        option_shares=household_option_shares(items, g.household.id),
         breakdowns=plan_breakdowns(plan),
+        option_breakdowns=option_breakdowns(plan),
         voting_open=is_voting_open(plan),
         changes=effective_changes_by_item(plan, g.household.id),
     )
@@ -102,7 +138,8 @@ def ballot():
             return render_template(
                 "voting/ballot.html", **_ballot_context(plan, error=refuse(exc)[0])
             ), 400
-        context = _ballot_context(plan, choices, pledges)
+        options = parse_ballot_options(request.form)
+        context = _ballot_context(plan, choices, pledges, options=options)
         missing = [i for i in context["items"] if not choices.get(i.id)]
         if request.form.get("action") == "edit" or missing:
             if missing and request.form.get("action") != "edit":
@@ -124,7 +161,12 @@ def confirm():
     try:
         choices, pledges = parse_ballot_fields(request.form)
         ballot = cast_online_ballot(
-            plan, g.household, choices, pledges, request.form.get("submission_key", "")[:40]
+            plan,
+            g.household,
+            choices,
+            pledges,
+            request.form.get("submission_key", "")[:40],
+            options=parse_ballot_options(request.form),
         )
     except DomainError as exc:
         refuse(exc)
@@ -151,6 +193,7 @@ def receipt(receipt: str):
         "voting/receipt.html",
         ballot=ballot,
         plan=plan,
+        marks=ballot_marks(ballot),
         counts=effective is not None and effective.ballot_id == ballot.id,
     )
 
@@ -197,6 +240,7 @@ def assisted(community_id: int, plan_id: int):
                 household,
                 choices,
                 pledges,
+                options=parse_ballot_options(request.form),
                 user=current_user,
                 authorised_by=form.authorised_by.data,
                 witness=form.witness.data,
@@ -225,6 +269,7 @@ def assisted(community_id: int, plan_id: int):
         form=form,
         voting_open=is_voting_open(plan),
         shares=household_shares(items, household.id) if household else {},
+        option_shares=household_option_shares(items, household.id) if household else {},
         standing=standing_before_entry(plan, household.id, "assisted") if household else None,
     )
 

@@ -84,6 +84,12 @@ def _plan_with_item(cid: int, household_id: int) -> dict:
     item = Item(community_id=cid, plan_id=plan.id, key="A1", title="外墙", category="basic")
     db.session.add(item)
     db.session.flush()
+    from app.plans.models import ItemOption
+
+    option = ItemOption(community_id=cid, item_id=item.id, key="a", title="方案一")
+    db.session.add(option)
+    item.option_rule = "plurality"
+    db.session.flush()
     from app.printing.models import PrintJob
 
     job = PrintJob(community_id=cid, plan_id=plan.id, kind="ballots", status="failed")
@@ -136,6 +142,7 @@ def _plan_with_item(cid: int, household_id: int) -> dict:
         "building_id": db.session.scalar(select(Building.id).where(Building.community_id == cid)),
         "plan_id": plan.id,
         "item_id": item.id,
+        "option_id": option.id,
         "job_id": job.id,
         "archive_job_id": archive_job.id,
         "export_job_id": export_job.id,

@@ -51,7 +51,7 @@ def _ids(community_id: int, plan_id: int) -> dict:
     from app.communities.models import Building, Household, RosterUpload
     from app.funding.models import Payment
     from app.paper.models import PaperEntry
-    from app.plans.models import Item
+    from app.plans.models import Item, ItemOption
     from app.printing.models import PrintJob
     from app.proposals.models import Proposal, ProposalPhoto
     from app.settlement.models import ChangeOrder
@@ -66,7 +66,10 @@ def _ids(community_id: int, plan_id: int) -> dict:
     return {
         "community_id": community_id,
         "plan_id": plan_id,
-        "item_id": first(Item.id, Item.plan_id == plan_id),
+        # The item with options (方案比选) when the plan has one, so its option pages are walked.
+        "item_id": first(ItemOption.item_id, ItemOption.community_id == community_id)
+        or first(Item.id, Item.plan_id == plan_id),
+        "option_id": first(ItemOption.id, ItemOption.community_id == community_id),
         "household_id": mismatch or first(Household.id, Household.community_id == community_id),
         "building_id": first(Building.id, Building.community_id == community_id),
         "payment_id": first(Payment.id, Payment.plan_id == plan_id),

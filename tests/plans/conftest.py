@@ -19,7 +19,7 @@ def example(app, factory):
     from app.plans.queries import local_today
     from app.plans.workflow import set_phase
 
-    def build(phase="voting", **dates):
+    def build(phase="voting", plan_file="plan-example.json", **dates):
         cid = factory.community("滨城区示例小区", roster=False)
         with app.test_request_context():
             community = db.session.get(Community, cid)
@@ -27,7 +27,7 @@ def example(app, factory):
 
             with open(os.path.join(DATA, "roster-example.csv"), "rb") as fh:
                 import_roster_file(community, fh.read(), "roster.csv")
-            with open(os.path.join(DATA, "plan-example.json"), encoding="utf-8") as fh:
+            with open(os.path.join(DATA, plan_file), encoding="utf-8") as fh:
                 raw = json.load(fh)
             today = local_today()
             raw["phases"]["voting"] = {
@@ -35,6 +35,9 @@ def example(app, factory):
                 "closes": str(dates.get("closes", today + timedelta(days=10))),
             }
             raw["phases"]["drafting"] = {"opens": None, "closes": None}
+            for item in raw["items"]:
+                if "signup_closes" in item:
+                    item["signup_closes"] = raw["phases"]["voting"]["closes"]
             plan = import_plan(community, parse_plan_file(json.dumps(raw).encode()))
             if phase in ("drafting", "voting"):
                 set_phase(plan, "drafting")

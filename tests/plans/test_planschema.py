@@ -110,7 +110,7 @@ def test_unknown_fields_are_refused_at_every_level(app):
     raw["phases"]["votng"] = {}
     raw["phases"]["voting"]["closes_on"] = "2026-04-30"
     raw["policies"]["double_entry"] = True
-    raw["items"][0]["options"] = []
+    raw["items"][0]["optionz"] = []
     raw["items"][0]["funding"]["goverment"] = 1
     raw["items"][1]["scope"]["unit"] = []
     raw["items"][4]["custom"]["quorom"] = "1/2"
@@ -121,7 +121,7 @@ def test_unknown_fields_are_refused_at_every_level(app):
         "phases.votng",
         "phases.voting.closes_on",
         "policies.double_entry",
-        "items[0].options",
+        "items[0].optionz",
         "items[0].funding.goverment",
         "items[1].scope.unit",
         "items[4].custom.quorom",
