@@ -137,12 +137,12 @@ def evaluation(community_id: int, plan_id: int):
 
 
 @bp.route(BASE + "/rounds", methods=["POST"])
-@staff_required("plan.view")
+@staff_required("evaluation.run")
 def start_round(community_id: int, plan_id: int):
     """Open the next round."""
     plan = plan_or_404(plan_id)
     if not _may_run(plan):
-        abort(403)
+        raise DomainError(_("现在不在满意度评价阶段，不能办理。"))
     form = RoundForm()
     if not form.validate_on_submit():
         raise DomainError(*form_errors(form))
@@ -152,12 +152,12 @@ def start_round(community_id: int, plan_id: int):
 
 
 @bp.route(BASE + "/rounds/close", methods=["POST"])
-@staff_required("plan.view")
+@staff_required("evaluation.run")
 def close_round(community_id: int, plan_id: int):
     """Close the open round."""
     plan = plan_or_404(plan_id)
     if not _may_run(plan):
-        abort(403)
+        raise DomainError(_("现在不在满意度评价阶段，不能办理。"))
     PostForm().validate_on_submit() or abort(400)
     round_ = open_round(plan)
     if round_ is None:
@@ -174,7 +174,7 @@ def forms_pdf(community_id: int, plan_id: int):
     plan = plan_or_404(plan_id)
     round_ = open_round(plan)
     if round_ is None:
-        abort(404)
+        raise DomainError(_("没有正在进行的评价，请先开始一轮评价再打印评价表。"))
     data, count = evaluation_forms_pdf(plan, round_, request.args.get("building", type=int))
     log_event(
         "evaluation.forms_print",
@@ -240,7 +240,7 @@ def door(community_id: int, plan_id: int, household_id: int):
     """A worker records a household's evaluation at the door."""
     plan = plan_or_404(plan_id)
     if not _may_run(plan):
-        abort(403)
+        raise DomainError(_("现在不在满意度评价阶段，不能办理。"))
     round_, household = _round_household(plan, household_id)
     return _staff_household_form(plan, household, round_, "door")
 
@@ -251,7 +251,7 @@ def find_door(community_id: int, plan_id: int):
     """Find a household by its address, then record its answers at the door."""
     plan = plan_or_404(plan_id)
     if not _may_run(plan):
-        abort(403)
+        raise DomainError(_("现在不在满意度评价阶段，不能办理。"))
     PostForm().validate_on_submit() or abort(400)
     found = households_at(community_id, request.form.get("address", ""))
     if len(found) != 1:
@@ -266,7 +266,7 @@ def find_form(community_id: int, plan_id: int):
     """Find a printed form by its code, then key it."""
     plan = plan_or_404(plan_id)
     if not _may_run(plan):
-        abort(403)
+        raise DomainError(_("现在不在满意度评价阶段，不能办理。"))
     form = FormCodeForm()
     if not form.validate_on_submit():
         raise DomainError(*form_errors(form))
@@ -293,7 +293,7 @@ def key_form(community_id: int, plan_id: int, household_id: int):
     """Key one household's printed form (double entry by two workers)."""
     plan = plan_or_404(plan_id)
     if not _may_run(plan):
-        abort(403)
+        raise DomainError(_("现在不在满意度评价阶段，不能办理。"))
     round_, household = _round_household(plan, household_id)
     return _staff_household_form(plan, household, round_, "key")
 
@@ -304,6 +304,6 @@ def review(community_id: int, plan_id: int, household_id: int):
     """The committee settles a form whose two keyings disagree, reading the paper itself."""
     plan = plan_or_404(plan_id)
     if not _may_run(plan):
-        abort(403)
+        raise DomainError(_("现在不在满意度评价阶段，不能办理。"))
     round_, household = _round_household(plan, household_id)
     return _staff_household_form(plan, household, round_, "review")

@@ -29,7 +29,7 @@ def _may_run(plan) -> bool:
 
 def _require_run(plan) -> None:
     if not _may_run(plan):
-        abort(403)
+        raise DomainError(_("现在不在竣工验收阶段，不能办理验收。"))
 
 
 @bp.route(BASE)
@@ -51,7 +51,7 @@ def acceptance(community_id: int, plan_id: int):
 
 
 @bp.route(BASE + "/members", methods=["POST"])
-@staff_required("plan.view")
+@staff_required("acceptance.run")
 def add_member(community_id: int, plan_id: int):
     """Add a resident representative (by address) or a staff member to the group."""
     plan = plan_or_404(plan_id)
@@ -77,7 +77,7 @@ def add_member(community_id: int, plan_id: int):
 
 
 @bp.route(BASE + "/members/<int:member_id>/remove", methods=["POST"])
-@staff_required("plan.view")
+@staff_required("acceptance.run")
 def remove_member(community_id: int, plan_id: int, member_id: int):
     """Take a member out of the group."""
     plan = plan_or_404(plan_id)
@@ -92,13 +92,13 @@ def remove_member(community_id: int, plan_id: int, member_id: int):
 
 
 @bp.route(BASE + "/items/<int:item_id>", methods=["GET", "POST"])
-@staff_required("plan.view")
+@staff_required("acceptance.run")
 def check_item(community_id: int, plan_id: int, item_id: int):
     """One passed item: edit its checklist, tick the lines, record the result; its defects."""
     plan = plan_or_404(plan_id)
     item = item_or_404(plan, item_id)
     if item.id not in {i.id for i in passed_items(plan)}:
-        abort(404)
+        raise DomainError(_("这个项目没有通过表决（或还没有最终结果），不在验收之列。"))
     form = PostForm()
     if request.method == "POST":
         _require_run(plan)
@@ -136,7 +136,7 @@ def check_item(community_id: int, plan_id: int, item_id: int):
 
 
 @bp.route(BASE + "/items/<int:item_id>/defects", methods=["POST"])
-@staff_required("plan.view")
+@staff_required("acceptance.run")
 def add_defect(community_id: int, plan_id: int, item_id: int):
     """Record a defect found at acceptance."""
     plan = plan_or_404(plan_id)
@@ -158,12 +158,12 @@ def add_defect(community_id: int, plan_id: int, item_id: int):
 
 
 @bp.route(BASE + "/defects/<int:defect_id>/rectify", methods=["POST"])
-@staff_required("plan.view")
+@staff_required("acceptance.run")
 def rectify(community_id: int, plan_id: int, defect_id: int):
     """Record a defect's rectification."""
     plan = plan_or_404(plan_id)
     if not phase_allows(current_user.role, "handle_issues", plan.phase):
-        abort(403)
+        raise DomainError(_("现在不能登记整改：验收问题在竣工验收和满意度评价阶段登记整改。"))
     defect = get_in_community_or_404(AcceptanceDefect, defect_id)
     if defect.plan_id != plan.id:
         abort(404)
@@ -182,7 +182,7 @@ def acceptance_notice(community_id: int, plan_id: int):
     """The acceptance notice (竣工验收公示) as a PDF; printing it is audited."""
     plan = plan_or_404(plan_id)
     if not passed_items(plan):
-        abort(404)
+        raise DomainError(_("还没有通过表决、需要验收的项目，不能打印竣工验收公示。"))
     data = acceptance_notice_pdf(plan)
     log_event(
         "acceptance.notice_print",

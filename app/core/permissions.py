@@ -37,6 +37,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # After the vote: a worker drafts change orders and enters the final accounts; the
     # committee approves changes and confirms the accounts (设计变更, 决算).
     "change.draft": frozenset({ADMIN, WORKER}),
+    # Acceptance (竣工验收) and the evaluation's rounds: workers and the committee together.
+    "acceptance.run": frozenset({ADMIN, WORKER, COMMITTEE}),
+    "evaluation.run": frozenset({ADMIN, WORKER, COMMITTEE}),
     "change.approve": frozenset({ADMIN, COMMITTEE}),
     "accounts.enter": frozenset({ADMIN, WORKER}),
     "accounts.confirm": frozenset({ADMIN, COMMITTEE}),

@@ -377,6 +377,12 @@ ASPECT_LABELS = {
     "process": _l("施工过程"),
     "management": _l("长效管理"),
 }
+# What each aspect asks about, under its question on the evaluation form.
+ASPECT_HINT_LABELS = {
+    "content": _l("改造的项目、用料和做工"),
+    "process": _l("施工期间的安全、文明施工和沟通"),
+    "management": _l("改造后的维护、保洁和长期管理"),
+}
 ACCEPTANCE_RESULT_LABELS = {
     "passed": _l("通过"),
     "conditional": _l("有条件通过"),
@@ -445,6 +451,7 @@ VOCABULARIES: dict[str, Mapping] = {
     "audit_action": AUDIT_ACTION_LABELS,
     "correction_kind": CORRECTION_KIND_LABELS,
     "aspect": ASPECT_LABELS,
+    "aspect_hint": ASPECT_HINT_LABELS,
     "acceptance_result": ACCEPTANCE_RESULT_LABELS,
     "evaluation_channel": EVALUATION_CHANNEL_LABELS,
     "defect_status": DEFECT_STATUS_LABELS,

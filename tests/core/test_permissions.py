@@ -46,6 +46,8 @@ export                   x       .        x        x
 archive                  x       .        x        x
 district.overview        x       x        .        .
 change.draft             x       .        x        .
+acceptance.run           x       .        x        x
+evaluation.run           x       .        x        x
 change.approve           x       .        .        x
 accounts.enter           x       .        x        .
 accounts.confirm         x       .        .        x
@@ -133,8 +135,23 @@ def _plan_with_item(cid: int, household_id: int) -> dict:
     supervisor = WorksSupervisor(community_id=cid, works_id=works.id, household_id=household_id)
     db.session.add_all([issue, supervisor])
     db.session.flush()
+    from app.aftercare.models import AcceptanceDefect, AcceptanceMember
+
+    member = AcceptanceMember(community_id=cid, plan_id=plan.id, kind="staff", name="组长")
+    defect = AcceptanceDefect(
+        community_id=cid,
+        plan_id=plan.id,
+        item_id=item.id,
+        description="裂缝",
+        responsible="施工方",
+        deadline=date(2026, 6, 1),
+    )
+    db.session.add_all([member, defect])
+    db.session.flush()
     return {
         "change_id": change.id,
+        "member_id": member.id,
+        "defect_id": defect.id,
         "works_id": works.id,
         "issue_id": issue.id,
         "supervisor_id": supervisor.id,
