@@ -68,8 +68,11 @@ def current_plan(community_id: int) -> Plan | None:
     )
 
 
-def items_for_household(plan: Plan, household: Household) -> list[Item]:
-    """The plan's items whose scope includes the household, in plan order.
+def items_for_household(plan: Plan, household: Household, kind: str | None = "vote") -> list[Item]:
+    """The plan's items of `kind` whose scope includes the household, in plan order.
+
+    `kind` "vote" (the default: what a ballot shows), "opt_in" (户内自选, signed up apart) or
+    None for both.
 
     Once voting opened, only a household of the frozen electorate has items (design §3c): one
     added to the census later has no say until the committee corrects the electorate.
@@ -84,7 +87,12 @@ def items_for_household(plan: Plan, household: Household) -> list[Item]:
     )
     ids = db.session.scalars(
         select(Item.id)
-        .where(Item.plan_id == plan.id, or_(~scoped, covers), may_vote_on(plan.id, household.id))
+        .where(
+            Item.plan_id == plan.id,
+            or_(~scoped, covers),
+            may_vote_on(plan.id, household.id),
+            *([Item.kind == kind] if kind else []),
+        )
         .order_by(Item.position, Item.id)
     ).all()
     loaded = {item.id: item for item in plan.items}

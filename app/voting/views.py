@@ -282,7 +282,9 @@ def household_home():
         voted=counted is not None,
         counted=counted,
         community=db.session.get(Community, household.community_id),
+        offers=optin_views.household_offers(plan, household) if plan is not None else [],
+        signup_form=optin_views.SignupForm(),
     )
 
 
-from app.voting import ballot_list_views  # noqa: E402, F401  (staff ballot list on this blueprint)
+from app.voting import ballot_list_views, optin_views  # noqa: E402, F401  (staff pages, sign-ups)
