@@ -29,7 +29,8 @@ class BallotItem:
     title: str
     summary: str
     category: str
-    share_fen: int | None
+    share_fen: int | None  # an opt-in item: the household's price
+    kind: str = "vote"  # "opt_in" (户内自选): a 参加/不参加 box instead of the vote marks
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,21 @@ class BallotData:
     conflict_policy: str
 
 
+OPT_IN_RULE = (
+    "标“户内自选”的项目不表决、不计票：由您家自己决定，参加的在“参加”框打“√”，"
+    "不参加的在“不参加”框打“√”，都不打视为未答复。参加的按“您家分摊”栏的本户价格出资。"
+)
+
+
+def has_opt_in(d: BallotData) -> bool:
+    """True when the ballot lists an opt-in item."""
+    return any(item.kind == "opt_in" for item in d.items)
+
+
 def ballot_rules(d: BallotData) -> list[str]:
     """The rules for a valid mark, printed under the items."""
     return [
+        *([OPT_IN_RULE] if has_opt_in(d) else []),
         "每个项目只能选一项。一个项目选了多项、或涂改后无法辨认的，该项目视为未填写。",
         "未填写的项目按“弃权”计。本票须由业主或其受托人签名，未签名的表决票无效。",
         "受托人代为表决的，请附业主签名的授权委托书。",
@@ -167,6 +180,17 @@ def _table_head(pen: Pen, y: float) -> float:
     return y - h
 
 
+def _opt_in_boxes(pen: Pen, x: float, y: float, height: float) -> None:
+    """The mark columns of an opt-in row: a 参加 box and a 不参加 box, each over two columns."""
+    side = 6.5 * mm
+    box_y = y - height / 2 - side / 2
+    for i, label in enumerate(("参加", "不参加")):
+        left = x + i * 2 * COL_MARK
+        pen.box(left + 3 * mm, box_y, side, side, line=1.1)
+        pen.text(left + 3 * mm + side + 1.5 * mm, box_y + 1.8 * mm, label, 11, bold=True)
+        pen.rule(left, y, left, 0, line=0.3)
+
+
 def _row_static(pen: Pen, row, pledge_box: bool) -> None:
     """One item row without the household's share, its top at y = its height (a form)."""
     item, title, summary, height = row
@@ -185,9 +209,15 @@ def _row_static(pen: Pen, row, pledge_box: bool) -> None:
         pen.text(x + 1.5 * mm, ty + 1.5, line, SUMMARY_SIZE, gray=0.35)
         ty -= SUMMARY_SIZE * 1.35
     x += COL_ITEM
-    category = CATEGORY_CN.get(item.category, "")
-    pen.text(x + COL_CAT / 2, y - ROW_PAD - TITLE_SIZE, category, 10, align="center")
+    opt_in = item.kind == "opt_in"
+    category = "户内自选" if opt_in else CATEGORY_CN.get(item.category, "")
+    pen.text(x + COL_CAT / 2, y - ROW_PAD - TITLE_SIZE, category, 10, align="center", bold=opt_in)
     x += COL_CAT + COL_SHARE
+    if opt_in:
+        _opt_in_boxes(pen, x, y, height)
+        for edge in (COL_KEY, COL_KEY + COL_ITEM, COL_KEY + COL_ITEM + COL_CAT):
+            pen.rule(left + edge, y, left + edge, 0, line=0.3)
+        return
     side = 6.5 * mm
     box_y = y - height / 2 - side / 2
     for i in range(4):
@@ -205,7 +235,8 @@ def _row(pen: Pen, y: float, row) -> float:
     """One item row: the shared form, then this household's share; returns the y below it."""
     item, title, _summary, height = row
     pledge_box = bool(item.share_fen)
-    key = ("row", item.key, item.title, item.summary, item.category, len(title), pledge_box)
+    key = ("row", item.key, item.title, item.summary, item.category, item.kind, len(title))
+    key += (pledge_box,)
     pen.stamp(key, lambda: _row_static(pen, row, pledge_box), dy=y - height)
     share = "—" if item.share_fen is None else yuan(item.share_fen)
     x = MARGIN + COL_KEY + COL_ITEM + COL_CAT + COL_SHARE - 2 * mm
@@ -258,7 +289,13 @@ def draw_ballot(pen: Pen, d: BallotData) -> None:
             y = _row(pen, y, layout.rows[index])
         if number == len(pages):
             pen.stamp(
-                ("ballot-closing", d.voting_closes, d.conflict_policy, layout.closing_h),
+                (
+                    "ballot-closing",
+                    d.voting_closes,
+                    d.conflict_policy,
+                    has_opt_in(d),
+                    layout.closing_h,
+                ),
                 lambda: _closing_static(pen, d, layout),
                 dy=y - layout.closing_h,
             )

@@ -29,6 +29,7 @@ from app.tally.operations import (
     unresolved_objections,
 )
 from app.tally.queries import tally_plan, voting_over
+from app.voting.optin import opt_in_context
 
 
 def _publication_url(plan) -> str:
@@ -221,4 +222,5 @@ def resident_results():
         community=community,
         household=household,
         results=[r for r in result.items if r.item.id in in_scope],
+        **opt_in_context(plan, household),
     )

@@ -163,6 +163,8 @@ def record_signup(
         )
     )
     before = None
+    if row is not None and (row.decision, row.channel) == (decision, channel) and not note:
+        return row  # the same answer again (a file imported twice): nothing changes
     if row is None:
         row = OptInSignup(
             community_id=plan.community_id, item_id=item.id, household_id=household.id
@@ -191,3 +193,15 @@ def record_signup(
         },
     )
     return row
+
+
+def opt_in_context(plan: Plan, household: Household | None = None) -> dict:
+    """What a results page shows of the opt-in items (all, or those in a household's scope):
+    `offers` and `offer_words` for templates/voting/_optin_results.html."""
+    from app.voting.optin_lists import status_words  # the lists module builds on this one
+
+    offers = plan_offers(plan)
+    if household is not None:
+        mine = {i.id for i in items_for_household(plan, household, kind="opt_in")}
+        offers = [s for s in offers if s.item.id in mine]
+    return {"offers": offers, "offer_words": {s.item.id: status_words(s) for s in offers}}
