@@ -25,6 +25,8 @@ COMMUNITY_COLUMNS = [
     Column(_l("已承诺（元）"), MONEY),
     Column(_l("承诺率"), PERCENT),
     Column(_l("已缴（元）"), MONEY),
+    Column(_l("户内自选报名户次"), INT),
+    Column(_l("户内自选报名率"), PERCENT),
 ]
 
 SUMMARY_COLUMNS = [
@@ -81,6 +83,8 @@ def community_values(row: CommunityRow) -> list:
         row.pledged_fen if row.tallied else None,  # nothing can be pledged before voting
         row.pledge_rate,
         row.paid_fen if row.tallied else None,
+        row.optin_signed_up if row.optin_items else None,
+        row.signup_rate,
     ]
 
 

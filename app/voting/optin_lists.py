@@ -24,7 +24,7 @@ from app.formats.fonts import pdf_font
 from app.formats.pdf import cn_date, paragraph, yuan
 from app.formats.tables import AREA, INT, MONEY, TEXT, Column, Report
 from app.plans.models import Item, Plan
-from app.voting.optin import OfferStatus, signup_deadline
+from app.voting.optin import OfferStatus, plan_offers, signup_deadline
 
 
 @dataclass(frozen=True)
@@ -97,22 +97,27 @@ DECISION_WORDS = {"join": _l("参加"), "decline": _l("不参加"), None: _l("�
 CHANNEL_WORDS = {"online": _l("网上"), "paper": _l("纸质票"), "door": _l("上门登记"), None: ""}
 
 
+def signup_report_columns() -> list[Column]:
+    """The columns of a sign-up list."""
+    return [
+        Column(str(_l("楼栋"))),
+        Column(str(_l("单元"))),
+        Column(str(_l("房号"))),
+        Column(str(_l("业主"))),
+        Column(str(_l("面积（㎡）")), AREA),
+        Column(str(_l("答复"))),
+        Column(str(_l("方式"))),
+        Column(str(_l("每户价格（元）")), MONEY),
+        Column(str(_l("应缴（元）")), MONEY),
+    ]
+
+
 def signup_report(status: OfferStatus, rows: list[SignupRow]) -> Report:
     """The sign-up list as a report (CSV/XLSX): every household in scope and its answer."""
     item = status.item
     report = Report(
         title=str(_l("%(k)s %(t)s 报名名单", k=item.key, t=item.title)),
-        columns=[
-            Column(str(_l("楼栋"))),
-            Column(str(_l("单元"))),
-            Column(str(_l("房号"))),
-            Column(str(_l("业主"))),
-            Column(str(_l("面积（㎡）")), AREA),
-            Column(str(_l("答复"))),
-            Column(str(_l("方式"))),
-            Column(str(_l("每户价格（元）")), MONEY),
-            Column(str(_l("应缴（元）")), MONEY),
-        ],
+        columns=signup_report_columns(),
         sheet=str(_l("报名名单")),
     )
     for r in rows:
@@ -304,3 +309,18 @@ def _zh(text) -> str:
     """A lazily translated phrase in Chinese, whatever the screen's language."""
     with force_locale("zh_CN"):
         return str(text)
+
+
+def plan_signup_reports(plan: Plan) -> list[Report]:
+    """Every opt-in item's sign-ups (the export and the archive): one list of every household
+    of every item's scope with its answer and what it owes (the CSV), then the summary."""
+    statuses = plan_offers(plan)
+    report = Report(
+        title=str(_l("户内自选报名名单")),
+        columns=[Column(str(_l("项目编号"))), *signup_report_columns()],
+        sheet=str(_l("报名名单")),
+    )
+    for status in statuses:
+        single = signup_report(status, signup_rows(status, plan.community_id))
+        report.rows += [[status.item.key, *row] for row in single.rows]
+    return [report, summary_report(statuses)]
