@@ -148,12 +148,12 @@ def signup_overview(community_id: int, plan_id: int):
     )
 
 
-@bp.route("/c/<int:community_id>/plans/<int:plan_id>/optin/<int:item_id>")
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/optin/<int:opt_in_id>")
 @staff_required("ballot.view")
-def signup_list(community_id: int, plan_id: int, item_id: int):
+def signup_list(community_id: int, plan_id: int, opt_in_id: int):
     """The sign-up list of one opt-in item per building and unit, with prices and totals."""
     plan = plan_or_404(plan_id)
-    item = item_or_404(plan, item_id)
+    item = item_or_404(plan, opt_in_id)
     if item.kind != "opt_in":
         abort(404)
     status = offer_status(item)
@@ -191,12 +191,12 @@ def signup_summary_export(community_id: int, plan_id: int, fmt: str):
     )
 
 
-@bp.route("/c/<int:community_id>/plans/<int:plan_id>/optin/<int:item_id>/export.<fmt>")
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/optin/<int:opt_in_id>/export.<fmt>")
 @staff_required("export")
-def signup_list_export(community_id: int, plan_id: int, item_id: int, fmt: str):
+def signup_list_export(community_id: int, plan_id: int, opt_in_id: int, fmt: str):
     """One opt-in item's sign-up list as CSV or XLSX."""
     plan = plan_or_404(plan_id)
-    item = item_or_404(plan, item_id)
+    item = item_or_404(plan, opt_in_id)
     if item.kind != "opt_in":
         abort(404)
     status = offer_status(item)
@@ -213,12 +213,12 @@ def signup_list_export(community_id: int, plan_id: int, item_id: int, fmt: str):
     )
 
 
-@bp.route("/c/<int:community_id>/plans/<int:plan_id>/optin/<int:item_id>/list.pdf")
+@bp.route("/c/<int:community_id>/plans/<int:plan_id>/optin/<int:opt_in_id>/list.pdf")
 @staff_required("export")
-def signup_list_pdf(community_id: int, plan_id: int, item_id: int):
+def signup_list_pdf(community_id: int, plan_id: int, opt_in_id: int):
     """One opt-in item's sign-up list as a PDF for the contractor."""
     plan = plan_or_404(plan_id)
-    item = item_or_404(plan, item_id)
+    item = item_or_404(plan, opt_in_id)
     if item.kind != "opt_in":
         abort(404)
     status = offer_status(item)
