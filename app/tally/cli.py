@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 
 from app.extensions import db
 from app.plans.models import Plan
-from app.tally.document import exact, tally_document
+from app.tally.document import exact, opt_in_json, tally_document
 from app.tally.queries import tally_plan
 
 
@@ -42,6 +42,13 @@ def tally_command(plan_id: int, as_json: bool):
             f"participating {took_part} of {exact(t.electorate.owners)} owners, "
             f"{t.participating.area} of {t.electorate.area} m²; "
             f"agree {exact(t.agree.owners)} owners, {t.agree.area} m²  {r.item.title}"
+        )
+    for o in opt_in_json(plan):  # opt-in items: sign-ups, not votes (never counted)
+        minimum = "no minimum" if o["min_uptake"] is None else f"minimum {o['min_uptake']}"
+        click.echo(
+            f"{o['key']:6} {'STANDS' if o['offer_stands'] else 'lapses':10} "
+            f"opt-in: signed up {o['signed_up']}, declined {o['declined']} of "
+            f"{o['households']} households ({minimum})  {o['title']}"
         )
 
 

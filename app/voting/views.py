@@ -80,6 +80,8 @@ def draft():
         shares=household_shares(items, g.household.id),
         breakdowns=plan_breakdowns(plan),
         voting_open=is_voting_open(plan),
+        offers=optin_views.household_offers(plan, g.household),
+        signup_form=optin_views.SignupForm(),
     )
 
 

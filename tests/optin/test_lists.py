@@ -77,6 +77,10 @@ def test_tally_json_lists_opt_in_apart(app, factory, optin_plan):  # noqa: F811
     assert d2["min_uptake"] == 3 and d2["offer_stands"] is False and d2["owed_fen"] == 0
     d1 = next(o for o in doc["opt_in"] if o["key"] == "D1")
     assert d1["offer_stands"] is True and d1["min_uptake"] is None and d1["price_fen"] == 180_000
+    summary = app.test_cli_runner().invoke(args=["tally", str(pid)]).output
+    assert (
+        "D2     lapses     opt-in: signed up 2, declined 1 of 36 households (minimum 3)" in summary
+    )
 
 
 def test_results_page_notice_and_district_show_sign_ups(app, factory, optin_plan, tmp_path):  # noqa: F811
