@@ -307,6 +307,7 @@ AUDIT_ACTION_LABELS = {
     "electorate.snapshot": _l("固定表决范围"),
     "electorate.correct": _l("更正表决范围"),
     "payment.record": _l("登记缴费"),
+    "optin.signup": _l("户内自选报名"),
     "payment.correct": _l("更正缴费"),
     "ballots.print": _l("打印纸质表决票"),
     "print.queue": _l("提交打印任务"),

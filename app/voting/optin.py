@@ -9,16 +9,18 @@ only if the offer stands (enough sign-ups for a minimum uptake).
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 
-from app.communities.models import Household
+from app.communities.electorate import snapshot_for
+from app.communities.models import FrozenHousehold, Household
 from app.core.audit import log_event
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.extensions import db
-from app.plans.models import Item, Plan
+from app.plans.models import Item, ItemScope, Plan
 from app.plans.phases import signups_open
 from app.plans.queries import (
     is_paper_entry_open,
@@ -26,8 +28,7 @@ from app.plans.queries import (
     local_today,
     schedule_of,
 )
-from app.plans.shares import opt_in_prices
-from app.rules.optin import offer_stands
+from app.rules.optin import household_price, offer_stands
 from app.voting.models import SIGNUP_CHANNELS, SIGNUP_DECISIONS, OptInSignup
 
 
@@ -101,10 +102,50 @@ def signups_of(item_ids: list[int], household_id: int | None = None) -> list[Opt
     return list(db.session.scalars(query.order_by(OptInSignup.id)))
 
 
-def offer_status(item: Item) -> OfferStatus:
-    """The item's sign-ups over its scope (answers from outside the scope are not counted)."""
-    prices = opt_in_prices(item)
-    answers = {a.household_id: a for a in signups_of([item.id]) if a.household_id in prices}
+_NO_SNAPSHOT = object()
+
+
+def offer_status(item: Item, snapshot_id=_NO_SNAPSHOT) -> OfferStatus:
+    """The item's sign-ups over its scope (answers from outside the scope are not counted).
+
+    One statement: the households of the item's scope (the frozen electorate's rows once voting
+    opened, else the census) with their answers; `snapshot_id` may be given by a caller that
+    has looked the plan's snapshot up already (None: voting has not opened).
+    """
+    if snapshot_id is _NO_SNAPSHOT:
+        snapshot = snapshot_for(item.plan_id)
+        snapshot_id = snapshot.id if snapshot is not None else None
+    if snapshot_id is None:
+        hid, area = Household.id, Household.area_centi
+        building, unit = Household.building_id, Household.unit_id
+        query = select(hid, area).where(Household.community_id == item.community_id)
+    else:
+        hid, area = FrozenHousehold.household_id, FrozenHousehold.area_centi
+        building, unit = FrozenHousehold.building_id, FrozenHousehold.unit_id
+        query = select(hid, area).where(FrozenHousehold.snapshot_id == snapshot_id)
+    scoped = exists().where(ItemScope.item_id == item.id)
+    covers = exists().where(
+        ItemScope.item_id == item.id,
+        ItemScope.building_id == building,
+        or_(ItemScope.unit_id.is_(None), ItemScope.unit_id == unit),
+    )
+    query = (
+        query.where(or_(~scoped, covers))
+        .outerjoin(
+            OptInSignup, (OptInSignup.item_id == item.id) & (OptInSignup.household_id == hid)
+        )
+        .add_columns(OptInSignup)
+    )
+    prices, answers = {}, {}
+    for household_id, centi, answer in db.session.execute(query):
+        prices[household_id] = household_price(
+            price_fen=item.price_fen,
+            price_fen_per_m2=item.price_fen_per_m2,
+            subsidy_fen=item.subsidy_fen or 0,
+            area=Decimal(centi).scaleb(-2),
+        )
+        if answer is not None:
+            answers[household_id] = answer
     joined = sum(1 for a in answers.values() if a.decision == "join")
     return OfferStatus(
         item=item,
@@ -117,8 +158,13 @@ def offer_status(item: Item) -> OfferStatus:
 
 
 def plan_offers(plan: Plan) -> list[OfferStatus]:
-    """Every opt-in item's status, in plan order."""
-    return [offer_status(item) for item in opt_in_items(plan)]
+    """Every opt-in item's status, in plan order (one statement per item, and one more)."""
+    items = opt_in_items(plan)
+    if not items:
+        return []
+    snapshot = snapshot_for(plan.id)
+    snapshot_id = snapshot.id if snapshot is not None else None
+    return [offer_status(item, snapshot_id) for item in items]
 
 
 def opt_in_owed(plan: Plan) -> dict[int, dict[int, int]]:
