@@ -12,9 +12,9 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, or_, select
+from sqlalchemy import case, exists, func, or_, select
 
-from app.communities.electorate import snapshot_for
+from app.communities.electorate import frozen_household, snapshot_for
 from app.communities.models import FrozenHousehold, Household
 from app.core.audit import log_event
 from app.core.db import utcnow
@@ -105,37 +105,48 @@ def signups_of(item_ids: list[int], household_id: int | None = None) -> list[Opt
 _NO_SNAPSHOT = object()
 
 
-def offer_status(item: Item, snapshot_id=_NO_SNAPSHOT) -> OfferStatus:
-    """The item's sign-ups over its scope (answers from outside the scope are not counted).
-
-    One statement: the households of the item's scope (the frozen electorate's rows once voting
-    opened, else the census) with their answers; `snapshot_id` may be given by a caller that
-    has looked the plan's snapshot up already (None: voting has not opened).
-    """
-    if snapshot_id is _NO_SNAPSHOT:
-        snapshot = snapshot_for(item.plan_id)
-        snapshot_id = snapshot.id if snapshot is not None else None
+def _scope_select(item: Item, snapshot_id, columns):
+    """A select over the households of the item's scope (the frozen electorate's rows once
+    voting opened, else the census), each joined to its answer if any; `columns(household id,
+    area)` gives what it selects."""
     if snapshot_id is None:
-        hid, area = Household.id, Household.area_centi
-        building, unit = Household.building_id, Household.unit_id
-        query = select(hid, area).where(Household.community_id == item.community_id)
+        hid, building, unit = Household.id, Household.building_id, Household.unit_id
+        query = select(*columns(hid, Household.area_centi)).where(
+            Household.community_id == item.community_id
+        )
     else:
-        hid, area = FrozenHousehold.household_id, FrozenHousehold.area_centi
+        hid = FrozenHousehold.household_id
         building, unit = FrozenHousehold.building_id, FrozenHousehold.unit_id
-        query = select(hid, area).where(FrozenHousehold.snapshot_id == snapshot_id)
+        query = select(*columns(hid, FrozenHousehold.area_centi)).where(
+            FrozenHousehold.snapshot_id == snapshot_id
+        )
     scoped = exists().where(ItemScope.item_id == item.id)
     covers = exists().where(
         ItemScope.item_id == item.id,
         ItemScope.building_id == building,
         or_(ItemScope.unit_id.is_(None), ItemScope.unit_id == unit),
     )
-    query = (
-        query.where(or_(~scoped, covers))
-        .outerjoin(
-            OptInSignup, (OptInSignup.item_id == item.id) & (OptInSignup.household_id == hid)
-        )
-        .add_columns(OptInSignup)
+    return query.where(or_(~scoped, covers)).outerjoin(
+        OptInSignup, (OptInSignup.item_id == item.id) & (OptInSignup.household_id == hid)
     )
+
+
+def _snapshot_id(plan_id: int):
+    """The id of the plan's frozen electorate, or None before voting opened."""
+    snapshot = snapshot_for(plan_id)
+    return snapshot.id if snapshot is not None else None
+
+
+def offer_status(item: Item, snapshot_id=_NO_SNAPSHOT) -> OfferStatus:
+    """The item's sign-ups over its scope (answers from outside the scope are not counted),
+    with every household's price and answer.
+
+    One statement; `snapshot_id` may be given by a caller that has looked the plan's snapshot
+    up already (None: voting has not opened).
+    """
+    if snapshot_id is _NO_SNAPSHOT:
+        snapshot_id = _snapshot_id(item.plan_id)
+    query = _scope_select(item, snapshot_id, lambda hid, area: (hid, area, OptInSignup))
     prices, answers = {}, {}
     for household_id, centi, answer in db.session.execute(query):
         prices[household_id] = household_price(
@@ -157,13 +168,42 @@ def offer_status(item: Item, snapshot_id=_NO_SNAPSHOT) -> OfferStatus:
     )
 
 
+def own_price(item: Item, household: Household) -> int:
+    """One household's price of an opt-in item, on its frozen area once voting opened."""
+    snapshot = snapshot_for(item.plan_id)
+    row = frozen_household(snapshot, household.id) if snapshot is not None else None
+    centi = row.area_centi if row is not None else household.area_centi
+    return household_price(
+        price_fen=item.price_fen,
+        price_fen_per_m2=item.price_fen_per_m2,
+        subsidy_fen=item.subsidy_fen or 0,
+        area=Decimal(centi).scaleb(-2),
+    )
+
+
+def offer_counts(item: Item) -> OfferStatus:
+    """The item's counts only (in scope, signed up, declined), summed in the database: what a
+    household's page shows, without reading every household of a large community."""
+
+    def columns(hid, _area):
+        return (
+            func.count(hid),
+            func.count(case((OptInSignup.decision == "join", 1))),
+            func.count(case((OptInSignup.decision == "decline", 1))),
+        )
+
+    in_scope, joined, declined = db.session.execute(
+        _scope_select(item, _snapshot_id(item.plan_id), columns)
+    ).one()
+    return OfferStatus(item=item, in_scope=in_scope, signed_up=joined, declined=declined)
+
+
 def plan_offers(plan: Plan) -> list[OfferStatus]:
     """Every opt-in item's status, in plan order (one statement per item, and one more)."""
     items = opt_in_items(plan)
     if not items:
         return []
-    snapshot = snapshot_for(plan.id)
-    snapshot_id = snapshot.id if snapshot is not None else None
+    snapshot_id = _snapshot_id(plan.id)
     return [offer_status(item, snapshot_id) for item in items]
 
 

@@ -15,12 +15,13 @@ from app.extensions import db
 from app.formats.downloads import export_response, file_response, plan_meta
 from app.plans.access import household_plan, item_or_404, plan_or_404
 from app.plans.queries import items_for_household, local_today
-from app.plans.shares import household_shares
 from app.voting.blueprint import bp
 from app.voting.forms import DoorSignupForm, SignupForm
 from app.voting.optin import (
     is_signup_open,
+    offer_counts,
     offer_status,
+    own_price,
     plan_offers,
     record_signup,
     signup_deadline,
@@ -42,16 +43,15 @@ from app.voting.optin_lists import (
 def household_offers(plan, household) -> list[dict]:
     """What the household page shows of each opt-in item in the household's scope."""
     items = items_for_household(plan, household, kind="opt_in")
-    prices = household_shares(items, household.id)
     answers = {a.item_id: a for a in signups_of([i.id for i in items], household.id)}
     return [
         {
             "item": item,
-            "price": prices.get(item.id) or 0,
+            "price": own_price(item, household),
             "answer": answers.get(item.id),
             "deadline": signup_deadline(item, plan),
             "open": is_signup_open(item, plan),
-            "status": offer_status(item),
+            "status": offer_counts(item),
             "price_words": price_words(item),
         }
         for item in items
