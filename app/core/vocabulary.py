@@ -316,6 +316,7 @@ AUDIT_ACTION_LABELS = {
     "electorate.snapshot_copy": _l("沿用原方案的表决范围（决选）"),
     "plan.runoff_open": _l("发起决选"),
     "payment.record": _l("登记缴费"),
+    "optin.signup": _l("户内自选报名"),
     "payment.correct": _l("更正缴费"),
     "ballots.print": _l("打印纸质表决票"),
     "print.queue": _l("提交打印任务"),

@@ -11,9 +11,10 @@ are its stored rows (plans.shares.plan_shares), so the sums can be taken in the 
 - paid: payments (corrections included) by households holding a share (ledger lines exist only
   for them; funding.ledger.paid_totals).
 
-A plan with a custom-method item (its upload is re-checked against the cost) or an item without
-stored shares (its split failed when voting opened) is left to ``funding_totals``, which goes
-through plan_shares itself. tests/district checks both paths against funding_dashboard.
+A plan with an opt-in item (its sign-ups are owed, not shares), a custom-method item (its
+upload is re-checked against the cost) or an item without stored shares (its split failed when
+voting opened) is left to ``funding_totals``, which goes through plan_shares itself.
+tests/district checks both paths against funding_dashboard.
 """
 
 from sqlalchemy import func, select
@@ -24,6 +25,7 @@ from app.funding.models import Payment
 from app.plans.models import HouseholdShare, Item, Plan
 from app.plans.shares import plan_shares
 from app.voting.models import BallotChoice, EffectiveBallot
+from app.voting.optin import opt_in_owed
 
 
 def funding_totals(plan: Plan) -> tuple[int, int, int]:
@@ -31,7 +33,9 @@ def funding_totals(plan: Plan) -> tuple[int, int, int]:
     pledges and payments, without building and sorting its lines."""
     pledged, paid = pledges(plan), paid_totals(plan)
     required_fen = pledged_fen = paid_fen = 0
-    for item_id, shares in plan_shares(plan).shares.items():
+    owed = opt_in_owed(plan)  # opt-in items: signed-up households owe their price, pledged
+    pledged |= {(item_id, hid) for item_id, homes in owed.items() for hid in homes}
+    for item_id, shares in [*plan_shares(plan).shares.items(), *owed.items()]:
         for household_id, fen in shares.items():
             required_fen += fen
             pledged_fen += fen if (item_id, household_id) in pledged else 0
@@ -93,7 +97,10 @@ def plans_funding(plans: list[Plan]) -> dict[int, tuple[int, int, int]]:
     required, pledged, paid = stored_item_sums([item.id for item in items])
     result = {}
     for plan in plans:
-        if all(i.share_method != "custom" and i.id in required for i in plan.items):
+        if all(
+            i.share_method != "custom" and i.kind != "opt_in" and i.id in required
+            for i in plan.items
+        ):
             ids = [i.id for i in plan.items]
             sums = (required, pledged, paid)
             result[plan.id] = tuple(sum(d.get(i, 0) for i in ids) for d in sums)

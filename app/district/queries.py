@@ -42,6 +42,7 @@ from app.plans.queries import in_progress
 from app.plans.shares import item_residents_part, shares_fixed
 from app.rules.shares import ShareError
 from app.tally.queries import voting_over
+from app.voting.optin import plan_offers
 from app.works.queries import WorksFigures, works_figures
 
 NO_PLAN = "none"  # the phase filter's value for communities without a plan
@@ -74,6 +75,17 @@ class CommunityRow:
     required_fen: int = 0  # residents' part: the sum of the shares (before voting: the draft's)
     pledged_fen: int = 0
     paid_fen: int = 0
+    # Opt-in items (户内自选, not voted): how many, households in their scopes (summed over the
+    # items) and of those how many signed up.
+    optin_items: int = 0
+    optin_in_scope: int = 0
+    optin_signed_up: int = 0
+
+    @property
+    def signup_rate(self) -> Fraction | None:
+        """Sign-ups among the households the opt-in items were offered to."""
+        return _rate(self.optin_signed_up, self.optin_in_scope)
+
     # After the vote (app.works): works of the passed items, accepted ones, their average
     # progress (%), issue reports still open and those past their deadline.
     works_total: int = 0
@@ -235,8 +247,16 @@ def plan_figures(
         "phase_opens": opens,
         "phase_closes": closes,
         "note": phase_note(plan, today),
-        "items_total": len(plan.items),
+        # Voted items only; opt-in items are counted apart (sign-ups, not results).
+        "items_total": sum(1 for item in plan.items if item.kind == "vote"),
     }
+    if any(item.kind == "opt_in" for item in plan.items):
+        offers = plan_offers(plan)
+        figures.update(
+            optin_items=len(offers),
+            optin_in_scope=sum(o.in_scope for o in offers),
+            optin_signed_up=sum(o.signed_up for o in offers),
+        )
     if plan.phase in TALLIED:
         summary = plan_summary(plan, today, newest_event)
         figures.update(

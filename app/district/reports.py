@@ -27,6 +27,8 @@ COMMUNITY_COLUMNS = [
     Column(_l("已承诺（元）"), MONEY),
     Column(_l("承诺率"), PERCENT),
     Column(_l("已缴（元）"), MONEY),
+    Column(_l("户内自选报名户次"), INT),
+    Column(_l("户内自选报名率"), PERCENT),
     Column(_l("施工项目"), INT),
     Column(_l("已验收项目"), INT),
     Column(_l("平均施工进度（%）"), INT),
@@ -98,6 +100,8 @@ def community_values(row: CommunityRow) -> list:
         row.pledged_fen if row.tallied else None,  # nothing can be pledged before voting
         row.pledge_rate,
         row.paid_fen if row.tallied else None,
+        row.optin_signed_up if row.optin_items else None,
+        row.signup_rate,
         row.works_total if row.works_total else None,
         row.works_done if row.works_total else None,
         row.works_progress,

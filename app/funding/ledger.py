@@ -4,6 +4,9 @@ A pledge (出资承诺) is not stored apart: it is an "agree" choice marked as p
 household's EFFECTIVE ballot, on the item's current revision, and its amount is the household's
 fixed share. Amounts owed follow the shares (a passed item binds every owner in its scope, Civil
 Code art. 278), so: gap = required − pledged, outstanding = required − paid.
+
+An opt-in item (户内自选, design §3b) has no shares: a household that signed up owes its price
+(pledge = sign-up), and nobody owes anything if the offer lapses (voting.optin.opt_in_owed).
 """
 
 from dataclasses import dataclass, field
@@ -20,6 +23,7 @@ from app.plans.models import Item, Plan
 from app.plans.shares import PlanShares, item_residents_part, plan_option_shares, plan_shares
 from app.rules.shares import ShareError, household_order
 from app.voting.models import BallotChoice, EffectiveBallot
+from app.voting.optin import opt_in_owed
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,8 @@ def ledger(
     shares = shares or plan_shares(plan)
     pledged = pledges(plan, household_id)
     paid = paid_totals(plan, household_id)
+    owed = opt_in_owed(plan) if any(i.kind == "opt_in" for i in plan.items) else {}
+    pledged |= {(item_id, hid) for item_id, homes in owed.items() for hid in homes}
     wanted = None if household_id is None else {household_id}
     info = households_of(plan.community_id, wanted)
     by_option = option_item_shares(plan, household_id)
@@ -156,7 +162,9 @@ def ledger(
     # Building, unit, room order, sorted once for every item (ties: the household id).
     ranked = sorted(info, key=lambda h: (info[h].order, h))
     for item in plan.items:
-        if item.has_options:  # the share under the option the household chose
+        if item.kind == "opt_in":  # what a signed-up household owes (户内自选)
+            item_shares = owed.get(item.id, {})
+        elif item.has_options:  # the share under the option the household chose
             item_shares = by_option.get(item.id, {})
         else:
             item_shares = shares.shares.get(item.id, {})

@@ -19,6 +19,7 @@ from app.plans.models import Item, Plan
 from app.plans.queries import local_today
 from app.plans.shares import fixed_share_rows, shares_fixed
 from app.rules.money import format_fen
+from app.voting.optin import offer_status
 
 MAX_RECEIPT = 40
 
@@ -67,8 +68,19 @@ def record_payment(
         raise ValueError("item or household of another plan")
     if not shares_fixed(plan):
         raise DomainError(_l("表决开始后每户份额才确定，之后才能登记缴费。"))
-    rows = fixed_share_rows([item.id], household.id)
-    share = rows[0][2] if rows else 0
+    if item.kind == "opt_in":  # owed only once signed up, and only if the offer stands
+        share = offer_status(item).owed.get(household.id, 0)
+    else:
+        rows = fixed_share_rows([item.id], household.id)
+        share = rows[0][2] if rows else 0
+    if share <= 0 and item.kind == "opt_in":
+        raise DomainError(
+            _l(
+                "%(household)s 没有报名参加 %(key)s，或团购价未成立，不需要缴费。",
+                household=household.address_label,
+                key=item.key,
+            )
+        )
     if share <= 0:
         raise DomainError(
             _l(

@@ -147,6 +147,15 @@ def payment_note(row: PaymentRow) -> str:
 # --- PDF -----------------------------------------------------------------------------------
 
 
+def _pledge_zh(line: Line) -> str:
+    """The statement's pledge column: exempt, pledged, not pledged, or signed up (opt-in)."""
+    if line.share_fen == 0:
+        return "免缴"
+    if line.item.kind == "opt_in":
+        return "已报名"
+    return "已承诺" if line.pledged else "未承诺"
+
+
 def _method_zh(method: str) -> str:
     """A payment method in Chinese, whatever the screen's language."""
     with force_locale("zh_CN"):
@@ -195,7 +204,7 @@ def statement_pdf(s: Statement) -> bytes:
             [
                 paragraph(f"{line.item.key} {line.item.title}", cell),
                 yuan(line.share_fen),
-                "免缴" if line.share_fen == 0 else ("已承诺" if line.pledged else "未承诺"),
+                _pledge_zh(line),
                 yuan(line.paid_fen),
                 yuan(line.balance_fen),
             ]

@@ -4,6 +4,10 @@ Columns, any order, Chinese or English headers: building, unit, room (the roster
 normalisers), optional serial (票号), then one column per item key with 同意/反对/弃权 (or
 agree/oppose/abstain, or blank); an item with options takes the option's key or title instead of
 同意. With double entry on, a second keying is still needed.
+
+An opt-in item's column (户内自选, optional) takes 参加/不参加 (yes/no) or blank: the answer is
+recorded as the household's paper sign-up when the file is imported (sign-ups are not votes, so
+no second keying); blank leaves the household's answer as it is.
 """
 
 import unicodedata
@@ -30,6 +34,7 @@ from app.paper.operations import enter_paper_ballot, find_serial
 from app.plans.models import Item, Plan
 from app.plans.queries import is_paper_entry_open, items_for_household
 from app.rules.text import cell_text
+from app.voting.optin import record_signup
 
 HEADERS = {
     "building": ("楼栋", "楼号", "楼栋号", "building"),
@@ -41,6 +46,21 @@ IGNORED = ("序号", "备注", "no", "note", "notes", "remark", "remarks")
 MAX_ERRORS = 200
 
 
+SIGNUP_WORDS = {
+    "参加": "join",
+    "是": "join",
+    "yes": "join",
+    "y": "join",
+    "join": "join",
+    "不参加": "decline",
+    "否": "decline",
+    "no": "decline",
+    "n": "decline",
+    "decline": "decline",
+    "": None,
+}
+
+
 @dataclass(frozen=True)
 class PaperRow:
     """One ballot as the file gives it."""
@@ -49,6 +69,7 @@ class PaperRow:
     household: Household
     serial_text: str
     keying: Keying
+    signups: tuple[tuple[str, str], ...] = ()  # (opt-in item key, "join" | "decline")
 
 
 def _key(text) -> str:
@@ -82,7 +103,8 @@ def _header(cells, items: list[Item], errors: list) -> tuple[dict, dict]:
     for name, label in (("building", _l("楼栋")), ("room", _l("房号"))):
         if name not in fields:
             errors.append(_l("缺少必填列“%(column)s”。", column=label))
-    missing = [i.key for i in items if i.key not in item_cols]
+    # An opt-in item's column may be left out (its answers come from other channels too).
+    missing = [i.key for i in items if i.key not in item_cols and i.kind != "opt_in"]
     if missing:
         errors.append(
             _l(
@@ -109,6 +131,7 @@ def read_paper_ballots(plan: Plan, data: bytes, filename: str) -> list[PaperRow]
     if not rows:
         raise DomainError(_l("文件是空的。"))
     errors: list = []
+    opt_in_keys = {i.key for i in items if i.kind == "opt_in"}
     header = rows[0][1]
     fields, item_cols = _header(header, items, errors)
     if errors:
@@ -170,9 +193,23 @@ def read_paper_ballots(plan: Plan, data: bytes, filename: str) -> list[PaperRow]
             continue
         seen[key] = number
         in_scope = {i.key for i in items_for_household(plan, household)}
-        choices, options = {}, {}
+        opt_in_scope = {i.key for i in items_for_household(plan, household, kind="opt_in")}
+        choices, options, signups = {}, {}, []
         for item_key, index in item_cols.items():
             text = cell_text(cell(index))
+            if item_key in opt_in_keys:
+                decision = _signup(text, number, headers[index], errors)
+                if decision is not None and item_key not in opt_in_scope:
+                    errors.append(
+                        _l(
+                            "第 %(row)d 行，“%(column)s”列：该户不在此项目的范围内，应留空。",
+                            row=number,
+                            column=headers[index],
+                        )
+                    )
+                elif decision is not None:
+                    signups.append((item_key, decision))
+                continue
             marks = option_marks.get(item_key)
             try:
                 if marks:
@@ -204,12 +241,14 @@ def read_paper_ballots(plan: Plan, data: bytes, filename: str) -> list[PaperRow]
                 choices[item_key] = choice
                 if option is not None:
                     options[item_key] = option
+        serial_text = cell_text(cell(fields.get("serial")))
         parsed.append(
             PaperRow(
                 number,
                 household,
-                cell_text(cell(fields.get("serial"))),
+                serial_text,
                 Keying(choices, options=options),
+                tuple(signups),
             )
         )
     if errors:
@@ -217,11 +256,28 @@ def read_paper_ballots(plan: Plan, data: bytes, filename: str) -> list[PaperRow]
     return parsed
 
 
+def _signup(text: str, row: int, column: str, errors: list) -> str | None:
+    """An opt-in cell as "join", "decline" or None (blank); anything else goes to errors."""
+    word = unicodedata.normalize("NFKC", text).strip().lower()
+    if word in SIGNUP_WORDS:
+        return SIGNUP_WORDS[word]
+    errors.append(
+        _l(
+            "第 %(row)d 行，“%(column)s”列：“%(value)s”无法识别，应为 参加、不参加 或留空。",
+            row=row,
+            column=column,
+            value=text[:30],
+        )
+    )
+    return None
+
+
 def import_paper_ballots(plan: Plan, data: bytes, filename: str, *, user) -> dict[str, int]:
     """Enter every ballot of the file as `user`'s keying; any problem changes nothing."""
     if not is_paper_entry_open(plan):
         raise DomainError(_l("结果已经公布或表决尚未开始，纸质票不能再录入。"))
     rows = read_paper_ballots(plan, data, filename)
+    by_key = {item.key: item for item in plan.items}
     summary = {"rows": len(rows), "pending": 0, "confirmed": 0, "mismatch": 0}
     errors = []
     for row in rows:
@@ -233,6 +289,10 @@ def import_paper_ballots(plan: Plan, data: bytes, filename: str, *, user) -> dic
             else:
                 serial = _current_serial(plan, row.household)
             entry = enter_paper_ballot(plan, row.household, row.keying, user=user, serial=serial)
+            for item_key, decision in row.signups:
+                record_signup(
+                    plan, by_key[item_key], row.household, decision, channel="paper", user=user
+                )
         except DomainError as exc:
             errors.extend(
                 _l("第 %(row)d 行：%(reason)s", row=row.row, reason=reason)

@@ -291,3 +291,21 @@ def paper_entry_open(s: Schedule, today: date) -> bool:
     if s.phase != VOTING or s.voting_closed_early:
         return False
     return not (s.voting_opens and today < s.voting_opens)
+
+
+def signups_open(s: Schedule, signup_closes: date | None, today: date) -> bool:
+    """Opt-in sign-ups (户内自选) are taken from the day voting opens until the deadline.
+
+    Without a deadline of its own an opt-in item closes with the vote (voting_open). With one
+    (inclusive), sign-ups may run past the vote's close, but never before voting opened, while
+    voting is paused for a revision, or once the plan is closed.
+    """
+    if signup_closes is None:
+        return voting_open(s, today)
+    if PHASES.index(s.phase) < PHASES.index(VOTING) or s.phase == CLOSED:
+        return False
+    if s.phase == VOTING and s.voting_closed_early and not s.voting_ended:
+        return False
+    if s.voting_opens and today < s.voting_opens:
+        return False
+    return today <= signup_closes

@@ -72,12 +72,11 @@ def current_plan(community_id: int) -> Plan | None:
     )
 
 
-def items_for_household(
-    plan: Plan, household: Household, kinds: tuple[str, ...] = ("vote",)
-) -> list[Item]:
-    """The plan's items of these kinds whose scope includes the household, in plan order.
+def items_for_household(plan: Plan, household: Household, kind: str | None = "vote") -> list[Item]:
+    """The plan's items of `kind` whose scope includes the household, in plan order.
 
-    By default the items it votes on: an opt-in item (户内自选) is signed up for, not voted.
+    `kind` "vote" (the default: what a ballot shows), "opt_in" (户内自选, signed up apart) or
+    None for both.
 
     Once voting opened, only a household of the frozen electorate has items (design §3c): one
     added to the census later has no say until the committee corrects the electorate.
@@ -94,9 +93,9 @@ def items_for_household(
         select(Item.id)
         .where(
             Item.plan_id == plan.id,
-            Item.kind.in_(kinds),
             or_(~scoped, covers),
             may_vote_on(plan.id, household.id),
+            *([Item.kind == kind] if kind else []),
         )
         .order_by(Item.position, Item.id)
     ).all()

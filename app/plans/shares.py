@@ -25,6 +25,7 @@ from app.plans.models import (
     Plan,
 )
 from app.plans.phases import DRAFTING, PHASES, PROPOSALS
+from app.rules.optin import household_price
 from app.rules.shares import (
     ShareError,
     ShareHousehold,
@@ -218,6 +219,20 @@ def option_problems(item: Item) -> dict[int, str]:
     return problems
 
 
+def opt_in_prices(item: Item) -> dict[int, int]:
+    """Each household's price of an opt-in item (户内自选, design §3b), {household id: fen}, over
+    the item's scope: the frozen electorate's areas once voting opened, else the census's."""
+    return {
+        h.id: household_price(
+            price_fen=item.price_fen,
+            price_fen_per_m2=item.price_fen_per_m2,
+            subsidy_fen=item.subsidy_fen or 0,
+            area=h.area,
+        )
+        for h in electorate_for_shares(item)
+    }
+
+
 def shares_fixed(plan: Plan) -> bool:
     """True once voting has opened: shares are then stored and change only by revision."""
     return PHASES.index(plan.phase) > PHASES.index(DRAFTING)
@@ -289,6 +304,8 @@ def _plan_shares(plan: Plan) -> PlanShares:
             stored.setdefault(item_id, {})[household_id] = fen
     places = None
     for item in plan.items:
+        if item.kind == "opt_in":  # owed per sign-up, not shared (funding.ledger)
+            continue
         if item.id in stored and item.share_method != "custom":
             result.shares[item.id] = stored[item.id]
             result.fixed.add(item.id)
@@ -324,7 +341,9 @@ def household_shares(items: list[Item], household_id: int) -> dict[int, int | No
     }
     shares: dict[int, int | None] = {}
     for item in items:
-        if item.id in fixed and item.share_method != "custom":
+        if item.kind == "opt_in":  # its price: what the household owes if it signs up
+            shares[item.id] = opt_in_prices(item).get(household_id, 0)
+        elif item.id in fixed and item.share_method != "custom":
             shares[item.id] = fixed[item.id]
         elif item.cost_fen:
             try:
@@ -475,6 +494,8 @@ def fix_shares(plan: Plan) -> int:
     """
     written, problems = 0, {}
     for item in plan.items:
+        if item.kind == "opt_in":  # priced per household, owed only on signing up
+            continue
         try:
             written += fix_item_shares(item)
         except ShareError as exc:

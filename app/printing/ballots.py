@@ -42,8 +42,9 @@ class BallotItem:
     title: str
     summary: str
     category: str
-    share_fen: int | None
+    share_fen: int | None  # an opt-in item: the household's price
     options: tuple[BallotOption, ...] = ()
+    kind: str = "vote"  # "opt_in" (户内自选): a 参加/不参加 box instead of the vote marks
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,17 @@ class BallotData:
     conflict_policy: str
 
 
+OPT_IN_RULE = (
+    "标“户内自选”的项目不表决、不计票：由您家自己决定，参加的在“参加”框打“√”，"
+    "不参加的在“不参加”框打“√”，都不打视为未答复。参加的按“您家分摊”栏的本户价格出资。"
+)
+
+
+def has_opt_in(d: BallotData) -> bool:
+    """True when the ballot lists an opt-in item."""
+    return any(item.kind == "opt_in" for item in d.items)
+
+
 def ballot_rules(d: BallotData) -> list[str]:
     """The rules for a valid mark, printed under the items."""
     options = []
@@ -72,6 +84,7 @@ def ballot_rules(d: BallotData) -> list[str]:
             "不同意的在“反对”框内打“√”。"
         ]
     return [
+        *([OPT_IN_RULE] if has_opt_in(d) else []),
         "每个项目只能选一项。一个项目选了多项、或涂改后无法辨认的，该项目视为未填写。",
         *options,
         "未填写的项目按“弃权”计。本票须由业主或其受托人签名，未签名的表决票无效。",
@@ -200,6 +213,17 @@ def _table_head(pen: Pen, y: float) -> float:
     return y - h
 
 
+def _opt_in_boxes(pen: Pen, x: float, y: float, height: float) -> None:
+    """The mark columns of an opt-in row: a 参加 box and a 不参加 box, each over two columns."""
+    side = 6.5 * mm
+    box_y = y - height / 2 - side / 2
+    for i, label in enumerate(("参加", "不参加")):
+        left = x + i * 2 * COL_MARK
+        pen.box(left + 3 * mm, box_y, side, side, line=1.1)
+        pen.text(left + 3 * mm + side + 1.5 * mm, box_y + 1.8 * mm, label, 11, bold=True)
+        pen.rule(left, y, left, 0, line=0.3)
+
+
 def _row_static(pen: Pen, row, pledge_box: bool) -> None:
     """One item row without the household's share, its top at y = its height (a form)."""
     item, title, summary, head, options, height = row
@@ -218,9 +242,15 @@ def _row_static(pen: Pen, row, pledge_box: bool) -> None:
         pen.text(x + 1.5 * mm, ty + 1.5, line, SUMMARY_SIZE, gray=0.35)
         ty -= SUMMARY_SIZE * 1.35
     x += COL_ITEM
-    category = CATEGORY_CN.get(item.category, "")
-    pen.text(x + COL_CAT / 2, y - ROW_PAD - TITLE_SIZE, category, 10, align="center")
+    opt_in = item.kind == "opt_in"
+    category = "户内自选" if opt_in else CATEGORY_CN.get(item.category, "")
+    pen.text(x + COL_CAT / 2, y - ROW_PAD - TITLE_SIZE, category, 10, align="center", bold=opt_in)
     x += COL_CAT + COL_SHARE
+    if opt_in:
+        _opt_in_boxes(pen, x, y, height)
+        for edge in (COL_KEY, COL_KEY + COL_ITEM, COL_KEY + COL_ITEM + COL_CAT):
+            pen.rule(left + edge, y, left + edge, 0, line=0.3)
+        return
     side = 6.5 * mm
     # With options the item's own line is its head: 反对, 弃权 and 认缴 there, 同意 per option.
     box_y = y - (head if options else height) / 2 - side / 2
@@ -258,6 +288,7 @@ def _row(pen: Pen, y: float, row) -> float:
         item.title,
         item.summary,
         item.category,
+        item.kind,
         len(title),
         pledge_box,
         tuple((o.key, o.title) for o in item.options),
@@ -321,7 +352,13 @@ def draw_ballot(pen: Pen, d: BallotData) -> None:
             y = _row(pen, y, layout.rows[index])
         if number == len(pages):
             pen.stamp(
-                ("ballot-closing", d.voting_closes, d.conflict_policy, layout.closing_h),
+                (
+                    "ballot-closing",
+                    d.voting_closes,
+                    d.conflict_policy,
+                    has_opt_in(d),
+                    layout.closing_h,
+                ),
                 lambda: _closing_static(pen, d, layout),
                 dy=y - layout.closing_h,
             )

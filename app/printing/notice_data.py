@@ -28,6 +28,8 @@ from app.tally.explain import item_sentence, option_summary, rule_text
 from app.tally.models import Objection
 from app.tally.queries import tally_plan, voting_over
 from app.tally.runoff import runoff_origin, runoffs_of
+from app.voting.optin import plan_offers
+from app.voting.optin_lists import status_words
 
 NOTICE_KINDS = ("preliminary", "final", "sheet")
 
@@ -129,8 +131,22 @@ def notice_data(plan: Plan, kind: str, contact: str = "") -> NoticeData:
         items=tuple(notice_items),
         objections=(received, resolved),
         corrections=_correction_lines(plan),
+        opt_in=opt_in_lines(plan),
         audit_head=head.head if (head := chain_head(plan.community_id)) else None,
     )
+
+
+def opt_in_lines(plan: Plan) -> tuple[str, ...]:
+    """Each opt-in item's sign-ups in words, for the notice (in Chinese: it goes on paper)."""
+    lines = []
+    for s in plan_offers(plan):
+        with force_locale("zh_CN"):
+            state = str(status_words(s))
+        lines.append(
+            f"{s.item.key} {s.item.title}：范围内 {s.in_scope} 户，参加 {s.signed_up} 户，"
+            f"不参加 {s.declined} 户，未答复 {s.unanswered} 户；{state}。"
+        )
+    return tuple(lines)
 
 
 def _correction_lines(plan: Plan) -> tuple[str, ...]:

@@ -69,6 +69,8 @@ class NoticeData:
     items: tuple[NoticeItem, ...]
     objections: tuple[int, int] = (0, 0)  # received, resolved
     corrections: tuple[str, ...] = ()  # corrections of the frozen electorate, in words
+    # Opt-in items (户内自选): not voted, listed apart with their sign-ups, one line each.
+    opt_in: tuple[str, ...] = ()
     # The community audit chain's head when this was drawn ("SEQ:HASH"): anyone can later
     # check that the chain still holds this exact event (flask audit verify --anchor, or the
     # archive page), so history rewritten after the notice went up is caught.
@@ -160,6 +162,21 @@ def _corrections(pen: Pen, y: float, d: NoticeData) -> float:
     )
     for n, line in enumerate(d.corrections, start=1):
         y = pen.paragraph(MARGIN + 4 * mm, y, f"{n}. {line}", 10, CONTENT_W - 4 * mm)
+    return y - 2 * mm
+
+
+def _opt_in_lines(pen: Pen, y: float, d: NoticeData, bottom: float) -> float:
+    """The opt-in items and their sign-ups, after the voted items; returns y."""
+    if not d.opt_in:
+        return y
+    texts = ["户内自选项目（不表决、不计票，由各户自愿报名）：", *d.opt_in]
+    needed = sum(len(pen.wrap(t, 10.5, CONTENT_W - 4 * mm)) for t in texts) * 15 + 4 * mm
+    if y - needed < bottom:
+        pen.end_page()
+        y = _heading(pen, d, continued=True)
+    y = pen.paragraph(MARGIN, y, texts[0], 11, CONTENT_W, bold=True)
+    for n, line in enumerate(d.opt_in, start=1):
+        y = pen.paragraph(MARGIN + 4 * mm, y, f"{n}. {line}", 10.5, CONTENT_W - 4 * mm)
     return y - 2 * mm
 
 
@@ -341,6 +358,7 @@ def draw_notice(pen: Pen, d: NoticeData) -> None:
             pen.end_page()
             y = _heading(pen, d, continued=True)
         y = _item_block(pen, y, item)
+    y = _opt_in_lines(pen, y, d, bottom)
     closing = _closing_lines(d)
     needed = sum(len(pen.wrap(t, 11, CONTENT_W)) for t in closing) * 16 + 70 * mm
     needed += ANCHOR_QR + 6 * mm if d.audit_head else 0

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.paper.models import PaperSerial
 from app.plans.models import HouseholdShare, Item, ItemScope, Plan
 from app.plans.queries import local_today
-from app.plans.shares import compute_item_shares, plan_option_shares
+from app.plans.shares import compute_item_shares, opt_in_prices, plan_option_shares
 from app.printing.ballots import BallotData, BallotItem, BallotOption
 from app.printing.models import PRINT_KINDS, PrintJob
 from app.rules.shares import ShareError, household_order
@@ -140,18 +140,28 @@ class PlanBook:
             )
         return self._paying[item.id]
 
+    def opt_in_price(self, item: Item, household_id: int) -> int:
+        """The household's price of an opt-in item (plans.shares.opt_in_prices), read once."""
+        if item.id not in self._computed:
+            self._computed[item.id] = opt_in_prices(item)
+        return self._computed[item.id].get(household_id, 0)
+
     def ballot(self, household: Household, serial: str, community: Community) -> BallotData:
-        """The ballot of one household with its serial."""
+        """The ballot of one household with its serial: its voted items, then its opt-in items
+        (户内自选) with their price and a 参加/不参加 box."""
         items = tuple(
             BallotItem(
                 key=item.key,
                 title=item.title,
                 summary=item.summary or "",
                 category=item.category,
-                share_fen=self.share(item, household.id) if self.residents_pay(item) else None,
+                share_fen=self.opt_in_price(item, household.id)
+                if item.kind == "opt_in"
+                else (self.share(item, household.id) if self.residents_pay(item) else None),
+                kind=item.kind,
                 options=self.options(item, household.id),
             )
-            for item in self.items_for(household)
+            for item in sorted(self.items_for(household), key=lambda i: i.kind == "opt_in")
         )
         return BallotData(
             community=community.name,

@@ -14,6 +14,7 @@ from app.plans.models import Plan
 from app.reports.census import plan_roster, proposal_reports
 from app.reports.funding import plan_reports, pledge_reports
 from app.reports.voting import ballot_reports, tally_reports, turnout_reports
+from app.voting.optin_lists import plan_signup_reports
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,17 @@ register(
         description=_l(
             "每户每个项目的应缴、是否承诺、已缴、未缴（无须出资的不列）；"
             "Excel 另有每一笔缴费记录（含更正）和各楼栋汇总。"
+        ),
+    )
+)
+register(
+    ExportSpec(
+        "signups",
+        _l("户内自选报名"),
+        plan_signup_reports,
+        description=_l(
+            "户内自选项目（不表决）范围内每户的答复（参加、不参加、未答复）、方式、本户价格和应缴；"
+            "Excel 另有各项目的报名户数、最低报名户数和团购价是否成立。"
         ),
     )
 )

@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 
 from app.extensions import db
 from app.plans.models import Plan
-from app.tally.document import exact, tally_document
+from app.tally.document import exact, opt_in_json, tally_document
 from app.tally.queries import tally_plan
 
 
@@ -54,6 +54,13 @@ def tally_command(plan_id: int, as_json: bool):
                 click.echo(f"       chosen option: {r.options.chosen}")
             elif r.undecided:
                 click.echo(f"       undecided: runoff between {', '.join(r.options.runoff)}")
+    for o in opt_in_json(plan):  # opt-in items: sign-ups, not votes (never counted)
+        minimum = "no minimum" if o["min_uptake"] is None else f"minimum {o['min_uptake']}"
+        click.echo(
+            f"{o['key']:6} {'STANDS' if o['offer_stands'] else 'lapses':10} "
+            f"opt-in: signed up {o['signed_up']}, declined {o['declined']} of "
+            f"{o['households']} households ({minimum})  {o['title']}"
+        )
 
 
 commands = [tally_command]

@@ -22,6 +22,7 @@ from app.rules.counting import Check, ItemTally, Measure
 from app.rules.options import OptionOutcome
 from app.tally.queries import ItemResult, PlanTally
 from app.tally.runoff import runoffs_of
+from app.voting.optin import plan_offers, signup_deadline
 
 MEASURES = ("electorate", "participating", "agree", "oppose", "abstain")
 
@@ -168,7 +169,34 @@ def tally_document(result: PlanTally) -> dict:
         },
         "electorate": electorate_json(plan.id),
         "items": [item_json(r, runoffs.get(r.item.id)) for r in result.items],
+        "opt_in": opt_in_json(plan),
     }
+
+
+def opt_in_json(plan) -> list[dict]:
+    """The plan's opt-in items (户内自选, design §3b), listed apart: never voted nor counted;
+    households signed up and declined over the item's scope, the minimum uptake and whether
+    the offer stands."""
+    return [
+        {
+            "key": s.item.key,
+            "title": s.item.title,
+            "price_fen": s.item.price_fen,
+            "price_fen_per_m2": s.item.price_fen_per_m2,
+            "subsidy_fen": s.item.subsidy_fen or 0,
+            "signup_closes": (
+                deadline.isoformat() if (deadline := signup_deadline(s.item, plan)) else None
+            ),
+            "households": s.in_scope,
+            "signed_up": s.signed_up,
+            "declined": s.declined,
+            "unanswered": s.unanswered,
+            "min_uptake": s.item.min_uptake,
+            "offer_stands": s.stands,
+            "owed_fen": s.owed_fen,
+        }
+        for s in plan_offers(plan)
+    ]
 
 
 def electorate_json(plan_id: int) -> dict:

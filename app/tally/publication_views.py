@@ -30,6 +30,7 @@ from app.tally.operations import (
 )
 from app.tally.queries import tally_plan, voting_over
 from app.tally.runoff import runoffs_of
+from app.voting.optin import opt_in_context
 
 
 def _publication_url(plan) -> str:
@@ -223,4 +224,5 @@ def resident_results():
         household=household,
         results=[r for r in result.items if r.item.id in in_scope],
         resident_runoffs=runoffs_of([r.item.id for r in result.items if r.undecided]),
+        **opt_in_context(plan, household),
     )

@@ -193,7 +193,8 @@ def _items_statement():
             ItemScope.unit_id,
         )
         .outerjoin(ItemScope, ItemScope.item_id == Item.id)
-        .where(Item.plan_id == _PLAN, Item.kind != "opt_in")  # opt-in items are not voted (§3b)
+        # Opt-in items (户内自选) are signed up for, never voted or counted (design §3b).
+        .where(Item.plan_id == _PLAN, Item.kind == "vote")
         .order_by(Item.position, Item.id)
     )
 

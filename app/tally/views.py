@@ -41,6 +41,7 @@ from app.tally.forms import DeliveryForm, RunoffForm
 from app.tally.listings import conflicts, latest_plan_with_results, non_voters, place_names
 from app.tally.queries import tally_plan
 from app.tally.runoff import runoff_origin, runoff_problem, runoffs_of
+from app.voting.optin import opt_in_context
 
 bp.add_app_template_filter(owners_text, "owners")
 bp.add_app_template_filter(area_text, "m2")
@@ -117,6 +118,7 @@ def dashboard(community_id: int, plan_id: int):
         reasons={r.item.id: failure_reasons(r.tally) for r in result.items},
         conflict_rows=conflicts(plan),
         corrections=corrections(snapshot_for(plan.id)),
+        **opt_in_context(plan),
     )
 
 

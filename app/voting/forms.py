@@ -70,3 +70,13 @@ class AssistedForm(FlaskForm):
     witness = StringField(
         _l("见证人"), validators=[DataRequired(_l("请填写见证人。")), Length(max=80)]
     )
+
+
+class SignupForm(FlaskForm):
+    """An answer to an opt-in item (户内自选): the decision comes from the button pressed."""
+
+
+class DoorSignupForm(FlaskForm):
+    """A worker records a household's opt-in answers at the door, with a note."""
+
+    note = StringField(_l("备注（谁答复的，如 业主本人、家属）"), validators=[Length(max=200)])

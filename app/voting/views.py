@@ -119,6 +119,8 @@ def draft():
         option_breakdowns=option_breakdowns(plan),
         voting_open=is_voting_open(plan),
         changes=effective_changes_by_item(plan, g.household.id),
+        offers=optin_views.household_offers(plan, g.household),
+        signup_form=optin_views.SignupForm(),
     )
 
 
@@ -331,7 +333,9 @@ def household_home():
         counted=counted,
         community=db.session.get(Community, household.community_id),
         sections=page_sections("household_home", household, plan),
+        offers=optin_views.household_offers(plan, household) if plan is not None else [],
+        signup_form=optin_views.SignupForm(),
     )
 
 
-from app.voting import ballot_list_views  # noqa: E402, F401  (staff ballot list on this blueprint)
+from app.voting import ballot_list_views, optin_views  # noqa: E402, F401  (staff pages, sign-ups)

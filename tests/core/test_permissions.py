@@ -84,7 +84,10 @@ def _plan_with_item(cid: int, household_id: int) -> dict:
     db.session.add(plan)
     db.session.flush()
     item = Item(community_id=cid, plan_id=plan.id, key="A1", title="外墙", category="basic")
-    db.session.add(item)
+    optin = Item(
+        community_id=cid, plan_id=plan.id, key="D1", title="入户门", category="basic", kind="opt_in"
+    )
+    db.session.add_all([item, optin])
     db.session.flush()
     from app.plans.models import ItemOption
 
@@ -160,6 +163,7 @@ def _plan_with_item(cid: int, household_id: int) -> dict:
         "plan_id": plan.id,
         "item_id": item.id,
         "option_id": option.id,
+        "opt_in_id": optin.id,
         "job_id": job.id,
         "archive_job_id": archive_job.id,
         "export_job_id": export_job.id,

@@ -25,7 +25,10 @@ WIDTH = 360
 STAFF_PASSWORD = "coplan-demo-2026"  # app/demo/cli.py
 ROLES = ("worker", "committee", "district", "admin")
 # Pages whose useful state is in the query string, visited besides their bare URL.
-QUERY_VARIANTS = {"voting.assisted": "household={household_id}"}
+QUERY_VARIANTS = {
+    "voting.assisted": "household={household_id}",
+    "voting.door_signup": "household={household_id}",
+}
 
 MEASURE = """() => {
   const doc = document.documentElement;
@@ -81,6 +84,7 @@ def _ids(community_id: int, plan_id: int) -> dict:
             PrintJob.id, PrintJob.plan_id == plan_id, PrintJob.kind == "archive"
         ),
         "proposal_id": first(Proposal.id, Proposal.plan_id == plan_id),
+        "opt_in_id": first(Item.id, Item.plan_id == plan_id, Item.kind == "opt_in"),
         "photo_id": first(ProposalPhoto.id, ProposalPhoto.community_id == community_id),
         "upload_id": first(RosterUpload.id, RosterUpload.community_id == community_id),
         "user_id": first(User.id, User.role == "worker"),  # an account others may manage
@@ -191,6 +195,34 @@ def door_world(app):
                 status="queued",
             )
         )
+        # An opt-in item (户内自选) on both plans, with sign-ups, for the sign-up pages.
+        from app.plans.models import Item
+        from app.voting.models import OptInSignup
+
+        for p in (plan, db.session.get(Plan, result["plan_id"])):
+            optin = Item(
+                community_id=p.community_id,
+                plan_id=p.id,
+                key="Z9",
+                position=99,
+                title="入户电线改造（户内自选）",
+                category="improvement",
+                kind="opt_in",
+                price_fen=180_000,
+                subsidy_fen=50_000,
+                min_uptake=2,
+            )
+            db.session.add(optin)
+            db.session.flush()
+            db.session.add(
+                OptInSignup(
+                    community_id=p.community_id,
+                    item_id=optin.id,
+                    household_id=households[0].id if p is plan else result_first(p),
+                    decision="join",
+                    channel="door",
+                )
+            )
         voter = households[20]
         item = items_for_household(plan, voter)[0]
         record_payment(
@@ -253,6 +285,18 @@ def door_world(app):
             "household-works": (works_code, places[2], None),
         },
     }
+
+
+def result_first(plan) -> int:
+    """The first household of a plan's community (by id)."""
+    from app.communities.models import Household
+
+    return db.session.scalar(
+        select(Household.id)
+        .where(Household.community_id == plan.community_id)
+        .order_by(Household.id)
+        .limit(1)
+    )
 
 
 def _get_rules(app):

@@ -21,7 +21,8 @@ def exported(app, factory, example):  # noqa: F811
     - 1号楼1单元201 has an assisted ballot (authorised by 李四, witnessed by 王五);
     - 3号楼2单元101 voted online, then on paper differently: a conflict, the paper counts;
     - 1号楼1单元202's owner is named like a spreadsheet formula;
-    - two proposals, one taken up into A1 and one declined.
+    - two proposals, one taken up into A1 and one declined;
+    - an opt-in item D1 (户内自选, not voted) that 1号楼1单元101 signed up for at the door.
     """
     from app.accounts.models import User
     from app.communities.models import Household
@@ -108,6 +109,20 @@ def exported(app, factory, example):  # noqa: F811
             + [ItemProposal(community_id=cid, item_id=items["A1"].id, proposal_id=taken.id)]
         )
         taken_id = taken.id
+        from app.voting.models import OptInSignup
+
+        optin = Item(
+            community_id=cid, plan_id=pid, key="D1", position=99, title="入户电线改造",
+            category="improvement", kind="opt_in", price_fen=180_000, subsidy_fen=50_000,
+        )  # fmt: skip
+        db.session.add(optin)
+        db.session.flush()
+        db.session.add(
+            OptInSignup(
+                community_id=cid, item_id=optin.id, household_id=h101.id, decision="join",
+                channel="door", recorded_by_id=user.id,
+            )
+        )  # fmt: skip
         db.session.commit()
         a1 = db.session.scalar(select(Item.id).where(Item.plan_id == pid, Item.key == "A1"))
     return {"cid": cid, "pid": pid, "homes": homes, "a1": a1, "taken": taken_id}

@@ -226,8 +226,11 @@ def test_tally_plan_publication_and_notices(app, archived, built):
         expected = tally_document(tally_plan(db.session.get(Plan, archived["pid"])))
     tally.pop("generated_at"), expected.pop("generated_at")
     assert tally == expected
+    # The opt-in item (户内自选) is listed apart with its sign-up, never among the voted items.
+    assert [(o["key"], o["signed_up"]) for o in tally["opt_in"]] == [("D1", 1)]
+    assert "D1" not in [i["key"] for i in tally["items"]]
     plan = _json(path, root + "plan.json")
-    assert [i["key"] for i in plan["items"]] == ["A1", "A2", "B1", "B2", "C1"]
+    assert [i["key"] for i in plan["items"]] == ["A1", "A2", "B1", "B2", "C1", "D1"]
     assert plan["items"][1]["scope"]["buildings"] == ["1号楼", "2号楼"]
     assert plan["policies"]["conflict_policy"] == "paper_prevails"
     assert {p["title"] for p in plan["proposals"]} == {"外墙漏水", "建游泳池"}
@@ -268,6 +271,9 @@ def test_exports_are_all_present(app, archived, built):
         assert root + f"exports/{spec.name}.csv" in names
         xlsx = _read(path, root + f"exports/{spec.name}.xlsx")
         assert xlsx[:2] == b"PK"
+    # The opt-in sign-ups: 1号楼1单元101 joined D1 at the door.
+    signups = _read(path, root + "exports/signups.csv").decode("utf-8-sig")
+    assert "D1,1号楼,1单元,101," in signups and ",参加,上门登记," in signups
 
 
 def test_audit_trail_is_the_whole_community_chain_up_to_the_stated_head(app, archived, built):
