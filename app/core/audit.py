@@ -286,9 +286,9 @@ def _record_rows(session):
     it yet), or, when the transaction wrote rows without an event there, in a new event
     "audit.rows" by the same actor. Writes are never refused for a forgotten log_event, and never
     left out of the record either."""
+    session.flush()  # commit flushes only after this hook: collect what is still unflushed
     if not session.info.get(_RESOLVED) and not session.info.get(ledger.PENDING):
         return
-    session.flush()
     resolved = _resolved_rows(session)
     stray = resolved.pop(None, None)  # deleted rows whose community was not loaded
     last = session.info.get(_LAST, {})

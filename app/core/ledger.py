@@ -9,8 +9,8 @@ as it stands at the end of the transaction, or null for a row deleted. Verificat
 chain recorded.
 
 The rows are collected here, without the operations saying anything:
-- ORM unit-of-work changes (``session.add``, attribute changes, ``session.delete``), after each
-  flush;
+- ORM unit-of-work changes (``session.add``, attribute changes, ``session.delete``, cascades),
+  as each flush writes them (mapper events);
 - ORM-enabled statements run through the session (``session.execute(insert(Model) ...)``,
   ``update(Model)``, ``delete(Model)``, dialect upserts): a DELETE or UPDATE by criteria first
   reads the ids it will touch; an INSERT returns its rows (RETURNING is added when the statement
@@ -24,7 +24,7 @@ import json
 from datetime import UTC, date
 
 from sqlalchemy import Boolean, Date, DateTime, Integer, LargeBinary, event, select
-from sqlalchemy.orm import Session, attributes
+from sqlalchemy.orm import Session, attributes, object_session
 
 from app.extensions import db
 
@@ -115,24 +115,31 @@ def _audited_table(obj) -> str | None:
     return table.name
 
 
-@event.listens_for(Session, "after_flush")
-def _collect_flush(session, _context):
-    """Audited objects added, changed or deleted by this flush."""
-    pending = None
-    for obj in session.new | session.dirty:
-        name = _audited_table(obj)
-        if name is not None:
-            # Read back from the database before recording: the instance may not hold what was
-            # stored (a Python-side default or onupdate evaluated per row of a batched
-            # statement, a server default, a value the column type converts).
-            pending = pending if pending is not None else _pending(session)
-            pending[(name, obj.id)] = ("reread", obj.__dict__.get("community_id"))
-    for obj in session.deleted:
-        name = _audited_table(obj)
-        if name is not None:
-            pending = pending if pending is not None else _pending(session)
-            state = attributes.instance_state(obj)
-            pending[(name, state.identity[0])] = ("deleted", state.dict.get("community_id"))
+def _row_written(_mapper, _connection, target):
+    """An audited instance inserted or updated by a flush (cascades included). Read back from
+    the database before recording: the instance may not hold what was stored (a Python-side
+    default or onupdate evaluated per row of a batched statement, a server default, a value the
+    column type converts)."""
+    if type(target).__dict__.get("__audited__", False):
+        session = object_session(target)
+        if session is not None:
+            key = (target.__table__.name, target.id)
+            _pending(session)[key] = ("reread", target.__dict__.get("community_id"))
+
+
+def _row_deleted(_mapper, _connection, target):
+    """An audited instance deleted by a flush (delete-orphan cascades included)."""
+    if type(target).__dict__.get("__audited__", False):
+        session = object_session(target)
+        if session is not None:
+            state = attributes.instance_state(target)
+            key = (target.__table__.name, state.identity[0])
+            _pending(session)[key] = ("deleted", state.dict.get("community_id"))
+
+
+event.listen(db.Model, "after_insert", _row_written, propagate=True)
+event.listen(db.Model, "after_update", _row_written, propagate=True)
+event.listen(db.Model, "after_delete", _row_deleted, propagate=True)
 
 
 @event.listens_for(Session, "do_orm_execute")
