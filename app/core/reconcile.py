@@ -120,7 +120,7 @@ def baseline(community_id: int) -> int | None:
                 rows.setdefault(name, {})[row["id"]] = ledger.row_digest(table, row)
     count = sum(len(v) for v in rows.values())
     log_event(
-        BASELINE,
+        "audit.baseline",
         "rows",
         None,
         community_id=community_id,
