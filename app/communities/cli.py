@@ -12,6 +12,7 @@ from app.communities.queries import find_community
 from app.core.audit import CITY, chain_head, chains, verify_anchor, verify_chain
 from app.core.cli import audit_cli, fail_on_domain_error
 from app.core.db import transactional
+from app.core.reconcile import NO_EVENT, baseline, has_baseline, reconcile
 from app.extensions import db
 
 community_cli = AppGroup("community", help="Communities (小区).")
@@ -58,18 +59,23 @@ def _chain_name(chain: int) -> str:
 
 
 @audit_cli.command("verify")
-@click.option("--community", "community_name", help="Only this community's chain.")
+@click.option("--community", "community_name", help="Only this community's chain and rows.")
 @click.option(
     "--anchor",
     help="SEQ:HASH printed on a notice: the chain must still hold that exact event "
     "(needs --community).",
 )
+@click.option("--chains-only", is_flag=True, help="Walk the chains only, not the rows.")
 @fail_on_domain_error
-def audit_verify(community_name: str | None, anchor: str | None):
-    """Walk the chains: sequence without gaps, every hash, every link. Exit 1 on a problem."""
+def audit_verify(community_name: str | None, anchor: str | None, chains_only: bool):
+    """Walk the chains (sequence without gaps, every hash, every link) and reconcile every
+    audited row with its community's chain. Exit 1 listing each problem."""
     if anchor and not community_name:
         raise click.UsageError("--anchor needs --community")
-    selected = [find_community(community_name).id] if community_name else chains()
+    if community_name:
+        selected = [find_community(community_name).id]
+    else:  # every chain, and every community (a community's rows may have no chain at all)
+        selected = sorted(set(chains()) | set(db.session.scalars(db.select(Community.id))))
     failed = False
     for chain in selected:
         report = verify_chain(chain)
@@ -81,6 +87,23 @@ def audit_verify(community_name: str | None, anchor: str | None):
             click.echo(
                 f"{name}: BROKEN at event {report.broken_at}: {report.reason} "
                 f"({report.checked} events before it are intact)",
+                err=True,
+            )
+        if chain == CITY or chains_only:
+            continue
+        findings = reconcile(chain)
+        db.session.expunge_all()
+        if not findings:
+            click.echo(f"{name}: every audited row reconciles with the chain")
+            continue
+        failed = True
+        click.echo(f"{name}: {len(findings)} rows do not reconcile with the chain", err=True)
+        for finding in findings:
+            click.echo(f"  row {finding}", err=True)
+        if not has_baseline(chain) and any(f.problem == NO_EVENT for f in findings):
+            click.echo(
+                "  (rows made before rows were recorded need `flask audit baseline` once, "
+                "right after upgrading)",
                 err=True,
             )
     if anchor:
@@ -98,6 +121,25 @@ def audit_verify(community_name: str | None, anchor: str | None):
             )
     if failed:
         sys.exit(1)
+
+
+@audit_cli.command("baseline")
+@click.option("--community", "community_name", help="Only this community.")
+@fail_on_domain_error
+@transactional
+def audit_baseline(community_name: str | None):
+    """Once, right after upgrading a database made before rows were recorded: record every
+    audited row no event records yet, one event per community. Refused where done already."""
+    if community_name:
+        selected = [find_community(community_name)]
+    else:
+        selected = db.session.scalars(db.select(Community).order_by(Community.id)).all()
+    for community in selected:
+        count = baseline(community.id)
+        if count is None:
+            click.echo(f"{community.name}: baseline recorded before; nothing done")
+        else:
+            click.echo(f"{community.name}: baseline recorded, {count} rows")
 
 
 @audit_cli.command("head")

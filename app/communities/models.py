@@ -48,6 +48,8 @@ class Community(db.Model):
 class Building(TenantMixin, db.Model):
     """A building (楼栋) of a community, named as the roster writes it, e.g. 3号楼."""
 
+    __audited__ = True  # rows reconcile with the audit chain
+
     __tablename__ = "building"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +59,8 @@ class Building(TenantMixin, db.Model):
 
 class Unit(TenantMixin, db.Model):
     """A stairwell or entrance (单元); name "" when the building has no units."""
+
+    __audited__ = True  # rows reconcile with the audit chain
 
     __tablename__ = "unit"
 
@@ -69,6 +73,8 @@ class Unit(TenantMixin, db.Model):
 
 class Household(TenantMixin, db.Model):
     """One exclusive part (专有部分): the unit of voting, with its registered area."""
+
+    __audited__ = True  # rows reconcile with the audit chain
 
     __tablename__ = "household"
 
@@ -154,6 +160,8 @@ class ElectorateSnapshot(TenantMixin, db.Model):
     name the plan without reading plans (a layer above).
     """
 
+    __audited__ = True  # rows reconcile with the audit chain
+
     __tablename__ = "electorate_snapshot"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -164,6 +172,8 @@ class ElectorateSnapshot(TenantMixin, db.Model):
 
 class FrozenHousehold(TenantMixin, db.Model):
     """One household of a frozen electorate: its place, floor, area and owner group then."""
+
+    __audited__ = True  # rows reconcile with the audit chain
 
     __tablename__ = "frozen_household"
 
@@ -185,6 +195,8 @@ class FrozenHousehold(TenantMixin, db.Model):
 
 class ElectorateCorrection(TenantMixin, db.Model):
     """A committee member's correction of a frozen electorate, with its reason (design §3c)."""
+
+    __audited__ = True  # rows reconcile with the audit chain
 
     __tablename__ = "electorate_correction"
 

@@ -22,6 +22,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from app.core import ledger
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.extensions import db
@@ -65,6 +66,9 @@ class AuditEvent(db.Model):
     seq: Mapped[int]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The audited rows this transaction wrote in the chain's community (app.core.ledger):
+    # canonical JSON {table: {id: digest or null}}; None when it wrote none.
+    rows: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         Index("ix_audit_event_record", "record_type", "record_id"),
@@ -74,22 +78,24 @@ class AuditEvent(db.Model):
     )
 
     def payload(self) -> str:
-        """The canonical text the hash covers."""
-        return canonical_json(
-            {
-                "community_id": self.community_id,
-                "actor": self.actor,
-                "action": self.action,
-                "record_type": self.record_type,
-                "record_id": self.record_id,
-                "before": self.before,
-                "after": self.after,
-                "created_at": self.created_at.isoformat(timespec="microseconds"),
-                "chain": self.chain,
-                "seq": self.seq,
-                "prev_hash": self.prev_hash,
-            }
-        )
+        """The canonical text the hash covers (the rows only when there are: events written
+        before rows were recorded keep their hashes)."""
+        fields = {
+            "community_id": self.community_id,
+            "actor": self.actor,
+            "action": self.action,
+            "record_type": self.record_type,
+            "record_id": self.record_id,
+            "before": self.before,
+            "after": self.after,
+            "created_at": self.created_at.isoformat(timespec="microseconds"),
+            "chain": self.chain,
+            "seq": self.seq,
+            "prev_hash": self.prev_hash,
+        }
+        if self.rows is not None:
+            fields["rows"] = self.rows
+        return canonical_json(fields)
 
     @property
     def head(self) -> str:
@@ -201,8 +207,36 @@ def log_event(
     before=None,
     after=None,
     actor: str | None = None,
+    rows: dict | None = None,
 ) -> AuditEvent:
-    """Append an audit event to its community's chain in the current transaction, and flush."""
+    """Append an audit event to its community's chain in the current transaction, and flush.
+
+    `rows` ({table: {id: digest}}) records rows this transaction did not write (a baseline).
+
+    The event carries the digests of the community's audited rows written so far in the
+    transaction (app.core.ledger); rows written after it are added to the transaction's last
+    event of that chain when it commits.
+    """
+    session = db.session()
+    session.flush()
+    resolved = _resolved_rows(session)
+    written = resolved.pop(community_id, None)
+    if rows:
+        written = _merge(written or {}, rows)
+    return _append(
+        session,
+        action,
+        record_type,
+        record_id,
+        community_id=community_id,
+        before=before,
+        after=after,
+        actor=actor,
+        rows=written,
+    )
+
+
+def _append(session, action, record_type, record_id, *, community_id, before, after, actor, rows):
     chain = chain_of(community_id)
     seq, prev_hash = _tail(chain)
     event = AuditEvent(
@@ -217,12 +251,71 @@ def log_event(
         chain=chain,
         seq=seq + 1,
         prev_hash=prev_hash,
+        rows=canonical_json(rows) if rows else None,
     )
     event.hash = event.compute_hash()
-    db.session.add(event)
-    db.session.flush()
-    _tails(db.session())[chain] = (event.seq, event.hash)
+    session.add(event)
+    session.flush()
+    _tails(session)[chain] = (event.seq, event.hash)
+    session.info.setdefault(_LAST, {})[chain] = event
     return event
+
+
+_LAST = "coplan_audit_last"  # {chain: the newest event this transaction appended}
+_RESOLVED = "coplan_audit_rows"  # {community_id: {table: {id: digest}}} not yet in an event
+
+
+def _merge(into: dict, rows: dict) -> dict:
+    for table, by_id in rows.items():
+        into.setdefault(table, {}).update(by_id)
+    return into
+
+
+def _resolved_rows(session) -> dict:
+    """Digests of the rows written so far and not yet recorded, by community."""
+    resolved = session.info.setdefault(_RESOLVED, {})
+    for community_id, rows in ledger.take_pending(session).items():
+        _merge(resolved.setdefault(community_id, {}), rows)
+    return resolved
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _record_rows(session):
+    """Every audited row the transaction wrote is recorded in its community's chain: in the
+    transaction's last event of that chain (re-hashed: it is the chain's tail, nothing links to
+    it yet), or, when the transaction wrote rows without an event there, in a new event
+    "audit.rows" by the same actor. Writes are never refused for a forgotten log_event, and never
+    left out of the record either."""
+    session.flush()  # commit flushes only after this hook: collect what is still unflushed
+    if not session.info.get(_RESOLVED) and not session.info.get(ledger.PENDING):
+        return
+    resolved = _resolved_rows(session)
+    stray = resolved.pop(None, None)  # deleted rows whose community was not loaded
+    last = session.info.get(_LAST, {})
+    if stray:
+        for chain in last or [CITY]:
+            _merge(resolved.setdefault(chain or None, {}), stray)
+    for community_id in sorted(resolved, key=lambda c: c or 0):
+        rows = resolved[community_id]
+        event = last.get(chain_of(community_id))
+        if event is None:
+            _append(
+                session,
+                "audit.rows",
+                "rows",
+                None,
+                community_id=community_id,
+                before=None,
+                after=None,
+                actor=None,
+                rows=rows,
+            )
+            continue
+        event.rows = canonical_json(_merge(json.loads(event.rows) if event.rows else {}, rows))
+        event.hash = event.compute_hash()
+        _tails(session)[event.chain] = (event.seq, event.hash)
+    resolved.clear()
+    session.flush()
 
 
 @sa_event.listens_for(Session, "after_commit")
@@ -231,6 +324,9 @@ def log_event(
 def _forget_tails(session, *_):
     """Another writer may extend the chains once this transaction ends."""
     session.info.pop(_TAILS, None)
+    session.info.pop(_LAST, None)
+    session.info.pop(_RESOLVED, None)
+    ledger.forget_pending(session)
 
 
 def chain_head(community_id: int | None) -> AuditEvent | None:

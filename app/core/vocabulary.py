@@ -271,6 +271,8 @@ CORRECTION_KIND_LABELS = {
 
 AUDIT_ACTION_LABELS = {
     "community.create": _l("新建小区"),
+    "audit.rows": _l("记录数据变更"),
+    "audit.baseline": _l("登记已有数据（升级后）"),
     "roster.upload": _l("上传花名册"),
     "roster.import": _l("导入花名册"),
     "codes.issue": _l("发放登录码"),

@@ -18,6 +18,8 @@ PAYMENT_METHODS = ("cash", "bank", "wechat", "alipay", "other")
 class Payment(TenantMixin, db.Model):
     """A payment against a pledge; corrections are new (negative) entries, never edits."""
 
+    __audited__ = True  # rows reconcile with the audit chain
+
     __tablename__ = "payment"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,6 +14,8 @@ DELIVERY_METHODS = ("in_person", "mailbox", "family")
 class PaperSerial(TenantMixin, db.Model):
     """A printed paper ballot's serial; reprinting voids the previous serial."""
 
+    __audited__ = True  # rows reconcile with the audit chain
+
     __tablename__ = "paper_serial"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,6 +33,8 @@ class PaperSerial(TenantMixin, db.Model):
 
 class PaperEntry(TenantMixin, db.Model):
     """One worker's keying of a paper ballot; with double entry two must match."""
+
+    __audited__ = True  # rows reconcile with the audit chain
 
     __tablename__ = "paper_entry"
 
@@ -50,6 +54,8 @@ class PaperEntry(TenantMixin, db.Model):
 
 class Delivery(TenantMixin, db.Model):
     """A recorded delivery of the ballot or letter to a household (needed by follow_majority)."""
+
+    __audited__ = True  # rows reconcile with the audit chain
 
     __tablename__ = "delivery"
 

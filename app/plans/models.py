@@ -29,6 +29,8 @@ OPTION_RULES = ("plurality", "threshold")
 class Plan(TenantMixin, db.Model):
     """One community's renovation plan, moving through the phases of 两上两下."""
 
+    __audited__ = True  # rows reconcile with the audit chain
+
     __tablename__ = "plan"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,6 +84,8 @@ class Plan(TenantMixin, db.Model):
 
 class Item(TenantMixin, db.Model):
     """One renovation item of a plan, voted on separately."""
+
+    __audited__ = True  # rows reconcile with the audit chain
 
     __tablename__ = "item"
 
@@ -148,6 +152,8 @@ class ItemOption(TenantMixin, db.Model):
     each option is fixed when voting opens (OptionShare).
     """
 
+    __audited__ = True  # rows reconcile with the audit chain
+
     __tablename__ = "item_option"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -172,6 +178,8 @@ class ItemOption(TenantMixin, db.Model):
 class ItemScope(TenantMixin, db.Model):
     """One building or unit an item is scoped to; an item without scopes covers the community."""
 
+    __audited__ = True  # rows reconcile with the audit chain
+
     __tablename__ = "item_scope"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -183,6 +191,8 @@ class ItemScope(TenantMixin, db.Model):
 
 class FundingSource(TenantMixin, db.Model):
     """Money for an item from a source other than residents, in fen."""
+
+    __audited__ = True  # rows reconcile with the audit chain
 
     __tablename__ = "funding_source"
 
@@ -209,6 +219,8 @@ class ItemProposal(TenantMixin, db.Model):
 class HouseholdShare(TenantMixin, db.Model):
     """A household's share of an item's residents' part, in fen; fixed when voting opens."""
 
+    __audited__ = True  # rows reconcile with the audit chain
+
     __tablename__ = "household_share"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -222,6 +234,8 @@ class HouseholdShare(TenantMixin, db.Model):
 
 class OptionShare(TenantMixin, db.Model):
     """A household's share under one option of an item, in fen; fixed when voting opens."""
+
+    __audited__ = True  # rows reconcile with the audit chain
 
     __tablename__ = "option_share"
 

@@ -12,6 +12,8 @@ from app.extensions import db
 class Objection(TenantMixin, db.Model):
     """An objection to a published result, recorded by a worker, with its resolution."""
 
+    __audited__ = True  # rows reconcile with the audit chain
+
     __tablename__ = "objection"
 
     id: Mapped[int] = mapped_column(primary_key=True)

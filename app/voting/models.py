@@ -15,6 +15,8 @@ CHOICES = ("agree", "oppose", "abstain")
 class Ballot(TenantMixin, db.Model):
     """One recorded ballot of a household on a plan; online changes add new versions."""
 
+    __audited__ = True  # rows reconcile with the audit chain
+
     __tablename__ = "ballot"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +46,8 @@ class Ballot(TenantMixin, db.Model):
 class BallotChoice(TenantMixin, db.Model):
     """A ballot's choice on one item (None: left blank, counted as abstain)."""
 
+    __audited__ = True  # rows reconcile with the audit chain
+
     __tablename__ = "ballot_choice"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,6 +73,8 @@ class OptInSignup(TenantMixin, db.Model):
     event, so the history is in the community's chain.
     """
 
+    __audited__ = True  # rows reconcile with the audit chain
+
     __tablename__ = "opt_in_signup"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,6 +93,8 @@ class EffectiveBallot(TenantMixin, db.Model):
 
     The unique constraint makes a second effective ballot impossible at the database level.
     """
+
+    __audited__ = True  # rows reconcile with the audit chain
 
     __tablename__ = "effective_ballot"
 

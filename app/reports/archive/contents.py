@@ -380,8 +380,9 @@ def audit_rows(community_id: int, upto: int, batch: int = 2000) -> Iterator[Audi
 
 
 def audit_line(event: AuditEvent) -> dict:
-    """One audit event as stored: exactly the fields its hash covers, plus id and hash."""
-    return {
+    """One audit event as stored: exactly the fields its hash covers, plus id and hash (the
+    rows' digests only when the event records rows)."""
+    line = {
         "id": event.id,
         "community_id": event.community_id,
         "actor": event.actor,
@@ -396,3 +397,6 @@ def audit_line(event: AuditEvent) -> dict:
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }
+    if event.rows is not None:
+        line["rows"] = event.rows
+    return line

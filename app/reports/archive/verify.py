@@ -170,6 +170,7 @@ def event_hash(line: dict) -> str:
         chain=int(line["chain"]),
         seq=int(line["seq"]),
         prev_hash=line["prev_hash"],
+        rows=line.get("rows"),
     )
     return event.compute_hash()
 
