@@ -14,6 +14,7 @@ class AcceptanceMember(TenantMixin, db.Model):
     community, named) or a staff member (worker, committee, supervisor, contractor...)."""
 
     __tablename__ = "acceptance_member"
+    __audited__ = True  # rows reconcile with the audit chain (app.core.ledger)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
@@ -28,6 +29,7 @@ class AcceptanceCheck(TenantMixin, db.Model):
     """One passed item's acceptance: its checklist, the lines checked, and the result."""
 
     __tablename__ = "acceptance_check"
+    __audited__ = True  # rows reconcile with the audit chain (app.core.ledger)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
@@ -45,6 +47,7 @@ class AcceptanceDefect(TenantMixin, db.Model):
     """A defect found at acceptance: who rectifies it by when, and the rectification."""
 
     __tablename__ = "acceptance_defect"
+    __audited__ = True  # rows reconcile with the audit chain (app.core.ledger)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
@@ -62,6 +65,7 @@ class EvaluationRound(TenantMixin, db.Model):
     """A round of the residents' evaluation; a second round months later is compared."""
 
     __tablename__ = "evaluation_round"
+    __audited__ = True  # rows reconcile with the audit chain (app.core.ledger)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
@@ -81,6 +85,7 @@ class EvaluationResponse(TenantMixin, db.Model):
     """A household's one effective response in a round (the latest it or a worker gave)."""
 
     __tablename__ = "evaluation_response"
+    __audited__ = True  # rows reconcile with the audit chain (app.core.ledger)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("evaluation_round.id"), index=True)
@@ -97,6 +102,7 @@ class EvaluationKeying(TenantMixin, db.Model):
     """One worker's keying of a printed evaluation form; two that agree make the response."""
 
     __tablename__ = "evaluation_keying"
+    __audited__ = True  # rows reconcile with the audit chain (app.core.ledger)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("evaluation_round.id"), index=True)

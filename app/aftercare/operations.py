@@ -31,6 +31,7 @@ from app.rules.satisfaction import (
     encode_scores,
     keying_outcome,
 )
+from app.works.operations import record_acceptance
 
 KEYING_REFUSALS = {
     "counted": _l("这份评价表已经录入并生效，不需要再录入。"),
@@ -151,6 +152,8 @@ def save_check(
         before=before,
         after={"item": item.key, "result": result, "checklist": cleaned, "notes": check.notes},
     )
+    # The item's works follow the result: 已验收, or back to 整改中 when it failed.
+    record_acceptance(plan, item.id, result, str(_l("验收小组")))
     return check
 
 

@@ -21,15 +21,15 @@ from app.plans.models import Item, Plan
 from app.plans.phases import AFTER_VOTE
 from app.plans.queries import items_for_household
 from app.rules.satisfaction import ASPECTS, Tally, acceptance_outcome, decode_scores, rate
-from app.tally.queries import tally_plan
+from app.tally.queries import items_going_ahead
 
 
 def passed_items(plan: Plan) -> list[Item]:
     """The plan's items that passed the vote, in plan order (none before the final result)."""
     if plan.phase not in AFTER_VOTE:
         return []
-    passed = {r.item.id for r in tally_plan(plan).items if r.tally.passed}
-    return [i for i in sorted(plan.items, key=lambda i: (i.position, i.id)) if i.id in passed]
+    ahead = {item.id for item, _option in items_going_ahead(plan)}
+    return [i for i in sorted(plan.items, key=lambda i: (i.position, i.id)) if i.id in ahead]
 
 
 def applicable_items(plan: Plan, household: Household, passed: list[Item] | None = None):

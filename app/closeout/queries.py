@@ -12,15 +12,14 @@ from app.plans.models import Item, Plan
 from app.plans.phases import AFTER_VOTE
 from app.settlement.changes import revised_item
 from app.settlement.models import ChangeOrder, FinalAccount
-from app.tally.queries import tally_plan
+from app.tally.queries import items_going_ahead, tally_plan
 
 
 def passed_items(plan: Plan) -> list[Item]:
     """The plan's items its final result passed (none before the final result)."""
     if plan.result_stage != "final":
         return []
-    passed = {r.item.id for r in tally_plan(plan).items if r.tally.passed}
-    return [i for i in plan.items if i.id in passed]
+    return [item for item, _option in items_going_ahead(plan)]
 
 
 def revision_outcome(change: ChangeOrder) -> bool | None:
@@ -32,7 +31,7 @@ def revision_outcome(change: ChangeOrder) -> bool | None:
         return None
     item = revised_item(change)
     result = next((r for r in tally_plan(plan).items if r.item.id == item.id), None)
-    return bool(result and result.tally.passed)
+    return bool(result and result.passed)
 
 
 @dataclass(frozen=True)

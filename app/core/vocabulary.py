@@ -380,6 +380,11 @@ ASPECT_LABELS = {
     "process": _l("施工过程"),
     "management": _l("长效管理"),
 }
+# How an item with options (方案比选) picks one (docs/counting.md).
+OPTION_RULE_LABELS = {
+    "plurality": _l("人数和面积都领先"),
+    "threshold": _l("各方案单独达到门槛"),
+}
 # What each aspect asks about, under its question on the evaluation form.
 ASPECT_HINT_LABELS = {
     "content": _l("改造的项目、用料和做工"),
@@ -454,6 +459,7 @@ VOCABULARIES: dict[str, Mapping] = {
     "audit_action": AUDIT_ACTION_LABELS,
     "correction_kind": CORRECTION_KIND_LABELS,
     "aspect": ASPECT_LABELS,
+    "option_rule": OPTION_RULE_LABELS,
     "aspect_hint": ASPECT_HINT_LABELS,
     "acceptance_result": ACCEPTANCE_RESULT_LABELS,
     "evaluation_channel": EVALUATION_CHANNEL_LABELS,

@@ -122,10 +122,9 @@ def read_paper_ballots(plan: Plan, data: bytes, filename: str) -> list[PaperRow]
         table = read_table(data, filename)
     except TableFileError as exc:
         raise DomainError(exc.args[0]) from None
+    # Voted items, and opt-in items whose optional column takes 参加/不参加.
     items = db.session.scalars(
-        select(Item)
-        .where(Item.plan_id == plan.id, Item.kind == "vote")
-        .order_by(Item.position, Item.id)
+        select(Item).where(Item.plan_id == plan.id).order_by(Item.position, Item.id)
     ).all()
     rows = [(n, cells) for n, cells in table if any(cell_text(c) for c in cells)]
     if not rows:

@@ -54,11 +54,9 @@ class PlanBook:
 
     def __init__(self, plan: Plan):
         self.plan = plan
-        # The voted items (an opt-in item is signed up for, not voted).
+        # Voted items, then opt-in items (户内自选: a 参加/不参加 box on the ballot, not a vote).
         self.items = db.session.scalars(
-            select(Item)
-            .where(Item.plan_id == plan.id, Item.kind == "vote")
-            .order_by(Item.position, Item.id)
+            select(Item).where(Item.plan_id == plan.id).order_by(Item.position, Item.id)
         ).all()
         self.option_shares = plan_option_shares(plan)
         self.scopes: dict[int, list[tuple[int, int | None]]] = defaultdict(list)

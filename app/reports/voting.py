@@ -229,7 +229,61 @@ def tally_reports(plan: Plan, result: PlanTally | None = None) -> list[Report]:
             plain = r.without_policy
             row.append(_outcome(plain.passed, result.provisional) if plain else "")
         report.rows.append(row)
-    return [report, ballot_count_report(result)]
+    return [report, *option_reports(result), ballot_count_report(result)]
+
+
+def option_reports(result: PlanTally) -> list[Report]:
+    """Items with options (方案比选): one row per option with its agree totals, its share of the
+    participants, whether it passes on its own (threshold) and the item's outcome. Empty when no
+    item has options."""
+    rows = []
+    for r in result.items:
+        if r.options is None:
+            continue
+        titles = {key: title for _id, key, title in r.item.options}
+        t = r.tally
+        for o in r.options.options:
+            if r.options.chosen == o.key:
+                outcome = _("选定")
+            elif not r.options.decided and o.key in r.options.runoff:
+                outcome = _("进入决选")
+            else:
+                outcome = ""
+            rows.append(
+                [
+                    r.item.key,
+                    r.item.title,
+                    label("option_rule", r.item.option_rule),
+                    o.key,
+                    titles.get(o.key, ""),
+                    *_measure_cells(o.agree),
+                    _share(o.agree.owners, t.participating.owners),
+                    _share(o.agree.area, t.participating.area),
+                    o.passed,
+                    outcome,
+                ]
+            )
+    if not rows:
+        return []
+    name = str(_l("方案比选"))
+    columns = [
+        Column(str(_l("编号"))),
+        Column(str(_l("项目"))),
+        Column(str(_l("方案选定规则"))),
+        Column(str(_l("方案"))),
+        Column(str(_l("方案名称"))),
+        *_measure_columns(str(_l("同意该方案"))),
+        Column(str(_l("占参与人数")), PERCENT),
+        Column(str(_l("占参与面积")), PERCENT),
+        Column(str(_l("单独达到门槛")), YESNO),
+        Column(str(_l("结果"))),
+    ]
+    return [Report(title=name, columns=columns, sheet=name, rows=rows)]
+
+
+def _share(part, whole) -> Fraction | None:
+    """part / whole exactly (None for an empty whole)."""
+    return Fraction(part) / Fraction(whole) if whole else None
 
 
 def ballot_count_report(result: PlanTally) -> Report:

@@ -23,6 +23,7 @@ class ChangeOrder(TenantMixin, db.Model):
     """A change to a passed item's cost, funding or scope, drafted by a worker."""
 
     __tablename__ = "change_order"
+    __audited__ = True  # rows reconcile with the audit chain (app.core.ledger)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
@@ -58,6 +59,7 @@ class ChangeShare(TenantMixin, db.Model):
     """A household's share of the item before and after a change order, in fen."""
 
     __tablename__ = "change_share"
+    __audited__ = True  # rows reconcile with the audit chain (app.core.ledger)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     change_id: Mapped[int] = mapped_column(ForeignKey("change_order.id"), index=True)
@@ -71,6 +73,7 @@ class FinalAccount(TenantMixin, db.Model):
     """The final accounts of one passed item (and its chosen option): entered, then confirmed."""
 
     __tablename__ = "final_account"
+    __audited__ = True  # rows reconcile with the audit chain (app.core.ledger)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
@@ -98,6 +101,7 @@ class FinalSource(TenantMixin, db.Model):
     """The actual amount of one funding source other than residents, in fen."""
 
     __tablename__ = "final_source"
+    __audited__ = True  # rows reconcile with the audit chain (app.core.ledger)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     final_id: Mapped[int] = mapped_column(ForeignKey("final_account.id"), index=True)
@@ -110,6 +114,7 @@ class FinalShare(TenantMixin, db.Model):
     """A household's planned and actual share of an item; actual − planned is 补 (+) or 退 (−)."""
 
     __tablename__ = "final_share"
+    __audited__ = True  # rows reconcile with the audit chain (app.core.ledger)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     final_id: Mapped[int] = mapped_column(ForeignKey("final_account.id"), index=True)

@@ -544,3 +544,18 @@ def tally_plan(plan: Plan, today: date | None = None) -> PlanTally:
     return PlanTally(
         plan, not voting_over(plan, today), ballot_counts(plan), community, places, results
     )
+
+
+def items_going_ahead(plan: Plan) -> list[tuple[Item, int | None]]:
+    """The items the plan's result lets go ahead, in plan order, each with its chosen option's id.
+
+    An item passed by its rule (under `threshold`: with a passing option) goes ahead; an item
+    with options that passed undecided does not until its runoff (决选) decides. The works,
+    acceptance, evaluation, change orders and final accounts all start from this list.
+    """
+    ahead = {}
+    for r in tally_plan(plan).items:
+        if r.passed and not r.undecided:
+            chosen = r.chosen_option
+            ahead[r.item.id] = chosen[0] if chosen else None
+    return [(item, ahead[item.id]) for item in plan.items if item.id in ahead]

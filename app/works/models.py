@@ -24,6 +24,7 @@ class Works(TenantMixin, db.Model):
     """The works of one passed item (and its chosen option, when the item had options)."""
 
     __tablename__ = "works"
+    __audited__ = True  # rows reconcile with the audit chain (app.core.ledger)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
@@ -43,6 +44,7 @@ class Works(TenantMixin, db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     item = relationship("Item")
+    option = relationship("ItemOption")  # the option the vote chose (None: no options)
     __table_args__ = (UniqueConstraint("item_id", "option_id"),)
 
     def audit_state(self) -> dict:
@@ -59,6 +61,7 @@ class WorksLogEntry(TenantMixin, db.Model):
     or an issue report about it."""
 
     __tablename__ = "works_log_entry"
+    __audited__ = True  # rows reconcile with the audit chain (app.core.ledger)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     works_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
@@ -83,6 +86,7 @@ class WorksPhoto(TenantMixin, db.Model):
     """A photo of a log entry or an issue report (re-encoded on upload, metadata dropped)."""
 
     __tablename__ = "works_photo"
+    __audited__ = True  # rows reconcile with the audit chain (app.core.ledger)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     log_entry_id: Mapped[int | None] = mapped_column(ForeignKey("works_log_entry.id"), index=True)
@@ -99,6 +103,7 @@ class WorksSupervisor(TenantMixin, db.Model):
     whether the committee appointed it."""
 
     __tablename__ = "works_supervisor"
+    __audited__ = True  # rows reconcile with the audit chain (app.core.ledger)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     works_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
@@ -117,6 +122,7 @@ class IssueReport(TenantMixin, db.Model):
     """A household's report of a problem with the works (问题反映), and where it stands."""
 
     __tablename__ = "issue_report"
+    __audited__ = True  # rows reconcile with the audit chain (app.core.ledger)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
@@ -142,6 +148,7 @@ class IssueStep(TenantMixin, db.Model):
     """One step of an issue report's handling: who did what, when, and what they wrote."""
 
     __tablename__ = "issue_step"
+    __audited__ = True  # rows reconcile with the audit chain (app.core.ledger)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issue_report.id"), index=True)

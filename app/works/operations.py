@@ -20,7 +20,7 @@ from app.plans.models import Item, Plan
 from app.plans.phases import WORKS, phase_allows
 from app.plans.queries import local_today
 from app.proposals.uploads import prepare_photos
-from app.tally.queries import tally_plan
+from app.tally.queries import items_going_ahead
 from app.works.models import (
     PHOTO_STAGES,
     SEVERITIES,
@@ -87,8 +87,7 @@ def _prepared(photos) -> list[tuple[str, bytes]]:
 
 def passed_items(plan: Plan) -> list[Item]:
     """The plan's items that passed in its result, in plan order."""
-    passed = {r.item.id for r in tally_plan(plan).items if r.tally.passed}
-    return [item for item in plan.items if item.id in passed]
+    return [item for item, _option in items_going_ahead(plan)]
 
 
 def create_works_for_plan(plan: Plan, user=None) -> list[Works]:
@@ -97,13 +96,14 @@ def create_works_for_plan(plan: Plan, user=None) -> list[Works]:
         require_phase(plan, user.role, "manage_works")
     have = set(db.session.scalars(select(Works.item_id).where(Works.plan_id == plan.id)))
     created = []
-    for item in passed_items(plan):
+    for item, option_id in items_going_ahead(plan):
         if item.id in have:
             continue
         works = Works(
             community_id=plan.community_id,
             plan_id=plan.id,
             item_id=item.id,
+            option_id=option_id,  # the option the vote chose, for an item with options
             status="pending",
             progress=0,
             contract_fen=None,
@@ -117,7 +117,7 @@ def create_works_for_plan(plan: Plan, user=None) -> list[Works]:
             "works",
             works.id,
             community_id=plan.community_id,
-            after={"plan_id": plan.id, "item_id": works.item_id},
+            after={"plan_id": plan.id, "item_id": works.item_id, "option_id": works.option_id},
         )
     return created
 
@@ -177,6 +177,47 @@ def update_works(works: Works, plan: Plan, user, **fields) -> Works:
         community_id=works.community_id,
         before={k: v for k, v in before.items() if after[k] != v},
         after={k: v for k, v in after.items() if before[k] != v},
+    )
+    return works
+
+
+# What an acceptance result (竣工验收, app.aftercare) makes of the item's works.
+ACCEPTANCE_STATUS = {"passed": "accepted", "conditional": "accepted", "failed": "rectifying"}
+
+
+def record_acceptance(plan: Plan, item_id: int, result: str | None, author: str) -> Works | None:
+    """The acceptance group decided an item: its works become 已验收 (passed, or passed with
+    conditions whose defects are followed at acceptance) or 整改中 (failed), with a status entry
+    in the log that residents read. Called by the acceptance's own operation, which checks the
+    phase and the permission; None when the item has no works."""
+    status = ACCEPTANCE_STATUS.get(result or "")
+    works = db.session.scalar(
+        select(Works).where(Works.plan_id == plan.id, Works.item_id == item_id).limit(1)
+    )
+    if works is None or status is None or works.status == status:
+        return works
+    before = {"status": works.status, "progress": works.progress}
+    works.status = status
+    works.progress = progress_for(status, works.progress, None)
+    works.updated_at = utcnow()
+    db.session.add(
+        WorksLogEntry(
+            community_id=works.community_id,
+            works_id=works.id,
+            entry_date=local_today(),
+            kind="status",
+            text=status,
+            author=author,
+        )
+    )
+    db.session.flush()
+    log_event(
+        "works.update",
+        "works",
+        works.id,
+        community_id=works.community_id,
+        before=before,
+        after={"status": status, "progress": works.progress, "acceptance": result},
     )
     return works
 

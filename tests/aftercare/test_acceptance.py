@@ -1,6 +1,7 @@
 """Acceptance (竣工验收): the group, per passed item a checklist and a result, defects and their
 rectification, the notice PDF; every write audited in the community's chain."""
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -166,3 +167,33 @@ def test_another_communitys_worker_gets_404(app, client, factory, accepting):
         assert client.get(f"/c/{cid}/plans/{pid}/{url}").status_code == 404, url
     # Its own community in the URL with this plan's id: still 404 (the plan is not there).
     assert client.get(f"/c/{other}/plans/{pid}/acceptance").status_code == 404
+
+
+def test_an_acceptance_result_moves_the_items_works(app, accepting):
+    """Passed (or passed with conditions) makes the item's works 已验收 at 100 %; failed sends
+    them back to 整改中; each move is in the works log residents read and in the audit chain."""
+    from app.aftercare.operations import save_check
+    from app.aftercare.queries import passed_items
+    from app.works.models import Works, WorksLogEntry
+
+    _cid, pid = accepting
+    with app.test_request_context():
+        plan = _plan(pid)
+        first, second = passed_items(plan)[:2]
+        save_check(plan, first, lines=[("外观完好", True)], result="passed")
+        save_check(plan, second, lines=[("防水", False)], result="failed")
+        works = {
+            w.item_id: w for w in db.session.scalars(select(Works).where(Works.plan_id == pid))
+        }
+        assert (works[first.id].status, works[first.id].progress) == ("accepted", 100)
+        assert works[second.id].status == "rectifying"
+        logged = db.session.scalars(
+            select(WorksLogEntry.text).where(
+                WorksLogEntry.works_id == works[first.id].id, WorksLogEntry.kind == "status"
+            )
+        ).all()
+        assert logged[-1] == "accepted"
+        moves = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "works.update")
+        ).all()
+        assert {json.loads(e.after)["acceptance"] for e in moves} == {"passed", "failed"}

@@ -199,3 +199,25 @@ def test_paper_keying_runs_from_the_opening_until_publication_but_not_while_paus
     assert not paper_entry_open(schedule("voting", closed=True), D + timedelta(days=25))
     for phase in ("proposals", "drafting", "published", "closed"):
         assert not paper_entry_open(schedule(phase), D + timedelta(days=31))
+
+
+def test_the_phase_table_in_the_process_docs_is_the_one_the_code_uses():
+    """docs/process.md prints the phase × role table; it must say what PHASE_ACTIONS does."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "process.md").read_text("utf-8")
+    lines = doc[doc.index("| action | proposals") :].split("\n\n")[0].splitlines()
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")][1:]
+    assert header == list(PHASES)
+    letters = {"R": "resident", "W": "worker", "C": "committee"}
+    documented = {}
+    for line in lines[2:]:
+        action, *cells = [cell.strip() for cell in line.strip("|").split("|")]
+        for phase, cell in zip(PHASES, cells, strict=True):
+            documented[(action.strip("`"), phase)] = {letters[x] for x in cell.split()}
+    expected = {
+        (action, phase): {role for role, acts in PHASE_ACTIONS[phase].items() if action in acts}
+        for action in ACTIONS
+        for phase in PHASES
+    }
+    assert documented == expected

@@ -131,3 +131,43 @@ def test_one_plan_votes_at_a_time(estate):
     estate.plan(phase="voting")  # another plan of the community, voting
     with pytest.raises(DomainError, match="同一时间只能进行一个方案"):
         open_runoff(item, today, today + timedelta(3))
+
+
+def test_the_works_follow_the_chosen_option_and_wait_for_a_runoff(estate):
+    """An undecided item goes ahead to no works (its runoff decides first); a decided one's works
+    carry the option the vote chose (app.tally.queries.items_going_ahead)."""
+    from app.tally.queries import items_going_ahead
+    from app.works.operations import create_works_for_plan
+
+    plan, item, households = undecided_plan(estate)
+    assert items_going_ahead(plan) == []
+    assert create_works_for_plan(plan) == []
+
+    today = local_today()
+    runoff = open_runoff(item, today, today + timedelta(6))
+    sync_phase(runoff, today)
+    for h, mark in zip(households, ["agree:B", "agree:B", "agree:B", "agree:B", "abstain"],
+                       strict=True):  # fmt: skip
+        estate.ballot(runoff, h, {"E1": mark})
+    runoff.phase, runoff.result_stage = "published", "final"
+    db.session.flush()
+    ((copy, option_id),) = items_going_ahead(runoff)
+    assert option_id == copy.options[1].id and copy.options[1].key == "B"
+    (works,) = create_works_for_plan(runoff)
+    assert works.option_id == option_id and works.option.key == "B"
+
+
+def test_the_tally_export_lists_each_option_with_its_outcome(estate):
+    """The tally export (CSV/XLSX, and so the archive) gains a 方案比选 sheet: one row per option
+    with its agree totals and whether it was chosen or goes to the runoff."""
+    from app.reports.voting import tally_reports
+
+    plan, _item, _households = undecided_plan(estate)
+    sheets = {report.sheet: report for report in tally_reports(plan)}
+    options = sheets["方案比选"]
+    rows = {row[3]: row for row in options.rows}
+    assert sorted(rows) == ["A", "B", "C"]
+    assert [rows[k][-1] for k in ("A", "B", "C")] == ["进入决选", "进入决选", ""]
+    headers = [c.label for c in options.columns]
+    households = headers.index("同意该方案户数")
+    assert [rows[k][households] for k in ("A", "B", "C")] == [2, 2, 0]

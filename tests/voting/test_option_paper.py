@@ -92,7 +92,8 @@ def test_the_printed_ballot_has_a_box_line_per_option_with_its_share(app, paper)
     assert "方案a：无机房电梯（标准型）" in text and "方案b：有机房电梯（担架梯）" in text
     assert "方案c：" in text
     assert "选方案" in text and "只能选一个方案" in text
-    assert "户内电线改造" not in text  # the opt-in item is not voted
+    # The opt-in item is not voted: it prints apart, with a 参加/不参加 box (户内自选).
+    assert "户内自选" in text and "不参加" in text
 
 
 def _key(app, paper, username, marks, pledges=()):
