@@ -5,15 +5,18 @@ One ``Pen`` draws one document. Text always goes through the registered TrueType
 """
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from xml.sax.saxutils import escape
 
 import segno
+from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph
+from reportlab.platypus import Paragraph, SimpleDocTemplate
 
 from app.formats.fonts import pdf_font
 
@@ -246,3 +249,35 @@ def paragraph(text: object, style) -> Paragraph:
     """A ReportLab paragraph of plain text: markup in it (a title, a receipt number, a reason a
     resident or worker typed) is shown as typed, never read as tags, links or images."""
     return Paragraph(escape(str(text)), style)
+
+
+@dataclass(frozen=True)
+class FlowStyles:
+    """The paragraph styles of a flowing A4 document (a statement, a list for a contractor)."""
+
+    title: ParagraphStyle
+    sub: ParagraphStyle
+    body: ParagraphStyle
+
+
+def flow_document(out, title: str) -> tuple[SimpleDocTemplate, FlowStyles]:
+    """An A4 document with the page margins every CoPlan PDF uses, and its base styles in the
+    embedded CJK font (body text wraps by CJK rules)."""
+    font = pdf_font()
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
+        title=title,
+        author="CoPlan",
+        creator="CoPlan",
+    )
+    styles = FlowStyles(
+        title=ParagraphStyle("t", fontName=font, fontSize=18, leading=24, alignment=TA_CENTER),
+        sub=ParagraphStyle("s", fontName=font, fontSize=12, leading=17, alignment=TA_CENTER),
+        body=ParagraphStyle("b", fontName=font, fontSize=11, leading=16, wordWrap="CJK"),
+    )
+    return doc, styles

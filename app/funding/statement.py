@@ -10,11 +10,9 @@ from datetime import date
 
 from flask_babel import force_locale
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Spacer, Table, TableStyle
 from sqlalchemy import select
 
 from app.communities.models import Community, Household, centi_to_area
@@ -22,7 +20,7 @@ from app.core.audit import AuditEvent
 from app.core.vocabulary import label
 from app.extensions import db
 from app.formats.fonts import pdf_font
-from app.formats.pdf import cn_date, paragraph, yuan
+from app.formats.pdf import cn_date, flow_document, paragraph, yuan
 from app.funding.ledger import Figures, HouseholdInfo, Line, households_of, ledger, payments_of
 from app.funding.models import Payment
 from app.plans.models import Item, Plan
@@ -166,20 +164,8 @@ def statement_pdf(s: Statement) -> bytes:
     """The statement as an A4 PDF with the embedded CJK font."""
     font = pdf_font()
     out = io.BytesIO()
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=A4,
-        leftMargin=16 * mm,
-        rightMargin=16 * mm,
-        topMargin=16 * mm,
-        bottomMargin=16 * mm,
-        title=f"{s.household.label} 出资对账单",
-        author="CoPlan",
-        creator="CoPlan",
-    )
-    title = ParagraphStyle("t", fontName=font, fontSize=18, leading=24, alignment=TA_CENTER)
-    sub = ParagraphStyle("s", fontName=font, fontSize=12, leading=17, alignment=TA_CENTER)
-    body = ParagraphStyle("b", fontName=font, fontSize=11, leading=16, wordWrap="CJK")
+    doc, styles = flow_document(out, f"{s.household.label} 出资对账单")
+    title, sub, body = styles.title, styles.sub, styles.body
     small = ParagraphStyle("m", parent=body, fontSize=9, leading=13, textColor=colors.grey)
     cell = ParagraphStyle("c", parent=body, fontSize=10, leading=13)
     h = s.household

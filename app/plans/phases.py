@@ -25,6 +25,12 @@ AFTER_VOTE = (WORKS, ACCEPTANCE, EVALUATION, CLOSED)
 
 RESIDENT, WORKER, COMMITTEE = "resident", "worker", "committee"
 
+# After the final result everyone keeps reading what came before and follows the works.
+_RESIDENT_AFTER = frozenset(
+    {"view_proposals", "view_draft", "view_result", "check_receipt", "view_works"}
+)
+_STAFF_AFTER = frozenset({"view_proposals", "view_draft", "view_tally", "print", "view_works"})
+
 # What each role may do in each phase. Admins act as workers; district staff only read.
 # "vote" also needs voting to be open (voting_open()); "enter_paper" and "review_paper"
 # continue after the close until the result is published (paper_entry_open()).
@@ -99,127 +105,23 @@ PHASE_ACTIONS: dict[str, dict[str, frozenset[str]]] = {
     # draft change orders and the final accounts; the committee appoints supervisors, approves
     # change orders and leads the acceptance; every household evaluates in `evaluation`.
     WORKS: {
-        RESIDENT: frozenset(
-            {
-                "view_proposals",
-                "view_draft",
-                "view_result",
-                "check_receipt",
-                "view_works",
-                "report_issue",
-                "volunteer",
-            }
-        ),
-        WORKER: frozenset(
-            {
-                "view_proposals",
-                "view_draft",
-                "view_tally",
-                "print",
-                "advance",
-                "view_works",
-                "manage_works",
-                "handle_issues",
-                "change_order",
-            }
-        ),
-        COMMITTEE: frozenset(
-            {
-                "view_proposals",
-                "view_draft",
-                "view_tally",
-                "print",
-                "view_works",
-                "handle_issues",
-                "appoint_supervisor",
-                "approve_change",
-            }
-        ),
+        RESIDENT: _RESIDENT_AFTER | {"report_issue", "volunteer"},
+        WORKER: _STAFF_AFTER | {"advance", "manage_works", "handle_issues", "change_order"},
+        COMMITTEE: _STAFF_AFTER | {"handle_issues", "appoint_supervisor", "approve_change"},
     },
     ACCEPTANCE: {
-        RESIDENT: frozenset(
-            {
-                "view_proposals",
-                "view_draft",
-                "view_result",
-                "check_receipt",
-                "view_works",
-                "report_issue",
-            }
-        ),
-        WORKER: frozenset(
-            {
-                "view_proposals",
-                "view_draft",
-                "view_tally",
-                "print",
-                "advance",
-                "view_works",
-                "manage_works",
-                "handle_issues",
-                "run_acceptance",
-                "final_accounts",
-            }
-        ),
-        COMMITTEE: frozenset(
-            {
-                "view_proposals",
-                "view_draft",
-                "view_tally",
-                "print",
-                "view_works",
-                "handle_issues",
-                "appoint_supervisor",
-                "run_acceptance",
-                "confirm_accounts",
-            }
-        ),
+        RESIDENT: _RESIDENT_AFTER | {"report_issue"},
+        WORKER: _STAFF_AFTER
+        | {"advance", "manage_works", "handle_issues", "run_acceptance", "final_accounts"},
+        COMMITTEE: _STAFF_AFTER
+        | {"handle_issues", "appoint_supervisor", "run_acceptance", "confirm_accounts"},
     },
     EVALUATION: {
-        RESIDENT: frozenset(
-            {
-                "view_proposals",
-                "view_draft",
-                "view_result",
-                "check_receipt",
-                "view_works",
-                "report_issue",
-                "evaluate",
-            }
-        ),
-        WORKER: frozenset(
-            {
-                "view_proposals",
-                "view_draft",
-                "view_tally",
-                "print",
-                "advance",
-                "view_works",
-                "handle_issues",
-                "run_evaluation",
-                "final_accounts",
-            }
-        ),
-        COMMITTEE: frozenset(
-            {
-                "view_proposals",
-                "view_draft",
-                "view_tally",
-                "print",
-                "view_works",
-                "handle_issues",
-                "run_evaluation",
-                "confirm_accounts",
-            }
-        ),
+        RESIDENT: _RESIDENT_AFTER | {"report_issue", "evaluate"},
+        WORKER: _STAFF_AFTER | {"advance", "handle_issues", "run_evaluation", "final_accounts"},
+        COMMITTEE: _STAFF_AFTER | {"handle_issues", "run_evaluation", "confirm_accounts"},
     },
-    CLOSED: {
-        RESIDENT: frozenset(
-            {"view_proposals", "view_draft", "view_result", "check_receipt", "view_works"}
-        ),
-        WORKER: frozenset({"view_proposals", "view_draft", "view_tally", "print", "view_works"}),
-        COMMITTEE: frozenset({"view_proposals", "view_draft", "view_tally", "print", "view_works"}),
-    },
+    CLOSED: {RESIDENT: _RESIDENT_AFTER, WORKER: _STAFF_AFTER, COMMITTEE: _STAFF_AFTER},
 }
 
 ACTIONS = frozenset(a for roles in PHASE_ACTIONS.values() for acts in roles.values() for a in acts)

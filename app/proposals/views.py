@@ -6,7 +6,6 @@ Workers' pages live in staff_views.py on the same blueprint.
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -33,20 +32,13 @@ from app.proposals.models import Proposal, ProposalPhoto
 from app.proposals.operations import create_proposal, support_proposal, withdraw_support
 from app.proposals.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
 from app.proposals.queries import photo_ids, proposal_card, resident_sections
+from app.proposals.uploads import UPLOAD_LIMIT, raise_upload_limit_for
 
 # Endpoints that take photos: room for three full-size phone photos (each shrunk on arrival)
 # and the form around them. A larger request gets the form again with a clear message.
 UPLOAD_ENDPOINTS = ("proposals.new", "proposals.staff_new", "proposals.edit")
-UPLOAD_LIMIT = MAX_PHOTOS * MAX_PHOTO_BYTES + 1024 * 1024
 UPLOAD_LIMIT_MB = UPLOAD_LIMIT // (1024 * 1024)
-
-
-@bp.url_value_preprocessor
-def allow_photo_uploads(endpoint, values):
-    """Raise the body limit for the photo forms; runs before CSRF reads the body."""
-    if endpoint in UPLOAD_ENDPOINTS:
-        configured = current_app.config.get("MAX_CONTENT_LENGTH") or 0
-        request.max_content_length = max(configured, UPLOAD_LIMIT)
+bp.url_value_preprocessor(raise_upload_limit_for(UPLOAD_ENDPOINTS))
 
 
 @bp.errorhandler(RequestEntityTooLarge)

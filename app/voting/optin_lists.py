@@ -12,16 +12,14 @@ from datetime import date
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Spacer, Table, TableStyle
 
 from app.communities.models import Household
 from app.communities.queries import household_rows
 from app.formats.fonts import pdf_font
-from app.formats.pdf import cn_date, paragraph, yuan
+from app.formats.pdf import cn_date, flow_document, paragraph, yuan
 from app.formats.tables import AREA, INT, MONEY, TEXT, Column, Report
 from app.plans.models import Item, Plan
 from app.voting.optin import OfferStatus, plan_offers, signup_deadline
@@ -216,20 +214,8 @@ def signup_pdf(
     item = status.item
     font = pdf_font()
     out = io.BytesIO()
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=A4,
-        leftMargin=16 * mm,
-        rightMargin=16 * mm,
-        topMargin=16 * mm,
-        bottomMargin=16 * mm,
-        title=f"{item.key} {item.title} 报名名单",
-        author="CoPlan",
-        creator="CoPlan",
-    )
-    title = ParagraphStyle("t", fontName=font, fontSize=18, leading=24, alignment=TA_CENTER)
-    sub = ParagraphStyle("s", fontName=font, fontSize=12, leading=17, alignment=TA_CENTER)
-    body = ParagraphStyle("b", fontName=font, fontSize=11, leading=16, wordWrap="CJK")
+    doc, styles = flow_document(out, f"{item.key} {item.title} 报名名单")
+    title, sub, body = styles.title, styles.sub, styles.body
     strong = ParagraphStyle("g", parent=body, fontSize=12, leading=18)
     deadline = signup_deadline(item, plan)
     story = [

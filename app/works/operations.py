@@ -283,6 +283,27 @@ def _supervisor(works: Works, household: Household) -> WorksSupervisor | None:
     )
 
 
+def _add_supervisor(works: Works, household: Household, status: str, note: str):
+    """A supervisor row (volunteered or nominated) with its audit event."""
+    row = WorksSupervisor(
+        community_id=works.community_id,
+        works_id=works.id,
+        household_id=household.id,
+        status=status,
+        note=_clean(note),
+    )
+    db.session.add(row)
+    db.session.flush()
+    log_event(
+        "supervisor.volunteer" if status == "volunteered" else "supervisor.nominate",
+        "works_supervisor",
+        row.id,
+        community_id=works.community_id,
+        after={"works_id": works.id, "household_id": household.id, "note": row.note},
+    )
+    return row
+
+
 def volunteer(works: Works, plan: Plan, household: Household, note: str = "") -> WorksSupervisor:
     """A household offers to supervise the works (居民监督员 自荐); once is enough."""
     require_phase(plan, "household", "volunteer")
@@ -291,23 +312,7 @@ def volunteer(works: Works, plan: Plan, household: Household, note: str = "") ->
     existing = _supervisor(works, household)
     if existing is not None:
         return existing
-    row = WorksSupervisor(
-        community_id=works.community_id,
-        works_id=works.id,
-        household_id=household.id,
-        status="volunteered",
-        note=_clean(note),
-    )
-    db.session.add(row)
-    db.session.flush()
-    log_event(
-        "supervisor.volunteer",
-        "works_supervisor",
-        row.id,
-        community_id=works.community_id,
-        after={"works_id": works.id, "household_id": household.id, "note": row.note},
-    )
-    return row
+    return _add_supervisor(works, household, "volunteered", note)
 
 
 def nominate(works: Works, plan: Plan, user, household: Household, note: str = ""):
@@ -315,26 +320,9 @@ def nominate(works: Works, plan: Plan, user, household: Household, note: str = "
     require_phase(plan, user.role, "manage_works")
     if household.community_id != works.community_id:
         raise DomainError(_l("这户不属于本小区。"))
-    existing = _supervisor(works, household)
-    if existing is not None:
+    if _supervisor(works, household) is not None:
         raise DomainError(_l("这户已在监督员名单中。"))
-    row = WorksSupervisor(
-        community_id=works.community_id,
-        works_id=works.id,
-        household_id=household.id,
-        status="nominated",
-        note=_clean(note),
-    )
-    db.session.add(row)
-    db.session.flush()
-    log_event(
-        "supervisor.nominate",
-        "works_supervisor",
-        row.id,
-        community_id=works.community_id,
-        after={"works_id": works.id, "household_id": household.id, "note": row.note},
-    )
-    return row
+    return _add_supervisor(works, household, "nominated", note)
 
 
 def appoint(supervisor: WorksSupervisor, plan: Plan, user) -> WorksSupervisor:

@@ -6,7 +6,6 @@ item's public page the site notice's QR code opens. Staff pages: staff_views.py.
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -31,6 +30,7 @@ from app.plans.phases import phase_allows
 from app.plans.queries import current_plan, local_today
 from app.plans.workflow import on_phase_entered
 from app.proposals.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
+from app.proposals.uploads import UPLOAD_LIMIT, raise_upload_limit_for
 from app.works.blueprint import bp
 from app.works.forms import PHOTO_HINT, InspectionForm, IssueForm, VolunteerForm
 from app.works.labels import works_label
@@ -59,15 +59,7 @@ UPLOAD_ENDPOINTS = (
     "works.inspect",
     "works.staff_log",
 )
-UPLOAD_LIMIT = MAX_PHOTOS * MAX_PHOTO_BYTES + 1024 * 1024
-
-
-@bp.url_value_preprocessor
-def allow_photo_uploads(endpoint, values):
-    """Raise the body limit for the photo forms; runs before CSRF reads the body."""
-    if endpoint in UPLOAD_ENDPOINTS:
-        configured = current_app.config.get("MAX_CONTENT_LENGTH") or 0
-        request.max_content_length = max(configured, UPLOAD_LIMIT)
+bp.url_value_preprocessor(raise_upload_limit_for(UPLOAD_ENDPOINTS))
 
 
 @bp.errorhandler(RequestEntityTooLarge)
