@@ -16,7 +16,7 @@ from app.core.audit import log_event
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.extensions import db
-from app.plans.models import Item, Plan
+from app.plans.models import Plan
 from app.plans.phases import WORKS, phase_allows
 from app.plans.queries import local_today
 from app.proposals.uploads import prepare_photos
@@ -83,11 +83,6 @@ def _prepared(photos) -> list[tuple[str, bytes]]:
 
 
 # Works ------------------------------------------------------------------------------------
-
-
-def passed_items(plan: Plan) -> list[Item]:
-    """The plan's items that passed in its result, in plan order."""
-    return [item for item, _option in items_going_ahead(plan)]
 
 
 def create_works_for_plan(plan: Plan, user=None) -> list[Works]:
