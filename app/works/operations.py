@@ -217,6 +217,21 @@ def record_acceptance(plan: Plan, item_id: int, result: str | None, author: str)
     return works
 
 
+def _add_entry(entry: WorksLogEntry, prepared, action: str, facts: dict) -> WorksLogEntry:
+    """Add a log entry with its (already checked) photos, and its audit event."""
+    db.session.add(entry)
+    db.session.flush()
+    stored = _store_photos(prepared, entry.community_id, log_entry_id=entry.id)
+    log_event(
+        action,
+        "works_log_entry",
+        entry.id,
+        community_id=entry.community_id,
+        after={"works_id": entry.works_id, **facts, "photos": stored},
+    )
+    return entry
+
+
 def add_log_entry(
     works: Works,
     plan: Plan,
@@ -247,23 +262,8 @@ def add_log_entry(
         author=user.display_name or user.username,
         user_id=user.id,
     )
-    db.session.add(entry)
-    db.session.flush()
-    stored = _store_photos(prepared, works.community_id, log_entry_id=entry.id)
-    log_event(
-        "works.log",
-        "works_log_entry",
-        entry.id,
-        community_id=works.community_id,
-        after={
-            "works_id": works.id,
-            "date": entry_date,
-            "stage": stage,
-            "text": text,
-            "photos": stored,
-        },
-    )
-    return entry
+    facts = {"date": entry_date, "stage": stage, "text": text}
+    return _add_entry(entry, prepared, "works.log", facts)
 
 
 # Resident supervisors ---------------------------------------------------------------------
@@ -383,23 +383,12 @@ def log_inspection(
         author=str(_l("居民监督员 %(a)s", a=household.address_label)),
         household_id=household.id,
     )
-    db.session.add(entry)
-    db.session.flush()
-    stored = _store_photos(prepared, works.community_id, log_entry_id=entry.id)
-    log_event(
+    return _add_entry(
+        entry,
+        prepared,
         "works.inspection",
-        "works_log_entry",
-        entry.id,
-        community_id=works.community_id,
-        after={
-            "works_id": works.id,
-            "household_id": household.id,
-            "severity": severity,
-            "findings": findings,
-            "photos": stored,
-        },
+        {"household_id": household.id, "severity": severity, "findings": findings},
     )
-    return entry
 
 
 # Issue reports ----------------------------------------------------------------------------
