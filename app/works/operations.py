@@ -217,19 +217,12 @@ def record_acceptance(plan: Plan, item_id: int, result: str | None, author: str)
     return works
 
 
-def _add_entry(entry: WorksLogEntry, prepared, action: str, facts: dict) -> WorksLogEntry:
-    """Add a log entry with its (already checked) photos, and its audit event."""
+def _add_entry(entry: WorksLogEntry, prepared) -> list[dict]:
+    """Add a log entry with its (already checked) photos; returns the stored photos' facts for
+    the caller's audit event."""
     db.session.add(entry)
     db.session.flush()
-    stored = _store_photos(prepared, entry.community_id, log_entry_id=entry.id)
-    log_event(
-        action,
-        "works_log_entry",
-        entry.id,
-        community_id=entry.community_id,
-        after={"works_id": entry.works_id, **facts, "photos": stored},
-    )
-    return entry
+    return _store_photos(prepared, entry.community_id, log_entry_id=entry.id)
 
 
 def add_log_entry(
@@ -262,8 +255,16 @@ def add_log_entry(
         author=user.display_name or user.username,
         user_id=user.id,
     )
-    facts = {"date": entry_date, "stage": stage, "text": text}
-    return _add_entry(entry, prepared, "works.log", facts)
+    stored = _add_entry(entry, prepared)
+    after = {"works_id": works.id, "date": entry_date, "stage": stage, "text": text}
+    log_event(
+        "works.log",
+        "works_log_entry",
+        entry.id,
+        community_id=works.community_id,
+        after={**after, "photos": stored},
+    )
+    return entry
 
 
 # Resident supervisors ---------------------------------------------------------------------
@@ -383,12 +384,16 @@ def log_inspection(
         author=str(_l("居民监督员 %(a)s", a=household.address_label)),
         household_id=household.id,
     )
-    return _add_entry(
-        entry,
-        prepared,
+    stored = _add_entry(entry, prepared)
+    after = {"works_id": works.id, "household_id": household.id, "severity": severity}
+    log_event(
         "works.inspection",
-        {"household_id": household.id, "severity": severity, "findings": findings},
+        "works_log_entry",
+        entry.id,
+        community_id=works.community_id,
+        after={**after, "findings": findings, "photos": stored},
     )
+    return entry
 
 
 # Issue reports ----------------------------------------------------------------------------
