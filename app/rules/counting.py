@@ -265,6 +265,18 @@ class ItemCounts:
                     area += cell_area
         return Measure(heads(by_k), area, sum(by_k.values()))
 
+    def by_status(self) -> dict[Status, Measure]:
+        """The measure of each status (zero where none), in one pass over the cells."""
+        by_k: dict[Status, Counter[int]] = {status: Counter() for status in STATUSES}
+        area = dict.fromkeys(STATUSES, Decimal(0))
+        with localcontext(_EXACT):
+            for (status, k), (households, cell_area) in self.cells.items():
+                by_k[status][k] += households
+                area[status] += cell_area
+        return {
+            status: Measure(heads(n), area[status], sum(n.values())) for status, n in by_k.items()
+        }
+
 
 def _merge(cells: dict, status: Status, k: int, households: int, area: Decimal) -> None:
     """Add households and area to one (status, k) cell."""
@@ -344,18 +356,19 @@ def tally_counts(
 ) -> ItemTally:
     """Apply a rule to one item's counts (Civil Code art. 278 ¶2, docs/counting.md#rules)."""
     _one_of(non_voter_policy, NON_VOTER_POLICIES, "non_voter_policy")
-    sides = {choice: counts.measure(choice) for choice in CHOICES}
+    measures = counts.by_status()
+    sides = {choice: measures[choice] for choice in CHOICES}
     deemed = Measure.zero()
     if non_voter_policy == "follow_majority":
         # A delivered household without an effective ballot joins, on EACH dimension
         # separately, the side leading among actual participants; its household count
         # goes with its headcount.
-        deemed = counts.measure("delivered_no_ballot")
+        deemed = measures["delivered_no_ballot"]
         head = _leader(sides["agree"].owners, sides["oppose"].owners)
         area = _leader(sides["agree"].area, sides["oppose"].area)
         sides[head] += Measure(deemed.owners, Decimal(0), deemed.households)
         sides[area] += Measure(Fraction(0), deemed.area, 0)
-    electorate = counts.measure()
+    electorate = sum(measures.values(), Measure.zero())
     participating = sides["agree"] + sides["oppose"] + sides["abstain"]
     t = rule.thresholds
     dims = ("headcount", "area") if t.dimensions == "both" else (t.dimensions,)

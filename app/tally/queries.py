@@ -4,10 +4,12 @@
 2. households by (building, unit, owner, participation): an effective ballot, delivered without
    one, or neither. The owner column is NULL for owners with one household in the community
    (k is 1 in every electorate) and the owner key otherwise, so rows stay few;
-3. effective ballots' agree/oppose marks by (item, item revision, unit, choice) — the raw
-   GROUP BY plus each household's area, the unit only for scoped items — united with the same
-   count for owners with several households, by owner. A participant's in-scope item without a
-   counting agree/oppose (blank, abstain, or a mark on an older item revision) is an abstention
+3. effective ballots' marks by (item, item revision, unit, choice, owner) — the raw GROUP BY
+   plus each household's area, the unit only for scoped items, the owner only for owners with
+   several households (on PostgreSQL one scan with a left join on those owners; on SQLite, which
+   sorts to group, the agree/oppose marks united with the same count for those owners, measured
+   both ways with bench/tally.py). A participant's in-scope item without a counting
+   agree/oppose (blank, abstain, or a mark on an older item revision) is an abstention
    (docs/counting.md), so abstain is participating − agree − oppose and needs no rows of its own;
 4. effective ballots by channel and conflict, and paper ballots awaiting entry;
 
@@ -58,6 +60,7 @@ from app.voting.models import Ballot, BallotChoice, EffectiveBallot
 
 PARTICIPATING, DELIVERED, NO_BALLOT = "participating", "delivered_no_ballot", "no_ballot"
 AWAITING_ENTRY = ("pending", "mismatch")
+COUNTED = frozenset(("agree", "oppose"))  # the marks with rows of their own (abstain is the rest)
 
 # The four statements are built once, with these parameters, and reused for every plan: building
 # and keying them anew took over a third of tally_plan's time on a 300-household plan.
@@ -305,54 +308,63 @@ def _household_rows(plan: Plan, snapshot_id: int | None):
     return db.session.execute(statement, _params(plan, snapshot_id=snapshot_id)).all()
 
 
-def _vote_query(scoped: bool, sign: int, frozen: bool):
-    """(sign, item, revision, unit, owner key, choice, option, households, area centi) of
-    agree/oppose marks; the option only on an item with options (方案比选).
+def _vote_query(scoped: bool, owners: str, frozen: bool, counted_only: bool):
+    """(item, revision, unit, owner, choice, option, households, area centi, sign) of marks;
+    the option only on an item with options (方案比选), the unit only for scoped items (NULL else).
 
-    The unit only for scoped items (NULL else). Sign 1: all effective ballots, owner NULL;
-    sign -1: those of owners with several households, by owner. Two selects keep the big one a
-    plain join and GROUP BY, close to the raw count. A household outside the counted roster
-    (one added to the census after voting opened) has no say and is left out by the join.
+    `owners` says what the owner column holds. "none": NULL, every mark counted at k = 1.
+    "moved" (sign -1): only marks of owners with several households, by owner, to be moved
+    from the k = 1 total to their owner's cell. "joined" (sign 0): every mark, the owner key for
+    an owner with several households (a left join on those few owners) and NULL else, so one
+    scan counts both. A household outside the counted roster (added to the census after voting
+    opened) has no say and is left out by the join.
     """
     r = _roster(frozen, "voters")
     unit = case((BallotChoice.item_id.in_(_SCOPED), r.c.unit_id)) if scoped else null()
-    owner = r.c.owner_key if sign < 0 else null()
     query = (
-        select(
-            literal(sign),
-            BallotChoice.item_id,
-            BallotChoice.item_revision,
-            unit,
-            owner,
-            BallotChoice.choice,
-            BallotChoice.option_id,
-            func.count(),
-            func.sum(r.c.area_centi),
-        )
+        select(BallotChoice.item_id, BallotChoice.item_revision, unit)
         .select_from(EffectiveBallot)
         .join(BallotChoice, BallotChoice.ballot_id == EffectiveBallot.ballot_id)
         .join(r, r.c.id == EffectiveBallot.household_id)
-        .where(
-            EffectiveBallot.plan_id == _PLAN,
-            BallotChoice.choice.in_(("agree", "oppose")),
-        )
+        .where(EffectiveBallot.plan_id == _PLAN)
     )
+    if counted_only:
+        query = query.where(BallotChoice.choice.in_(tuple(COUNTED)))
     keys = [BallotChoice.item_id, BallotChoice.item_revision, BallotChoice.choice]
     keys.append(BallotChoice.option_id)
     if scoped:
         keys.append(unit)  # PostgreSQL refuses a constant NULL in GROUP BY
-    if sign < 0:
+    owner, sign = null(), {"none": 1, "moved": -1, "joined": 0}[owners]
+    if owners == "moved":
         query = query.where(r.c.owner_key.in_(_several_owners(frozen)))
-        keys.append(r.c.owner_key)
-    return query.group_by(*keys)
+        owner = r.c.owner_key
+    elif owners == "joined":
+        several = _several_owners(frozen).subquery("several")
+        query = query.outerjoin(several, several.c.owner_key == r.c.owner_key)
+        owner = several.c.owner_key
+    if owners != "none":
+        keys.append(owner)
+    query = query.add_columns(
+        owner,
+        BallotChoice.choice,
+        BallotChoice.option_id,
+        func.count(),
+        func.sum(r.c.area_centi),
+    )
+    return query.group_by(*keys).add_columns(literal(sign))
 
 
 @cache
-def _votes_statement(scoped: bool, several: bool, frozen: bool):
-    """The marks' statement: with a unit column if some item has a scope, and with the owners'
-    part if some owner has several households."""
-    query = _vote_query(scoped, 1, frozen)
-    return union_all(query, _vote_query(scoped, -1, frozen)) if several else query
+def _votes_statement(scoped: bool, several: bool, frozen: bool, dialect: str):
+    """The marks' statement: with a unit column if some item has a scope, and owners' rows if
+    some owner has several households. Shaped per database, as bench/tally.py measured:
+    PostgreSQL counts fastest in one scan over every mark (a filter on the choice text costs
+    more than grouping abstentions too); SQLite, which sorts to group, in two narrower selects
+    of the agree and oppose marks only."""
+    if dialect == "postgresql":
+        return _vote_query(scoped, "joined" if several else "none", frozen, counted_only=False)
+    query = _vote_query(scoped, "none", frozen, counted_only=True)
+    return union_all(query, _vote_query(scoped, "moved", frozen, True)) if several else query
 
 
 def _votes(
@@ -361,21 +373,24 @@ def _votes(
     """Per item, (owner or None, choice) → (households, area centi) of counting marks in scope;
     on an item with options also ("option", owner or None, option key) for each agree.
 
-    Marks of owners with several households move from the k = 1 total to their owner's cell.
-    On an item with options an agree must name one of its options (agree is the sum over the
-    options, design §3a); one that does not counts as an abstention, like a mark on an older
-    revision.
+    Marks of owners with several households are in their owner's cell, the rest (k = 1) in
+    the None cell. On an item with options an agree must name one of its options (agree is the
+    sum over the options, design §3a); one that does not counts as an abstention, like a mark
+    on an older revision.
     """
     revision = {i.id: i.revision for i in items}
     option_keys = {i.id: {o[0]: o[1] for o in i.options} for i in items if i.options}
     scoped = sorted(scope_units)
-    query = _votes_statement(bool(scoped), several, snapshot_id is not None)
+    dialect = db.session.get_bind().dialect.name
+    query = _votes_statement(bool(scoped), several, snapshot_id is not None, dialect)
     params = _params(plan, snapshot_id=snapshot_id)
     if scoped:
         params["scoped"] = scoped
     votes: dict = defaultdict(dict)
     rows = db.session.execute(query, params)
-    for sign, item_id, item_rev, unit, owner, choice, option_id, n, centi in rows:
+    for item_id, item_rev, unit, owner, choice, option_id, n, centi, sign in rows:
+        if choice not in COUNTED:
+            continue  # abstain or blank: the participant abstains, counted from the electorate
         if revision.get(item_id) != item_rev:
             continue  # another plan's item, or a mark on an older revision: abstain
         if unit is not None and unit not in scope_units[item_id]:
@@ -385,12 +400,12 @@ def _votes(
         if keys is not None and choice == "agree":
             if option_id not in keys:
                 continue  # an agree naming none of the item's options: abstain
-            if owner is not None:
-                _add(cells, ("option", owner, keys[option_id]), n, centi)
-            _add(cells, ("option", None, keys[option_id]), sign * n, sign * centi)
-        if owner is not None:
-            _add(cells, (owner, choice), n, centi)
-        _add(cells, (None, choice), sign * n, sign * centi)
+            _add(cells, ("option", owner, keys[option_id]), n, centi)
+            if sign < 0:  # moved out of the k = 1 total
+                _add(cells, ("option", None, keys[option_id]), -n, -centi)
+        _add(cells, (owner, choice), n, centi)
+        if sign < 0:
+            _add(cells, (None, choice), -n, -centi)
     return votes
 
 
