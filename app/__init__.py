@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from app.core import vocabulary
-from app.core.db import commit_or_rollback, keep_sqlite_file_private
+from app.core.db import commit_or_rollback, engine_options, keep_sqlite_file_private
 from app.core.errors import DomainError
 from app.core.nav import community_menu
 from app.core.permissions import has_permission
@@ -62,6 +62,9 @@ def register_extensions(app: Flask) -> None:
         # Only the last `proxies` hops are believed: a client cannot pick its own address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     keep_sqlite_file_private(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
+    )
     db.init_app(app)
     migrate.init_app(
         app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True

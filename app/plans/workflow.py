@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.communities.electorate import take_snapshot
 from app.core.audit import log_event
-from app.core.db import db_now, utcnow
+from app.core.db import begin_writing, db_now, utcnow
 from app.core.errors import DomainError
 from app.core.vocabulary import phase_label
 from app.extensions import db
@@ -119,9 +119,10 @@ def sync_phase(plan: Plan, today: date | None = None) -> bool:
     if scheduled_phase(schedule_of(plan), today) == plan.phase:
         return False
     # Many page loads may notice the date at once: lock the plan row and look again, so the
-    # move (its audit event, fixing shares) happens once. SQLite already holds the write lock.
-    if db.engine.dialect.name != "sqlite":
-        db.session.refresh(plan, with_for_update=True)
+    # move (its audit event, fixing shares) happens once. SQLite: become the writer (a
+    # reads_first request is not yet) and look again.
+    begin_writing()
+    db.session.refresh(plan, with_for_update=db.engine.dialect.name != "sqlite")
     target = scheduled_phase(schedule_of(plan), today)
     if target == plan.phase:
         return False

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from app.communities.models import Household
 from app.core.audit import log_event
 from app.core.codes import ALPHABET
-from app.core.db import db_clock, insert_on_conflict, utcnow
+from app.core.db import begin_writing, db_clock, insert_on_conflict, utcnow
 from app.core.errors import DomainError
 from app.extensions import db
 from app.plans.models import Item, Plan
@@ -33,8 +33,10 @@ def new_receipt() -> str:
 def lock_household(household_id: int) -> None:
     """Serialise ballot writes per household: a row lock on PostgreSQL.
 
-    SQLite needs none: every transaction there starts IMMEDIATE (app.core.db), one writer at a time.
+    SQLite: one writer at a time (app.core.db); a reads_first request becomes the writer here,
+    so the checks that follow read the newest data.
     """
+    begin_writing()
     if db.engine.dialect.name != "sqlite":
         db.session.execute(
             select(Household.id).where(Household.id == household_id).with_for_update()

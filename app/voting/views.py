@@ -11,6 +11,7 @@ from app.communities.models import Community, Household
 from app.communities.queries import household_list
 from app.communities.tenancy import get_in_community_or_404, household_required, staff_required
 from app.core.confirm import confirmation_page, confirmed
+from app.core.db import reads_first
 from app.core.errors import DomainError
 from app.core.nav import page_sections
 from app.core.refusals import flash_refusal, refuse
@@ -154,6 +155,7 @@ def ballot():
 
 
 @bp.route("/vote/confirm", methods=["POST"])
+@reads_first
 @household_required
 def confirm():
     """Record the confirmed ballot (a double tap records it once) and show the receipt."""

@@ -229,3 +229,66 @@ def test_database_refuses_a_resent_form_and_a_reused_receipt(app, voting_plan):
             conn.execute(
                 insert(Ballot.__table__).values(**base, receipt=receipt, submission_key="k2")
             )
+
+
+def test_sqlite_requests_read_side_by_side_and_write_in_turn(app, voting_plan):
+    """SQLite, the embedded default: under reads_first a ballot submission reads (sign-in,
+    plan, items) without the write lock, so all six below hold a read transaction at the
+    barrier at once — with the lock taken at the first read, the second would wait for the
+    first, which waits at the barrier. Then they write one at a time through the writers'
+    queue: six ballots, one effective ballot each, the chain whole."""
+    from app.core.db import reads_first
+    from app.core.reconcile import reconcile
+
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's writer queue; PostgreSQL locks rows")
+    plan_id = voting_plan["plan_id"]
+    households = sorted(voting_plan["households"].values())[:6]
+    wide = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 6, "max_overflow": 0, "pool_timeout": 60},
+        RATELIMIT_STORAGE_URI="memory://",
+    )
+    barrier = threading.Barrier(len(households))
+
+    def submit(household_id):
+        with wide.test_request_context():
+            try:
+
+                @reads_first
+                def request():
+                    plan = db.session.get(Plan, plan_id)
+                    household = db.session.get(Household, household_id)
+                    choices = {i.id: "agree" for i in items_for_household(plan, household)}
+                    barrier.wait(timeout=30)  # every request inside its read transaction
+                    ballot = cast_online_ballot(plan, household, choices, set(), "rf")
+                    db.session.commit()
+                    return ballot.id
+
+                return request()
+            except Exception as exc:
+                db.session.rollback()
+                return repr(exc)
+            finally:
+                db.session.remove()
+
+    try:
+        with ThreadPoolExecutor(max_workers=len(households)) as pool:
+            results = list(pool.map(submit, households))
+    finally:
+        with wide.app_context():
+            db.engine.dispose()
+    assert all(isinstance(r, int) for r in results), results
+    with app.app_context():
+        effective = dict(
+            db.session.execute(
+                select(EffectiveBallot.household_id, EffectiveBallot.ballot_id).where(
+                    EffectiveBallot.plan_id == plan_id
+                )
+            ).all()
+        )
+        assert effective == dict(zip(households, results, strict=True))
+        assert verify_every_chain().ok
+        assert reconcile(voting_plan["community_id"]) == []
