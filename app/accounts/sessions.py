@@ -10,9 +10,10 @@ computer), a household's long (a resident opens the ballot again days later).
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app, session
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 
 from app.accounts.models import SignIn
 from app.core.db import utcnow
@@ -94,6 +95,16 @@ def _row() -> SignIn | None:
     return db.session.scalar(select(SignIn).where(SignIn.token_hash == token_hash))
 
 
+@cache
+def _with_sign_in_statement(model):
+    """Built once per model: every signed-in request runs it."""
+    return (
+        select(model, SignIn)
+        .outerjoin(SignIn, SignIn.token_hash == bindparam("token_hash"))
+        .where(model.id == bindparam("principal_id"))
+    )
+
+
 def load_with_sign_in(model, principal_id: int) -> tuple[object | None, SignIn | None]:
     """A principal's row (User or Household) by id and this browser's sign-in row, in one
     statement: every page a signed-in person opens starts here."""
@@ -101,9 +112,7 @@ def load_with_sign_in(model, principal_id: int) -> tuple[object | None, SignIn |
     if token_hash is None:
         return db.session.get(model, principal_id), None
     found = db.session.execute(
-        select(model, SignIn)
-        .outerjoin(SignIn, SignIn.token_hash == token_hash)
-        .where(model.id == principal_id)
+        _with_sign_in_statement(model), {"token_hash": token_hash, "principal_id": principal_id}
     ).first()
     return (found[0], found[1]) if found else (None, None)
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from flask import current_app, has_app_context, has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, select, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, bindparam, select, text
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -179,6 +179,14 @@ def _tails(session) -> dict:
     return session.info.setdefault(_TAILS, {})
 
 
+_TAIL_STATEMENT = (  # built once: every write asks
+    select(AuditEvent.seq, AuditEvent.hash)
+    .where(AuditEvent.chain == bindparam("chain"))
+    .order_by(AuditEvent.seq.desc())
+    .limit(1)
+)
+
+
 def _tail(chain: int) -> tuple[int, str]:
     """(seq, hash) of the chain's newest event, (0, GENESIS) for an empty chain; the first call
     in a transaction takes the chain's lock on PostgreSQL."""
@@ -188,12 +196,7 @@ def _tail(chain: int) -> tuple[int, str]:
         return tails[chain]
     if db.engine.dialect.name == "postgresql":
         _lock(session, chain)
-    row = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash)
-        .where(AuditEvent.chain == chain)
-        .order_by(AuditEvent.seq.desc())
-        .limit(1)
-    ).first()
+    row = session.execute(_TAIL_STATEMENT, {"chain": chain}).first()
     tails[chain] = (row.seq, row.hash) if row else (0, GENESIS)
     return tails[chain]
 

@@ -2,10 +2,11 @@
 
 import json
 from datetime import date, datetime
+from functools import cache
 
 from babel.dates import get_timezone
 from flask import current_app
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select
 
 from app.communities.electorate import may_vote_on
 from app.communities.models import Building, Household, Unit
@@ -57,19 +58,44 @@ def household_count(community_id: int) -> int:
     )
 
 
-def current_plan(community_id: int) -> Plan | None:
-    """The community's current plan: the one voting or in its objection period (one at a time,
-    docs/process.md), else the newest that is not a revision vote (修订表决) on another plan's
-    change order."""
-    return db.session.scalar(
+@cache
+def _current_plan_statement():
+    """Built once (a few hundred microseconds a request otherwise: every household page asks)."""
+    return (
         select(Plan)
-        .where(Plan.community_id == community_id)
+        .where(Plan.community_id == bindparam("community_id"))
         .order_by(
             case((in_progress(), 0), (Plan.revises_plan_id.is_not(None), 2), else_=1),
             Plan.id.desc(),
         )
         .limit(1)
     )
+
+
+def current_plan(community_id: int) -> Plan | None:
+    """The community's current plan: the one voting or in its objection period (one at a time,
+    docs/process.md), else the newest that is not a revision vote (修订表决) on another plan's
+    change order."""
+    return db.session.scalar(_current_plan_statement(), {"community_id": community_id})
+
+
+@cache
+def _items_in_scope_statement(by_kind: bool):
+    """The ids of a plan's items whose scope includes a household, built once per shape (the
+    ballot confirmation asks on every vote)."""
+    plan_id, household_id = bindparam("plan_id"), bindparam("household_id")
+    scoped = exists().where(ItemScope.item_id == Item.id)
+    covers = exists().where(
+        ItemScope.item_id == Item.id,
+        ItemScope.building_id == bindparam("building_id"),
+        or_(ItemScope.unit_id.is_(None), ItemScope.unit_id == bindparam("unit_id")),
+    )
+    query = select(Item.id).where(
+        Item.plan_id == plan_id, or_(~scoped, covers), may_vote_on(plan_id, household_id)
+    )
+    if by_kind:
+        query = query.where(Item.kind == bindparam("kind"))
+    return query.order_by(Item.position, Item.id)
 
 
 def items_for_household(plan: Plan, household: Household, kind: str | None = "vote") -> list[Item]:
@@ -83,22 +109,15 @@ def items_for_household(plan: Plan, household: Household, kind: str | None = "vo
     One statement (the ids); the items themselves come from `plan.items`, which every page
     that loads a plan has loaded already (`schedule_of`).
     """
-    scoped = exists().where(ItemScope.item_id == Item.id)
-    covers = exists().where(
-        ItemScope.item_id == Item.id,
-        ItemScope.building_id == household.building_id,
-        or_(ItemScope.unit_id.is_(None), ItemScope.unit_id == household.unit_id),
-    )
-    ids = db.session.scalars(
-        select(Item.id)
-        .where(
-            Item.plan_id == plan.id,
-            or_(~scoped, covers),
-            may_vote_on(plan.id, household.id),
-            *([Item.kind == kind] if kind else []),
-        )
-        .order_by(Item.position, Item.id)
-    ).all()
+    params = {
+        "plan_id": plan.id,
+        "household_id": household.id,
+        "building_id": household.building_id,
+        "unit_id": household.unit_id,
+    }
+    if kind:
+        params["kind"] = kind
+    ids = db.session.scalars(_items_in_scope_statement(bool(kind)), params).all()
     loaded = {item.id: item for item in plan.items}
     # An item added to the session without plan.items knowing is fetched by its id.
     return [loaded.get(item_id) or db.session.get(Item, item_id) for item_id in ids]

@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import selectinload
 
 from app.communities.models import Household
@@ -64,6 +64,18 @@ def _ballot_ref(ballot: Ballot, items: dict[int, Item]) -> BallotRef:
     return BallotRef(ballot.id, ballot.channel, ballot.recorded_at, choices)
 
 
+_table = Ballot.__table__
+_PAPER_OR_ASSISTED = (  # built once: every vote asks
+    select(_table.c.id)
+    .where(
+        _table.c.plan_id == bindparam("plan_id"),
+        _table.c.household_id == bindparam("household_id"),
+        _table.c.channel != "online",
+    )
+    .limit(1)
+)
+
+
 def refresh_effective_ballot(
     plan: Plan, household_id: int, online_ref: BallotRef | None = None
 ) -> EffectiveBallot | None:
@@ -87,18 +99,9 @@ def refresh_effective_ballot(
     db.session.flush()
     # Most households have no paper or assisted ballot: ask with a plain (Core) statement, a
     # fraction of an ORM query's cost, and load ballots with their choices only when there are.
-    table = Ballot.__table__
     has_paper = (
         db.session.connection()
-        .execute(
-            select(table.c.id)
-            .where(
-                table.c.plan_id == plan.id,
-                table.c.household_id == household_id,
-                table.c.channel != "online",
-            )
-            .limit(1)
-        )
+        .execute(_PAPER_OR_ASSISTED, {"plan_id": plan.id, "household_id": household_id})
         .first()
     )
     paper = []
