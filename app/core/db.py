@@ -166,7 +166,8 @@ def _sqlite_begin_immediate(conn):
 
 
 READ_FIRST = "coplan_read_first"
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
+# Statements that may write (WITH: a CTE may end in one; promoting a read early is harmless).
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT", "WITH")
 
 
 def reads_first(view):
@@ -219,8 +220,8 @@ class QueuedConnection(sqlite3.Connection):
     """A SQLite connection whose writers queue on a lock file beside the database.
 
     SQLite's own wait for the write lock (the busy timeout) sleeps 1, 2, 5 … up to 100 ms
-    between tries, so with a few workers writing, the lock sits free while they sleep: ballots
-    came in at a sixth of a bare insert's rate (bench/vote_throughput.py). Here a transaction
+    between tries, so with a few workers writing, the lock sits free while they sleep (ballots
+    came in at a fifth of a bare insert's rate, bench/vote_throughput.py). Here a transaction
     first takes an exclusive flock(2) on ``<database>-writers`` — polled every fraction of a
     millisecond, so the next writer starts as soon as the last one committed — and lets go of
     it after its COMMIT or ROLLBACK. The lock file only orders the writers: SQLite's own locks
