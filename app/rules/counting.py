@@ -253,20 +253,9 @@ class ItemCounts:
             if households % k:
                 raise ValueError(f"{households} households with k={k}: not a whole owner count")
 
-    def measure(self, *statuses: Status) -> Measure:
-        """Headcount, area, households of these statuses (all if none); 1/k a head (SPC art. 9)."""
-        wanted = set(statuses or STATUSES)
-        by_k: Counter[int] = Counter()
-        area = Decimal(0)
-        with localcontext(_EXACT):
-            for (status, k), (households, cell_area) in self.cells.items():
-                if status in wanted:
-                    by_k[k] += households
-                    area += cell_area
-        return Measure(heads(by_k), area, sum(by_k.values()))
-
     def by_status(self) -> dict[Status, Measure]:
-        """The measure of each status (zero where none), in one pass over the cells."""
+        """Headcount, area and households of each status (zero where none), in one pass over the
+        cells; a household weighs 1/k of a head (SPC art. 9)."""
         by_k: dict[Status, Counter[int]] = {status: Counter() for status in STATUSES}
         area = dict.fromkeys(STATUSES, Decimal(0))
         with localcontext(_EXACT):

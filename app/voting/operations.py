@@ -64,13 +64,13 @@ def _ballot_ref(ballot: Ballot, items: dict[int, Item]) -> BallotRef:
     return BallotRef(ballot.id, ballot.channel, ballot.recorded_at, choices)
 
 
-_table = Ballot.__table__
-_PAPER_OR_ASSISTED = (  # built once: every vote asks
-    select(_table.c.id)
+_BALLOT = Ballot.__table__.c
+_PAPER_OR_ASSISTED = (  # a plain (Core) statement built once: every vote asks
+    select(_BALLOT.id)
     .where(
-        _table.c.plan_id == bindparam("plan_id"),
-        _table.c.household_id == bindparam("household_id"),
-        _table.c.channel != "online",
+        _BALLOT.plan_id == bindparam("plan_id"),
+        _BALLOT.household_id == bindparam("household_id"),
+        _BALLOT.channel != "online",
     )
     .limit(1)
 )
