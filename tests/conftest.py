@@ -91,6 +91,18 @@ def _compile_catalogs() -> None:
             os.replace(aside, po[:-2] + "mo")
 
 
+@pytest.fixture(autouse=True)
+def _queue_as_found():
+    """Give back the job queue as the test found it. The queue is one per process and every
+    create_app points it at that app's config, so a test that makes a production app (Redis,
+    not immediate) would leave later tests on this worker queueing jobs that never run."""
+    from app.core import queue
+
+    saved = queue.huey.immediate, queue.huey.storage, queue._app
+    yield
+    queue.huey.immediate, queue.huey.storage, queue._app = saved
+
+
 @pytest.fixture(scope="session")
 def app():
     """The application on a freshly migrated database."""
