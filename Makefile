@@ -19,11 +19,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/activate
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d app/translations --statistics
 
-# Chromium and a CJK TrueType font (browser tests, PDFs): installed with apt when root.
+# Chromium, a CJK TrueType font and poppler's pdftotext/pdftoppm (browser tests, PDFs and the
+# tests that read them back): installed with apt when root.
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing="$$missing fonts-wqy-microhei"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing$$missing with apt"; \
