@@ -15,12 +15,14 @@ def database_url_option(parser) -> None:
 
 def bench_app(database_url: str | None, **config):
     """A fresh instance folder (COPLAN_INSTANCE) and a testing app on `database_url`, or on a
-    SQLite file in that folder; returns (app, folder)."""
+    SQLite file in that folder; returns (app, folder). Its startup heap is frozen as a served
+    app's is (FREEZE_STARTUP_HEAP, off in the testing config only for the test suite's sake)."""
     folder = tempfile.mkdtemp(prefix="coplan-bench-")
     os.environ["COPLAN_INSTANCE"] = folder
     from app import create_app
 
     url = database_url or f"sqlite:///{folder}/bench.sqlite3"
+    config = {"FREEZE_STARTUP_HEAP": True, **config}
     return create_app("testing", SQLALCHEMY_DATABASE_URI=url, **config), folder
 
 
