@@ -191,7 +191,8 @@ class Check:
 
     ``actual`` is value / base, None when base is 0 (the check then fails). ``margin`` is
     value − required × base in the dimension's unit (owners, m², households): positive above
-    the bound, negative below; '>' needs margin > 0, '>=' margin ≥ 0.
+    the bound, negative below; '>' needs margin > 0, '>=' margin ≥ 0. Both are computed when
+    read: a tally decides ``met`` in integers and most checks are never shown.
     """
 
     name: str
@@ -201,18 +202,31 @@ class Check:
     required: Fraction
     op: Op
     met: bool
-    actual: Fraction | None
-    margin: Fraction
+
+    @property
+    def actual(self) -> Fraction | None:
+        """value / base, or None when the base is empty."""
+        return self.value / self.base if self.base else None
+
+    @property
+    def margin(self) -> Fraction:
+        """value − required × base: how far above (> 0) or below (< 0) the bound."""
+        return self.value - self.required * self.base
+
+
+def _exact(value: object) -> Fraction:
+    """A count, area or Fraction as a Fraction (a Fraction is kept as it is)."""
+    return value if type(value) is Fraction else Fraction(value)
 
 
 def _check(name: str, dimension, value, base, required: Fraction, op: Op) -> Check:
-    """Compare without dividing, so an empty base fails instead of raising."""
-    value, base = Fraction(value), Fraction(base)
-    margin = value - required * base
-    met = base > 0 and (margin > 0 if op == ">" else margin >= 0)
-    return Check(
-        name, dimension, value, base, required, op, met, value / base if base else None, margin
-    )
+    """Compare without dividing, so an empty base fails instead of raising: the sign of
+    value − required × base, cross-multiplied in integers (denominators are positive)."""
+    value, base = _exact(value), _exact(base)
+    lhs = value.numerator * required.denominator * base.denominator
+    rhs = required.numerator * base.numerator * value.denominator
+    met = base.numerator > 0 and (lhs > rhs if op == ">" else lhs >= rhs)
+    return Check(name, dimension, value, base, required, op, met)
 
 
 @dataclass(frozen=True)
@@ -265,6 +279,19 @@ class ItemCounts:
         return {
             status: Measure(heads(n), area[status], sum(n.values())) for status, n in by_k.items()
         }
+
+    def combined(self, statuses: Iterable[Status] = STATUSES) -> Measure:
+        """Headcount, area and households of the given statuses together (all: the item's
+        electorate), summed over the cells at once: one common denominator for the heads."""
+        wanted = frozenset(statuses)
+        by_k: Counter[int] = Counter()
+        area = Decimal(0)
+        with localcontext(_EXACT):
+            for (status, k), (households, cell_area) in self.cells.items():
+                if status in wanted:
+                    by_k[k] += households
+                    area += cell_area
+        return Measure(heads(by_k), area, sum(by_k.values()))
 
 
 def _merge(cells: dict, status: Status, k: int, households: int, area: Decimal) -> None:
@@ -357,8 +384,11 @@ def tally_counts(
         area = _leader(sides["agree"].area, sides["oppose"].area)
         sides[head] += Measure(deemed.owners, Decimal(0), deemed.households)
         sides[area] += Measure(Fraction(0), deemed.area, 0)
-    electorate = sum(measures.values(), Measure.zero())
-    participating = sides["agree"] + sides["oppose"] + sides["abstain"]
+    electorate = counts.combined()
+    # Deeming moves delivered non-voters into the sides, on each dimension as a whole.
+    participating = counts.combined(CHOICES)
+    if non_voter_policy == "follow_majority":
+        participating += deemed
     t = rule.thresholds
     dims = ("headcount", "area") if t.dimensions == "both" else (t.dimensions,)
     base = participating if t.base == "participating" else electorate
