@@ -10,8 +10,8 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
+from flask_babel import to_user_timezone
 
 from app.rules.money import fen_to_yuan
 
@@ -75,9 +75,10 @@ def cell_value(kind: str, value):
 
 
 def local_time(value: datetime | date) -> str:
-    """A stored (UTC) time in the configured time zone, to the second."""
+    """A stored (UTC) time in the configured time zone, to the second (all digits, so no
+    locale pattern is needed: an export formats thousands of these)."""
     if isinstance(value, datetime):
-        return format_datetime(value, "yyyy-MM-dd HH:mm:ss")
+        return to_user_timezone(value).replace(tzinfo=None).isoformat(" ", "seconds")
     return value.isoformat()
 
 

@@ -7,10 +7,24 @@ from decimal import Decimal
 from fractions import Fraction
 from xml.dom import minidom
 
+from flask import Flask
+from flask_babel import Babel, format_datetime
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from app.formats import xlsx
-from app.formats.tables import AREA, DATETIME, INT, MONEY, PERCENT, YESNO, Column, Report
+from app.formats.tables import (
+    AREA,
+    DATETIME,
+    INT,
+    MONEY,
+    PERCENT,
+    YESNO,
+    Column,
+    Report,
+    local_time,
+)
 from app.formats.writers import ExportMeta, xlsx_bytes
 
 
@@ -62,3 +76,15 @@ def test_a_sheet_without_heading_starts_with_its_header(ctx):
     sheet = load_workbook(io.BytesIO(xlsx_bytes([report]))).worksheets[0]
     assert list(sheet.iter_rows(values_only=True)) == [("房号", "金额"), ("101", None)]
     assert sheet.freeze_panes == "A2"
+
+
+@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1)))
+def test_an_exported_time_reads_as_babel_formats_it_in_the_community_time_zone(when):
+    """local_time formats without a locale pattern (thousands per export); it must say what
+    flask_babel's format_datetime("yyyy-MM-dd HH:mm:ss") says, daylight saving and all."""
+    app = Flask(__name__)
+    Babel(app)
+    for zone in ("Asia/Shanghai", "America/New_York"):
+        app.config["BABEL_DEFAULT_TIMEZONE"] = zone
+        with app.test_request_context():
+            assert local_time(when) == format_datetime(when, "yyyy-MM-dd HH:mm:ss")
