@@ -11,7 +11,6 @@ column widths and a frozen header.
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,8 +25,10 @@ _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-# Characters XML 1.0 cannot hold at all; a cell drops them rather than break the file.
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Markup characters as entities, and the characters XML 1.0 cannot hold at all dropped (a cell
+# loses them rather than break the file): one str.translate per text.
+_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;"}
+_ESCAPES |= dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
 _ROWS_PER_WRITE = 500
 
 # Built-in number formats: 1 "0", 4 "#,##0.00", 10 "0.00%".
@@ -62,6 +63,10 @@ STYLES = (
 )
 
 
+# A cell's style attribute per style index (the default style 0 needs none).
+_STYLE_ATTR = ("", *(f' s="{n}"' for n in range(1, 10)))
+
+
 def bold(style: int) -> int:
     """The bold variant of a style (a total row)."""
     return _BOLD[style]
@@ -89,9 +94,7 @@ def column_letter(index: int) -> str:
 
 def escape(text: str) -> str:
     """Text fit for XML content and attributes."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace('"', "&quot;")
-    return _ILLEGAL.sub("", text)
+    return text.translate(_ESCAPES)
 
 
 def _cell(ref: str, value, style: int) -> str:
@@ -140,14 +143,29 @@ def _sheet_parts(sheet: Sheet) -> Iterable[str]:
     yield "<sheetData>"
     letters: list[str] = []
     block: list[str] = []
+    translate = str.translate
     for number, row in enumerate(sheet.rows, start=1):
         while len(letters) < len(row):
             letters.append(column_letter(len(letters) + 1))
-        cells = "".join(
-            _cell(f"{letter}{number}", value, style)
-            for letter, (value, style) in zip(letters, row, strict=False)
-        )
-        block.append(f'<row r="{number}">{cells}</row>' if cells else f'<row r="{number}"/>')
+        cells = []
+        # Text, whole numbers and decimals (nearly every cell) inline; the rest via _cell.
+        for letter, (value, style) in zip(letters, row, strict=False):
+            kind = type(value)
+            if kind is str:
+                cells.append(
+                    f'<c r="{letter}{number}"{_STYLE_ATTR[style]} t="inlineStr"><is>'
+                    f'<t xml:space="preserve">{translate(value, _ESCAPES)}</t></is></c>'
+                )
+            elif kind is int:
+                cells.append(f'<c r="{letter}{number}"{_STYLE_ATTR[style]}><v>{value}</v></c>')
+            elif kind is Decimal:
+                cells.append(f'<c r="{letter}{number}"{_STYLE_ATTR[style]}><v>{value:f}</v></c>')
+            elif value is not None:
+                cells.append(_cell(f"{letter}{number}", value, style))
+        if cells:
+            block.append(f'<row r="{number}">{"".join(cells)}</row>')
+        else:
+            block.append(f'<row r="{number}"/>')
         if len(block) >= _ROWS_PER_WRITE:
             yield "".join(block)
             block = []
