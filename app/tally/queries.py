@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -527,10 +529,39 @@ def ballot_counts(plan: Plan) -> BallotCounts:
     return BallotCounts(sum(by_channel.values()), by_channel, conflicts, waiting)
 
 
+# Inside reading_tally_once(), each plan is counted once (see tally_plan).
+_tally_memo: ContextVar[dict[tuple[int, date], PlanTally] | None] = ContextVar(
+    "tally_memo", default=None
+)
+
+
+@contextmanager
+def reading_tally_once():
+    """A read-only stretch of work on one snapshot (an archive build) that asks for a plan's
+    tally many times (its tally file, each notice, the tally and turnout exports, the works
+    going ahead) gets it counted once; outside it every call counts afresh."""
+    token = _tally_memo.set({})
+    try:
+        yield
+    finally:
+        _tally_memo.reset(token)
+
+
 def tally_plan(plan: Plan, today: date | None = None) -> PlanTally:
-    """Count every item of the plan (5 queries, whatever its size) and apply its rules."""
+    """Count every item of the plan (5 queries, whatever its size) and apply its rules (once
+    per plan and day inside reading_tally_once())."""
     if today is None:
         today = local_today()
+    memo = _tally_memo.get()
+    if memo is None:
+        return _count_plan(plan, today)
+    if (plan.id, today) not in memo:
+        memo[plan.id, today] = _count_plan(plan, today)
+    return memo[plan.id, today]
+
+
+def _count_plan(plan: Plan, today: date) -> PlanTally:
+    """The plan's tally as the database holds it now (tally_plan)."""
     items, pairs, snapshot_id = _items_and_scopes(plan)
     hh_rows = _household_rows(plan, snapshot_id)
     units = {unit: building for building, unit, *_ in hh_rows}

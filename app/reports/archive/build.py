@@ -63,7 +63,7 @@ from app.reports.archive.verify import (
 from app.reports.archive.writer import ArchiveWriter, compact_json, pretty, write_json
 from app.reports.exports import EXPORTS
 from app.tally.document import tally_document
-from app.tally.queries import tally_plan
+from app.tally.queries import reading_tally_once, tally_plan
 from app.works.archive import write_works_archive
 
 __all__ = ["VerificationResult", "build_archive", "record_archive", "verify_archive"]
@@ -128,8 +128,15 @@ def build_archive(plan: Plan, target, *, user=None, progress=None) -> ArchiveInf
 
     `user` is the staff user making it (None: the command line); `progress(step)` is called
     with each of ARCHIVE_STEPS as it begins. Raises DomainError when a notice PDF cannot be
-    drawn (no CJK font installed).
+    drawn (no CJK font installed). Building only reads, so the plan's shares and its tally,
+    which many parts need, are worked out once.
     """
+    with reading_shares_once(), reading_tally_once():
+        return _build_archive(plan, target, user, progress)
+
+
+def _build_archive(plan: Plan, target, user, progress) -> ArchiveInfo:
+    """build_archive, inside its memos."""
     step = progress or (lambda _name: None)
     created_at = utcnow()
     user = user or CLI_USER
@@ -292,13 +299,12 @@ def _write_print_register(writer: ArchiveWriter, plan: Plan, places: Places) -> 
 
 def _write_exports(writer: ArchiveWriter, plan: Plan, user) -> int:
     """Every registered export as CSV (first table) and XLSX (all tables)."""
-    with reading_shares_once():  # the plan and payments exports both need every share
-        for spec in EXPORTS.values():
-            reports = spec.build(plan)
-            meta = plan_meta(str(spec.label), plan, user)
-            name = ascii_name(spec.name)
-            writer.add(f"exports/{name}.csv", csv_bytes(reports[0], meta))
-            writer.add(f"exports/{name}.xlsx", xlsx_bytes(reports, meta))
+    for spec in EXPORTS.values():
+        reports = spec.build(plan)
+        meta = plan_meta(str(spec.label), plan, user)
+        name = ascii_name(spec.name)
+        writer.add(f"exports/{name}.csv", csv_bytes(reports[0], meta))
+        writer.add(f"exports/{name}.xlsx", xlsx_bytes(reports, meta))
     return len(EXPORTS)
 
 
