@@ -44,6 +44,7 @@ def seed_more(db, plan_id: int, rnd: random.Random) -> None:
     from app.core.db import utcnow
     from app.paper.models import PaperEntry, PaperSerial
     from app.plans.models import Item, Plan
+    from app.plans.shares import fix_shares
     from app.voting.models import Ballot, BallotChoice
 
     session = db.session
@@ -57,6 +58,10 @@ def seed_more(db, plan_id: int, rnd: random.Random) -> None:
     plan.objections_close = (now - timedelta(days=12)).date()
     plan.final_published_at = now - timedelta(days=11)
     keys = dict(session.execute(db.select(Item.id, Item.key).where(Item.plan_id == plan_id)).all())
+    # Voting opened long ago: every share was stored then (fix_shares, as set_phase does), and
+    # the archive reads them.
+    written = fix_shares(plan)
+    session.commit()  # its audit events get their final hashes at commit; the chain goes on
     ballots = session.execute(
         db.select(Ballot.id, Ballot.household_id, Ballot.channel).where(Ballot.plan_id == plan_id)
     ).all()
@@ -139,7 +144,8 @@ def seed_more(db, plan_id: int, rnd: random.Random) -> None:
     session.execute(db.insert(AuditEvent), events)
     session.commit()
     print(
-        f"plus {len(earlier)} earlier online versions, {len(households)} serials, "
+        f"plus {written} stored shares, {len(earlier)} earlier online versions, "
+        f"{len(households)} serials, "
         f"{len(entries)} paper keyings, {len(events)} audit events"
     )
 
@@ -266,6 +272,8 @@ def main() -> None:
           f"({raw / 1e6:.1f} MB unpacked), {info.files} files")  # fmt: skip
     print(f"verify:  {verified:6.1f} s   ok={result.ok}, {result.files_checked} files, "
           f"audit {result.audit.events} events, {result.audit.gaps} gaps")  # fmt: skip
+    for finding in result.problems[:10]:
+        print(f"  problem: {finding}")
     print(f"web download with the worker: progress page after {to_page:.2f} s, "
           f"file after {to_file:.1f} s ({queued_size / 1e6:.1f} MB)")  # fmt: skip
     print(f"without exports: {without_exports:6.1f} s; each export, build + XLSX:")
