@@ -168,10 +168,11 @@ def plan_option_shares(plan: Plan) -> dict[int, dict[int, int]]:
             result.setdefault(option_id, {})[household_id] = fen
         if result:
             return result
+    places = electorate_places(plan.id, plan.community_id)  # read once for every item
     for item in plan.items:
         if not item.has_options:
             continue
-        electorate = electorate_for_shares(item)
+        electorate = electorate_for_shares(item, places)
         for option in item.options:
             try:
                 result[option.id] = compute_option_shares(option, electorate)
