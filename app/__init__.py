@@ -99,6 +99,7 @@ def register_models() -> None:
     from app.aftercare import models as _aftercare  # noqa: F401
     from app.communities import models as _communities  # noqa: F401
     from app.core import audit as _audit  # noqa: F401
+    from app.district import models as _district  # noqa: F401
     from app.funding import models as _funding  # noqa: F401
     from app.paper import models as _paper  # noqa: F401
     from app.plans import models as _plans  # noqa: F401
@@ -276,8 +277,8 @@ def register_template_helpers(app: Flask) -> None:
     """Filters and globals the templates share."""
 
     @app.template_filter("dt")
-    def datetime_filter(value):
-        return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
+    def datetime_filter(value, pattern="yyyy-MM-dd HH:mm"):
+        return format_datetime(value, pattern) if value else ""
 
     @app.template_filter("yuan")
     def yuan_filter(fen):

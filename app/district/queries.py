@@ -1,7 +1,7 @@
 """Reads for the district and city overview: one row per community, totals per district.
 
 Turnout and items passed come from the same tally as the results pages (tally.queries.tally_plan,
-through district.cache, which keeps each plan's few figures until its community changes), and
+through district.summaries, which stores each plan's few figures until its community changes), and
 funds from the same shares, pledges and payments as the funding dashboard's total
 (funding.ledger.funding_dashboard), so the overview never disagrees with a community's pages.
 A plan before voting has no ballots (phases only move forward, ballots are cast while voting), so
@@ -22,8 +22,14 @@ from app.aftercare.queries import acceptance_summary, evaluation_summary
 from app.communities.models import Community, Household
 from app.communities.tenancy import visible_communities_query
 from app.core.vocabulary import label, phase_label
-from app.district.cache import newest_audit_events, plan_summary
 from app.district.funds import plans_funding
+from app.district.summaries import (
+    INLINE_RECOUNTS,
+    Counted,
+    newest_audit_events,
+    plan_summaries,
+    summarize,
+)
 from app.extensions import db
 from app.plans.models import RESULT_STAGES, Item, Plan
 from app.plans.phases import (
@@ -41,7 +47,7 @@ from app.plans.phases import (
 from app.plans.queries import in_progress
 from app.plans.shares import item_residents_part, shares_fixed
 from app.rules.shares import ShareError
-from app.tally.queries import voting_over
+from app.tally.queries import tally_plan, voting_over
 from app.voting.optin import plan_offers
 from app.works.queries import WorksFigures, works_figures
 
@@ -80,6 +86,12 @@ class CommunityRow:
     optin_items: int = 0
     optin_in_scope: int = 0
     optin_signed_up: int = 0
+    # The tally figures are of an earlier moment (counted then; the rollup is recounting them),
+    # or not counted yet at all (counting), or were counted for this page as none was stored
+    # for this moment (counted_here): see district.summaries.
+    counted_at: datetime | None = None
+    counting: bool = False
+    counted_here: bool = False
 
     @property
     def signup_rate(self) -> Fraction | None:
@@ -233,12 +245,12 @@ def plan_figures(
     plan: Plan,
     today: date,
     funds: tuple[int, int, int] | None,
-    newest_event: tuple[int, str] | None = None,
+    counted: Counted | None = None,
 ) -> dict:
     """A plan's columns of the overview: phase, dates, turnout, items passed, and its funds
     (required, pledged, paid in fen; None before voting: the draft's ask is summed here).
-    newest_event, the community's newest audit event (id, hash), lets the tally come from
-    district.cache; without it the plan is tallied afresh."""
+    counted: the plan's tally summary (district.summaries.plan_summaries); without it the plan
+    is tallied afresh."""
     opens, closes = phase_window(plan)
     figures = {
         "plan_id": plan.id,
@@ -258,20 +270,32 @@ def plan_figures(
             optin_signed_up=sum(o.signed_up for o in offers),
         )
     if plan.phase in TALLIED:
-        summary = plan_summary(plan, today, newest_event)
-        figures.update(
-            tallied=True,
-            provisional=summary.provisional,
-            electorate_households=summary.electorate_households,
-            voted_households=summary.voted_households,
-            electorate_area_centi=summary.electorate_area_centi,
-            voted_area_centi=summary.voted_area_centi,
-            items_total=summary.items_total,
-            items_passed=summary.items_passed,
-        )
+        figures.update(_tally_columns(counted or Counted(summarize(tally_plan(plan, today)))))
     required, pledged, paid = funds if funds is not None else (draft_residents_part(plan), 0, 0)
     figures.update(required_fen=required, pledged_fen=pledged, paid_fen=paid)
     return figures
+
+
+def _tally_columns(counted: Counted) -> dict:
+    """A tallied plan's turnout and results columns; none but the flags while being counted."""
+    summary = counted.summary
+    columns = {
+        "tallied": True,
+        "counted_at": counted.counted_at,
+        "counting": False,
+        "counted_here": summary is not None and counted.counted_at is None and not counted.stored,
+    }
+    if summary is None:
+        return columns | {"counting": True}
+    return columns | {
+        "provisional": summary.provisional,
+        "electorate_households": summary.electorate_households,
+        "voted_households": summary.voted_households,
+        "electorate_area_centi": summary.electorate_area_centi,
+        "voted_area_centi": summary.voted_area_centi,
+        "items_total": summary.items_total,
+        "items_passed": summary.items_passed,
+    }
 
 
 def draft_residents_part(plan: Plan) -> int:
@@ -294,19 +318,27 @@ def draft_residents_part(plan: Plan) -> int:
     return total
 
 
-def community_rows(communities: list[Community], today: date) -> list[CommunityRow]:
-    """One row per community, in the given order; communities without a plan show 未建方案."""
+def community_rows(
+    communities: list[Community], today: date, recount: int | None = INLINE_RECOUNTS
+) -> list[CommunityRow]:
+    """One row per community, in the given order; communities without a plan show 未建方案.
+
+    Tally figures are stored ones where still current; `recount` plans at most are counted now
+    (None: every one not current, as an export needs), the rest show their stored figures of an
+    earlier moment (counted_at) or none yet (counting) until the rollup has recounted them."""
     ids = [c.id for c in communities]
     households = household_counts(ids)
     plans = current_plans(ids)
     funds = plans_funding([plan for plan in plans.values() if shares_fixed(plan)])
-    events = newest_audit_events([cid for cid, plan in plans.items() if plan.phase in TALLIED])
+    tallied = [plan for plan in plans.values() if plan.phase in TALLIED]
+    events = newest_audit_events([plan.community_id for plan in tallied])
+    summaries = plan_summaries(tallied, today, events, recount)
     works = works_figures([plan.id for plan in plans.values() if plan.phase in AFTER_VOTE], today)
     rows = []
     for community in communities:
         plan = plans.get(community.id)
         figures = (
-            plan_figures(plan, today, funds.get(plan.id), events.get(community.id)) if plan else {}
+            plan_figures(plan, today, funds.get(plan.id), summaries.get(plan.id)) if plan else {}
         )
         rows.append(
             CommunityRow(
@@ -378,6 +410,38 @@ def visible_districts(user) -> list[str]:
     subquery = visible_communities_query(user).subquery()
     return list(
         db.session.scalars(select(subquery.c.district).distinct().order_by(subquery.c.district))
+    )
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current the rows' tally figures are: plans shown as counted at an earlier moment
+    (`since`: the earliest of those), and plans not counted yet."""
+
+    earlier: int = 0
+    since: datetime | None = None
+    counting: int = 0
+    counted_here: int = 0  # current, but counted for this page: none was stored for now
+
+    @property
+    def current(self) -> bool:
+        """Every tally figure is of this moment."""
+        return not self.earlier and not self.counting
+
+    @property
+    def stored(self) -> bool:
+        """Every tally figure was read from the store, current: no rollup is needed."""
+        return self.current and not self.counted_here
+
+
+def freshness(rows: list[CommunityRow]) -> Freshness:
+    """How current the tally figures of these rows are."""
+    earlier = [row.counted_at for row in rows if row.counted_at is not None]
+    return Freshness(
+        earlier=len(earlier),
+        since=min(earlier) if earlier else None,
+        counting=sum(1 for row in rows if row.counting),
+        counted_here=sum(1 for row in rows if row.counted_here),
     )
 
 

@@ -12,12 +12,15 @@ from app.communities.tenancy import staff_required
 from app.core.db import begin_read_snapshot, commit_or_rollback, utcnow
 from app.core.permissions import has_permission
 from app.core.vocabulary import phase_label
+from app.district import summaries
 from app.district.blueprint import bp
+from app.district.jobs import queue_rollup
 from app.district.listing import SORTS, page_of, sort_rows
 from app.district.queries import (
     NO_PLAN,
     community_rows,
     district_summary,
+    freshness,
     overview_communities,
     visible_districts,
 )
@@ -80,14 +83,16 @@ def scope_name(filters: Filters) -> str:
     return _("全市") if current_user.role == "admin" else _("（未填区）")
 
 
-def overview_rows(filters: Filters):
+def overview_rows(filters: Filters, recount: int | None):
     """The filtered, sorted rows and their per-district summary, all read at one moment (a
-    tally counted while ballots arrive would otherwise mix its statements' moments)."""
+    tally counted while ballots arrive would otherwise mix its statements' moments). At most
+    `recount` stale tally summaries are counted here (None: all): see district.summaries."""
     begin_read_snapshot()
     communities = overview_communities(
         current_user, district=filters.district, phase=filters.phase, q=filters.q
     )
-    rows = sort_rows(community_rows(communities, local_today()), filters.sort, filters.desc)
+    rows = community_rows(communities, local_today(), recount)
+    rows = sort_rows(rows, filters.sort, filters.desc)
     return rows, district_summary(rows)
 
 
@@ -103,10 +108,14 @@ def total_label(filters: Filters, summary) -> str | None:
 def overview():
     """Every visible community: plan, phase, turnout, items passed, funds; district totals."""
     filters = read_filters()
-    rows, summary = overview_rows(filters)
+    rows, summary = overview_rows(filters, summaries.INLINE_RECOUNTS)
     page = page_of(rows, filters.page, PER_PAGE)
-    return render_template(
+    fresh = freshness(rows)
+    if not fresh.stored:
+        queue_rollup()  # the worker stores what this page counted, showed as earlier or lacked
+    page_html = render_template(
         "district/overview.html",
+        fresh=fresh,
         filters=filters,
         page=page,
         summary=summary,
@@ -116,6 +125,8 @@ def overview():
         phase_names=phase_filter_names(),
         can_view_community=has_permission(current_user, "community.view"),
     )
+    # Figures still being counted: the page looks again by itself in a few seconds.
+    return (page_html, 200, {"Refresh": "5"}) if fresh.counting else page_html
 
 
 @bp.route("/district/overview.csv", defaults={"fmt": "csv"})
@@ -124,7 +135,7 @@ def overview():
 def export(fmt: str):
     """The filtered overview as CSV (communities) or XLSX (communities and district totals)."""
     filters = read_filters()
-    rows, summary = overview_rows(filters)
+    rows, summary = overview_rows(filters, recount=None)  # a file is exact: every plan current
     commit_or_rollback()  # the snapshot ends before the export's audit event reads its chain
     scope = scope_name(filters)
     meta = ExportMeta(
