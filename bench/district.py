@@ -285,21 +285,20 @@ def main() -> None:
     staff = f"district staff: {DISTRICTS[0]}"
     # Warm runs first (every summary stored and current), then cold runs, each emptying the
     # summaries first: the rows recount every plan (as the export does), a page 20 of them.
-    with app.app_context():
-        rollup()  # nothing writes while the warm runs go: the summaries stay current
-        warm = {
-            "community_rows (all communities), warm": in_request(app, query),
-            "GET /district (admin: the city), warm": lambda: page(admin),
-            f"GET /district ({staff}), warm": lambda: page(district),
-        }
-        cold_runs = {
-            "community_rows (all communities), cold": in_request(app, cold(query)),
-            "GET /district (admin: the city), cold": cold(lambda: page(admin)),
-            f"GET /district ({staff}), cold": cold(lambda: page(district)),
-            "rollup (every plan counted and stored), cold": cold(rollup),
-        }
-        times = timed(list(warm.values()), counter, args.runs)
-        times += timed(list(cold_runs.values()), counter, args.runs)
+    rollup(app)  # nothing writes while the warm runs go: the summaries stay current
+    warm = {
+        "community_rows (all communities), warm": in_request(app, query),
+        "GET /district (admin: the city), warm": lambda: page(admin),
+        f"GET /district ({staff}), warm": lambda: page(district),
+    }
+    cold_runs = {
+        "community_rows (all communities), cold": cold(app, in_request(app, query)),
+        "GET /district (admin: the city), cold": cold(app, lambda: page(admin)),
+        f"GET /district ({staff}), cold": cold(app, lambda: page(district)),
+        "rollup (every plan counted and stored), cold": cold(app, lambda: rollup(app)),
+    }
+    times = timed(list(warm.values()), counter, args.runs)
+    times += timed(list(cold_runs.values()), counter, args.runs)
     print(f"district overview, {dialect}, median of {args.runs} runs")
     for name, (wall, cpu, statements) in zip([*warm, *cold_runs], times, strict=True):
         print(f"{name:50s} {wall:8.1f} ms wall {cpu:8.1f} ms CPU  {statements} statements")
@@ -324,7 +323,7 @@ def query(recount=None):
     return rows
 
 
-def cold(fn):
+def cold(app, fn):
     """fn run with no summary stored (every plan counted again)."""
     from sqlalchemy import delete
 
@@ -332,20 +331,19 @@ def cold(fn):
     from app.extensions import db
 
     def run():
-        db.session.execute(delete(PlanSummary))
-        db.session.commit()
+        with app.app_context():
+            db.session.execute(delete(PlanSummary))
+            db.session.commit()
         return fn()
 
     return run
 
 
-def rollup():
+def rollup(app):
     """The rollup (district.jobs), in a request context of its own."""
-    from flask import current_app
-
     from app.district.jobs import rollup as run_rollup
 
-    with current_app.test_request_context():
+    with app.test_request_context():
         return run_rollup()
 
 
