@@ -80,6 +80,9 @@ class Config:
     ARCHIVE_INLINE_HOUSEHOLDS = int(os.environ.get("COPLAN_ARCHIVE_INLINE_HOUSEHOLDS", "1000"))
     # The same for a plan's exports (CSV/XLSX), which take seconds beyond a few thousand.
     EXPORT_INLINE_HOUSEHOLDS = int(os.environ.get("COPLAN_EXPORT_INLINE_HOUSEHOLDS", "2000"))
+    # The district overview counts at most this many plans whose stored tally summary is stale
+    # itself; the rest show their last count while the rollup job recounts them.
+    DISTRICT_INLINE_RECOUNTS = int(os.environ.get("COPLAN_DISTRICT_INLINE_RECOUNTS", "20"))
     # Move what the app built at start (modules, mappers, metadata) out of the garbage
     # collector's sight, so its full collections stop walking them on every large request
     # (app.freeze_startup_heap; bench/tally.py measured 4 ms of a 57 ms tally in them).

@@ -24,7 +24,6 @@ from app.communities.tenancy import visible_communities_query
 from app.core.vocabulary import label, phase_label
 from app.district.funds import plans_funding
 from app.district.summaries import (
-    INLINE_RECOUNTS,
     Counted,
     newest_audit_events,
     plan_summaries,
@@ -319,7 +318,7 @@ def draft_residents_part(plan: Plan) -> int:
 
 
 def community_rows(
-    communities: list[Community], today: date, recount: int | None = INLINE_RECOUNTS
+    communities: list[Community], today: date, recount: int | None = None
 ) -> list[CommunityRow]:
     """One row per community, in the given order; communities without a plan show 未建方案.
 

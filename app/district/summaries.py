@@ -16,9 +16,10 @@ backup is restored, and the hash, chained over every earlier event, tells such h
 A community without any audit event is never stored: nothing would tell its states apart.
 
 How the overview uses them (``plan_summaries``): a stored summary at its community's current
-fingerprint is exact and used as it is. A page recounts at most INLINE_RECOUNTS plans whose
-summary is missing or stale itself, so a town's overview is always current. Beyond that — a
-city's voting evening, when every ballot moves its community — it shows the stale figures
+fingerprint is exact and used as it is. A page recounts at most DISTRICT_INLINE_RECOUNTS (20)
+plans whose summary is missing or stale itself (a plan of about a hundred households takes about
+2 ms: bench/district.py), so a town's overview is always current. Beyond
+that — a city's voting evening, when every ballot moves its community — it shows the stale figures
 marked with the time they were counted (or "being counted" where none is stored yet), and the
 view queues the rollup (district.jobs): the queue's worker recounts every stale plan of the
 city, a batch of plans per read snapshot, and stores them for every web worker at once.
@@ -39,9 +40,6 @@ from app.extensions import db
 from app.plans.models import Item, Plan
 from app.tally.queries import PlanTally, tally_plan
 
-# Plans a page recounts itself when their summaries are missing or stale; the rest wait for
-# the rollup. A plan of a few hundred households takes 5-10 ms (bench/district.py).
-INLINE_RECOUNTS = 20
 # Plans the rollup recounts in one read snapshot before it stores them.
 BATCH = 25
 
@@ -132,7 +130,7 @@ def stored_summaries(plan_ids: list[int]) -> dict[int, tuple[Fingerprint, TallyS
 
 
 def plan_summaries(
-    plans: list[Plan], today: date, events: dict, recount: int | None = INLINE_RECOUNTS
+    plans: list[Plan], today: date, events: dict, recount: int | None = None
 ) -> dict[int, Counted]:
     """Each plan's summary for the overview: stored when its community has not changed since
     (same newest audit event, same day); else counted now for up to `recount` plans (None: all),

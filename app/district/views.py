@@ -3,7 +3,7 @@ totals per district, and its CSV/XLSX export (audited)."""
 
 from dataclasses import dataclass
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,7 +12,6 @@ from app.communities.tenancy import staff_required
 from app.core.db import begin_read_snapshot, commit_or_rollback, utcnow
 from app.core.permissions import has_permission
 from app.core.vocabulary import phase_label
-from app.district import summaries
 from app.district.blueprint import bp
 from app.district.jobs import queue_rollup
 from app.district.listing import SORTS, page_of, sort_rows
@@ -108,7 +107,7 @@ def total_label(filters: Filters, summary) -> str | None:
 def overview():
     """Every visible community: plan, phase, turnout, items passed, funds; district totals."""
     filters = read_filters()
-    rows, summary = overview_rows(filters, summaries.INLINE_RECOUNTS)
+    rows, summary = overview_rows(filters, current_app.config["DISTRICT_INLINE_RECOUNTS"])
     page = page_of(rows, filters.page, PER_PAGE)
     fresh = freshness(rows)
     if not fresh.stored:

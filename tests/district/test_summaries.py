@@ -160,7 +160,7 @@ def test_beyond_its_budget_a_page_shows_earlier_figures_with_their_time_or_count
     """A city's voting evening: more plans stale than a page recounts. It shows what the
     rollup stored last, with the time, or "being counted" and refreshes itself; it queues the
     rollup, after which every figure is current."""
-    monkeypatch.setattr(summaries, "INLINE_RECOUNTS", 0)
+    monkeypatch.setitem(app.config, "DISTRICT_INLINE_RECOUNTS", 0)
     client = app.test_client()
     sign_in_staff(client, "admin")
     response = client.get("/district")  # nothing stored yet: both being counted
@@ -186,7 +186,7 @@ def test_beyond_its_budget_a_page_shows_earlier_figures_with_their_time_or_count
 
 
 def test_the_export_is_exact_whatever_the_pages_budget(app, town, tallies, monkeypatch):
-    monkeypatch.setattr(summaries, "INLINE_RECOUNTS", 0)
+    monkeypatch.setitem(app.config, "DISTRICT_INLINE_RECOUNTS", 0)
     roll_up(app)
     vote_once_more(app, town["甲"])
     client = app.test_client()
