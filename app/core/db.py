@@ -150,19 +150,15 @@ def _sqlite_begin_immediate(conn):
         options = conn.get_execution_options()
         # begin_read_snapshot: a reader that must not hold the write lock; reads_first: one
         # that becomes a writer at its first write (below).
-        if options.get(READ_SNAPSHOT) or (queued and options.get(READ_FIRST)):
+        read_first = queued and bool(options.get(READ_FIRST))
+        if options.get(READ_SNAPSHOT) or read_first:
             conn.exec_driver_sql("BEGIN")
-            if queued and options.get(READ_FIRST):
+            if read_first:
                 dbapi_connection.read_first = True
-            return
-        if queued:
-            dbapi_connection.wait_for_writers()
-        try:
+        elif queued:
+            dbapi_connection.begin_queued()
+        else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-        except Exception:
-            if queued:
-                dbapi_connection.leave_queue()
-            raise
 
 
 READ_FIRST = "coplan_read_first"
@@ -246,6 +242,10 @@ class QueuedConnection(sqlite3.Connection):
         self.read_first = False
         if self.in_transaction:
             self.execute("COMMIT")
+        self.begin_queued()
+
+    def begin_queued(self) -> None:
+        """Wait for the writers before, then begin holding SQLite's write lock."""
         self.wait_for_writers()
         try:
             self.execute("BEGIN IMMEDIATE")
