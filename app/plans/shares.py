@@ -2,8 +2,6 @@
 the funding breakdown of an item."""
 
 import json
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -14,6 +12,7 @@ from app.communities.electorate import snapshot_for
 from app.communities.models import FrozenHousehold, Household
 from app.communities.queries import household_address_select
 from app.core.audit import log_event
+from app.core.memo import once
 from app.core.vocabulary import RESIDENTS_LABEL, coefficient_text, describe_method, label
 from app.extensions import db
 from app.plans.models import (
@@ -267,29 +266,9 @@ class PlanShares:
     fixed: set[int] = field(default_factory=set)  # items read from stored shares
 
 
-# Inside reading_shares_once(), each plan's shares are worked out once (see plan_shares).
-_shares_memo: ContextVar[dict[int, "PlanShares"] | None] = ContextVar("shares_memo", default=None)
-
-
-@contextmanager
-def reading_shares_once():
-    """A read-only stretch of work (an archive build) that asks for a plan's shares many
-    times gets them computed once; outside it every call reads the database afresh."""
-    token = _shares_memo.set({})
-    try:
-        yield
-    finally:
-        _shares_memo.reset(token)
-
-
 def plan_shares(plan: Plan) -> PlanShares:
-    """Shares as they stand (computed once per plan inside reading_shares_once())."""
-    memo = _shares_memo.get()
-    if memo is None:
-        return _plan_shares(plan)
-    if plan.id not in memo:
-        memo[plan.id] = _plan_shares(plan)
-    return memo[plan.id]
+    """Shares as they stand (worked out once per plan inside core.memo.reading_once())."""
+    return once(("plan_shares", plan.id), lambda: _plan_shares(plan))
 
 
 def _plan_shares(plan: Plan) -> PlanShares:

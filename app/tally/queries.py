@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -42,6 +40,7 @@ from app.communities.models import (
     Household,
     centi_to_area,
 )
+from app.core.memo import once
 from app.extensions import db
 from app.paper.models import Delivery, PaperEntry
 from app.plans.models import Item, ItemOption, ItemScope, Plan
@@ -529,35 +528,13 @@ def ballot_counts(plan: Plan) -> BallotCounts:
     return BallotCounts(sum(by_channel.values()), by_channel, conflicts, waiting)
 
 
-# Inside reading_tally_once(), each plan is counted once (see tally_plan).
-_tally_memo: ContextVar[dict[tuple[int, date], PlanTally] | None] = ContextVar(
-    "tally_memo", default=None
-)
-
-
-@contextmanager
-def reading_tally_once():
-    """A read-only stretch of work on one snapshot (an archive build) that asks for a plan's
-    tally many times (its tally file, each notice, the tally and turnout exports, the works
-    going ahead) gets it counted once; outside it every call counts afresh."""
-    token = _tally_memo.set({})
-    try:
-        yield
-    finally:
-        _tally_memo.reset(token)
-
-
 def tally_plan(plan: Plan, today: date | None = None) -> PlanTally:
     """Count every item of the plan (5 queries, whatever its size) and apply its rules (once
-    per plan and day inside reading_tally_once())."""
+    per plan and day inside core.memo.reading_once(): an archive build's tally file, notices,
+    exports and works going ahead all ask)."""
     if today is None:
         today = local_today()
-    memo = _tally_memo.get()
-    if memo is None:
-        return _count_plan(plan, today)
-    if (plan.id, today) not in memo:
-        memo[plan.id, today] = _count_plan(plan, today)
-    return memo[plan.id, today]
+    return once(("plan_tally", plan.id, today), lambda: _count_plan(plan, today))
 
 
 def _count_plan(plan: Plan, today: date) -> PlanTally:

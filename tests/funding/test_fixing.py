@@ -232,11 +232,11 @@ def test_fixed_shares_properties(app, households, method, residents, coefficient
 
 
 def test_shares_are_worked_out_once_inside_a_read_only_build(app, world, ctx):
-    """reading_shares_once() lets an archive ask for shares repeatedly at the cost of one."""
-    from app.plans.shares import reading_shares_once
+    """reading_once() lets an archive ask for shares repeatedly at the cost of one."""
+    from app.core.memo import reading_once
 
     assert plan_shares(world.plan) is not plan_shares(world.plan)  # outside: afresh each time
-    with reading_shares_once():
+    with reading_once():
         first = plan_shares(world.plan)
         assert plan_shares(world.plan) is first
     assert plan_shares(world.plan) is not first

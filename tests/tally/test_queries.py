@@ -306,3 +306,20 @@ def test_query_count_does_not_grow_with_households_or_items(app, estate):
         return len(statements)
 
     assert queries_for(2, 2) == queries_for(12, 6) == 5  # whatever the size (the 5th: options)
+
+
+def test_a_read_only_stretch_counts_a_plan_once_a_day(app, estate):
+    """Inside core.memo.reading_once() (an archive build) the tally is counted once per plan and
+    day; outside, every call counts the database as it is."""
+    from app.core.memo import reading_once
+
+    plan = estate.plan()
+    estate.item(plan, "K1")
+    estate.ballot(plan, estate.household("50"), {"K1": "agree"})
+    estate.commit()
+    assert tally_plan(plan, TODAY) is not tally_plan(plan, TODAY)
+    with reading_once():
+        first = tally_plan(plan, TODAY)
+        assert tally_plan(plan, TODAY) is first
+        assert tally_plan(plan, TODAY + timedelta(days=1)) is not first  # another day
+    assert tally_plan(plan, TODAY) is not first

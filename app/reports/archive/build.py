@@ -26,6 +26,7 @@ from app.closeout.archive import closeout_files
 from app.communities.models import Community
 from app.core.audit import AuditEvent, chain_head, chain_of, log_event, verify_chain
 from app.core.db import utcnow
+from app.core.memo import reading_once
 from app.extensions import db
 from app.formats.downloads import plan_meta
 from app.formats.fonts import pdf_font
@@ -33,7 +34,6 @@ from app.formats.pdf import Pen
 from app.formats.writers import csv_bytes, xlsx_bytes
 from app.paper.models import PaperEntry, PaperSerial
 from app.plans.models import Plan
-from app.plans.shares import reading_shares_once
 from app.printing.jobs import job_file
 from app.printing.notice_data import NOTICE_KINDS, notice_data, notice_problem
 from app.printing.notices import draw_notice
@@ -63,7 +63,7 @@ from app.reports.archive.verify import (
 from app.reports.archive.writer import ArchiveWriter, compact_json, pretty, write_json
 from app.reports.exports import EXPORTS
 from app.tally.document import tally_document
-from app.tally.queries import reading_tally_once, tally_plan
+from app.tally.queries import tally_plan
 from app.works.archive import write_works_archive
 
 __all__ = ["VerificationResult", "build_archive", "record_archive", "verify_archive"]
@@ -131,7 +131,7 @@ def build_archive(plan: Plan, target, *, user=None, progress=None) -> ArchiveInf
     drawn (no CJK font installed). Building only reads, so the plan's shares and its tally,
     which many parts need, are worked out once.
     """
-    with reading_shares_once(), reading_tally_once():
+    with reading_once():
         return _build_archive(plan, target, user, progress)
 
 
