@@ -9,6 +9,7 @@ it is not tallied: its turnout, results and pledge rate are "not yet", not zero;
 what the draft asks of residents, item by item (the dashboard's per-item residents' parts).
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from fractions import Fraction
@@ -24,6 +25,9 @@ from app.communities.tenancy import visible_communities_query
 from app.core.vocabulary import label, phase_label
 from app.district.funds import plans_funding
 from app.district.summaries import (
+    COUNTED,
+    COUNTING,
+    EARLIER,
     Counted,
     newest_audit_events,
     plan_summaries,
@@ -85,12 +89,10 @@ class CommunityRow:
     optin_items: int = 0
     optin_in_scope: int = 0
     optin_signed_up: int = 0
-    # The tally figures are of an earlier moment (counted then; the rollup is recounting them),
-    # or not counted yet at all (counting), or were counted for this page as none was stored
-    # for this moment (counted_here): see district.summaries.
+    # How current the tally figures are (district.summaries: stored, counted, earlier — counted
+    # at counted_at, the rollup recounting them — or counting); None: not tallied.
+    summary_state: str | None = None
     counted_at: datetime | None = None
-    counting: bool = False
-    counted_here: bool = False
 
     @property
     def signup_rate(self) -> Fraction | None:
@@ -269,7 +271,8 @@ def plan_figures(
             optin_signed_up=sum(o.signed_up for o in offers),
         )
     if plan.phase in TALLIED:
-        figures.update(_tally_columns(counted or Counted(summarize(tally_plan(plan, today)))))
+        counted = counted or Counted(summarize(tally_plan(plan, today)), COUNTED)
+        figures.update(_tally_columns(counted))
     required, pledged, paid = funds if funds is not None else (draft_residents_part(plan), 0, 0)
     figures.update(required_fen=required, pledged_fen=pledged, paid_fen=paid)
     return figures
@@ -278,14 +281,9 @@ def plan_figures(
 def _tally_columns(counted: Counted) -> dict:
     """A tallied plan's turnout and results columns; none but the flags while being counted."""
     summary = counted.summary
-    columns = {
-        "tallied": True,
-        "counted_at": counted.counted_at,
-        "counting": False,
-        "counted_here": summary is not None and counted.counted_at is None and not counted.stored,
-    }
+    columns = {"tallied": True, "summary_state": counted.state, "counted_at": counted.counted_at}
     if summary is None:
-        return columns | {"counting": True}
+        return columns
     return columns | {
         "provisional": summary.provisional,
         "electorate_households": summary.electorate_households,
@@ -324,7 +322,7 @@ def community_rows(
 
     Tally figures are stored ones where still current; `recount` plans at most are counted now
     (None: every one not current, as an export needs), the rest show their stored figures of an
-    earlier moment (counted_at) or none yet (counting) until the rollup has recounted them."""
+    earlier moment (with counted_at) or none yet until the rollup has recounted them."""
     ids = [c.id for c in communities]
     households = household_counts(ids)
     plans = current_plans(ids)
@@ -420,7 +418,7 @@ class Freshness:
     earlier: int = 0
     since: datetime | None = None
     counting: int = 0
-    counted_here: int = 0  # current, but counted for this page: none was stored for now
+    counted: int = 0  # current, but counted for this page: none was stored for this moment
 
     @property
     def current(self) -> bool:
@@ -430,17 +428,18 @@ class Freshness:
     @property
     def stored(self) -> bool:
         """Every tally figure was read from the store, current: no rollup is needed."""
-        return self.current and not self.counted_here
+        return self.current and not self.counted
 
 
 def freshness(rows: list[CommunityRow]) -> Freshness:
     """How current the tally figures of these rows are."""
-    earlier = [row.counted_at for row in rows if row.counted_at is not None]
+    states = Counter(row.summary_state for row in rows)
+    earlier = [row.counted_at for row in rows if row.summary_state == EARLIER]
     return Freshness(
-        earlier=len(earlier),
+        earlier=states[EARLIER],
         since=min(earlier) if earlier else None,
-        counting=sum(1 for row in rows if row.counting),
-        counted_here=sum(1 for row in rows if row.counted_here),
+        counting=states[COUNTING],
+        counted=states[COUNTED],
     )
 
 

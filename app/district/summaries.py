@@ -30,14 +30,13 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import selectinload
 
 from app.communities.models import area_to_centi
 from app.core.audit import AuditEvent
 from app.core.db import begin_read_snapshot, commit_or_rollback, utcnow
 from app.district.models import PlanSummary
 from app.extensions import db
-from app.plans.models import Item, Plan
+from app.plans.models import Plan
 from app.tally.queries import PlanTally, tally_plan
 
 # Plans the rollup recounts in one read snapshot before it stores them.
@@ -60,13 +59,19 @@ class TallySummary:
     items_total: int
 
 
+# How current a plan's summary on the overview is: read from the store and still holding;
+# counted for this page (none was stored for this moment); stored, of an earlier moment
+# (counted_at says when); none yet (the rollup is counting it).
+STORED, COUNTED, EARLIER, COUNTING = "stored", "counted", "earlier", "counting"
+
+
 @dataclass(frozen=True)
 class Counted:
     """A plan's summary for the overview, and how current it is."""
 
-    summary: TallySummary | None  # None: not counted yet (the rollup is counting it)
-    counted_at: datetime | None = None  # set when the summary is of an earlier state
-    stored: bool = False  # read from the store, current: nothing for the rollup to do
+    summary: TallySummary | None  # None while COUNTING
+    state: str = COUNTED
+    counted_at: datetime | None = None  # when an EARLIER summary was counted
 
 
 def summarize(tally: PlanTally) -> TallySummary:
@@ -129,6 +134,12 @@ def stored_summaries(plan_ids: list[int]) -> dict[int, tuple[Fingerprint, TallyS
     }
 
 
+def _holds(entry, event: tuple[int, str] | None, today: date) -> bool:
+    """Whether a stored summary (stored_summaries' entry) was counted at the community's newest
+    audit event today: nothing it rests on has changed since."""
+    return entry is not None and event is not None and entry[0] == (*event, today)
+
+
 def plan_summaries(
     plans: list[Plan], today: date, events: dict, recount: int | None = None
 ) -> dict[int, Counted]:
@@ -140,20 +151,20 @@ def plan_summaries(
     result: dict[int, Counted] = {}
     stale = []
     for plan in plans:
-        event, entry = events.get(plan.community_id), stored.get(plan.id)
-        if event is not None and entry is not None and entry[0] == (*event, today):
-            result[plan.id] = Counted(entry[1], stored=True)
+        entry = stored.get(plan.id)
+        if _holds(entry, events.get(plan.community_id), today):
+            result[plan.id] = Counted(entry[1], STORED)
         else:
             stale.append(plan)
     stale.sort(key=lambda plan: plan.id in stored)  # the never counted first
     for n, plan in enumerate(stale):
         if recount is None or n < recount:
-            result[plan.id] = Counted(summarize(tally_plan(plan, today)))
+            result[plan.id] = Counted(summarize(tally_plan(plan, today)), COUNTED)
         elif plan.id in stored:
             _fingerprint, summary, counted_at = stored[plan.id]
-            result[plan.id] = Counted(summary, counted_at)
+            result[plan.id] = Counted(summary, EARLIER, counted_at)
         else:
-            result[plan.id] = Counted(None)
+            result[plan.id] = Counted(None, COUNTING)
     return result
 
 
@@ -162,12 +173,7 @@ def refresh_summaries(plan_ids: list[int], today: date) -> int:
     snapshot (each tally's statements see one moment while ballots arrive), then stored in a
     short write of their own. Returns how many were recounted."""
     begin_read_snapshot()
-    plans = db.session.scalars(
-        select(Plan)
-        .where(Plan.id.in_(plan_ids))
-        .options(selectinload(Plan.items).selectinload(Item.funding))
-        .options(selectinload(Plan.items).selectinload(Item.scopes))
-    ).all()
+    plans = db.session.scalars(select(Plan).where(Plan.id.in_(plan_ids))).all()
     events = newest_audit_events(sorted({plan.community_id for plan in plans}))
     stored = stored_summaries(plan_ids)
     counted = []
@@ -175,11 +181,10 @@ def refresh_summaries(plan_ids: list[int], today: date) -> int:
         event = events.get(plan.community_id)
         if event is None:
             continue  # no history to key a summary by: the overview counts it itself
-        fingerprint = (*event, today)
-        if plan.id in stored and stored[plan.id][0] == fingerprint:
+        if _holds(stored.get(plan.id), event, today):
             continue
         summary = summarize(tally_plan(plan, today))
-        counted.append((plan.id, plan.community_id, fingerprint, summary))
+        counted.append((plan.id, plan.community_id, (*event, today), summary))
     commit_or_rollback()  # the snapshot ends before the write
     if counted:
         _store(counted)

@@ -109,8 +109,8 @@ def test_rolled_up_summaries_equal_fresh_tallies_and_are_read_not_counted(app, t
         for name, cid in town.items():
             plan = current_plan(cid)
             row = rows[f"{name}小区"]
-            assert (row.plan_id, row.tallied, row.counted_at, row.counting) == (
-                plan.id, True, None, False,
+            assert (row.plan_id, row.tallied, row.summary_state, row.counted_at) == (
+                plan.id, True, "stored", None,
             )  # fmt: skip
             assert row.voted_households > 0 and row.items_total == len(plan.items)
             assert figures(row) == summarize(tally_plan(plan, local_today()))
@@ -134,6 +134,7 @@ def test_a_new_ballot_shows_on_the_next_page_load_and_the_page_queues_the_rollup
     assert after in row_text(html, town["甲"])  # recounted by the page: within its budget
     with app.test_request_context():
         assert tallies == [current_plan(town["甲"]).id]
+    assert rows_now(app)["甲小区"].summary_state == "counted"  # not stored yet: counted here
     response.close()  # the queue runs the rollup it queued (immediate mode: now)
     tallies.clear()
     client.get("/district").close()
@@ -167,6 +168,7 @@ def test_beyond_its_budget_a_page_shows_earlier_figures_with_their_time_or_count
     html = response.get_data(as_text=True)
     assert response.headers["Refresh"] == "5" and tallies == []
     assert "2 个小区正在统计" in html and "统计中" in row_text(html, town["甲"])
+    assert rows_now(app, recount=0)["甲小区"].summary_state == "counting"
     response.close()  # the rollup it queued runs
     assert len(stored(app)) == 2
     counted_at = stored(app)[rows_now(app)["甲小区"].plan_id][2]
@@ -177,12 +179,14 @@ def test_beyond_its_budget_a_page_shows_earlier_figures_with_their_time_or_count
     html = response.get_data(as_text=True)
     assert "Refresh" not in response.headers and tallies == []
     stale = rows_now(app, recount=0)["甲小区"]
-    assert stale.counted_at == counted_at and figures(stale) == figures(before)
+    assert (stale.summary_state, stale.counted_at) == ("earlier", counted_at)
+    assert figures(stale) == figures(before)
     assert "1 个小区的投票数据刚有变化" in html and "统计于" in row_text(html, town["甲"])
     assert "统计于" not in row_text(html, town["乙"])
     response.close()
     fresh = rows_now(app, recount=0)["甲小区"]
-    assert fresh.counted_at is None and fresh.voted_households == before.voted_households + 1
+    assert (fresh.summary_state, fresh.counted_at) == ("stored", None)
+    assert fresh.voted_households == before.voted_households + 1
 
 
 def test_the_export_is_exact_whatever_the_pages_budget(app, town, tallies, monkeypatch):
