@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 
-from sqlalchemy import bindparam, case, func, literal, null, select, union_all
+from sqlalchemy import bindparam, case, func, literal, literal_column, null, select, union_all
 
 from app.communities.electorate import snapshot_for
 from app.communities.models import (
@@ -309,9 +309,13 @@ def _household_rows(plan: Plan, snapshot_id: int | None):
     return db.session.execute(statement, _params(plan, snapshot_id=snapshot_id)).all()
 
 
-def _vote_query(scoped: bool, owners: str, frozen: bool, counted_only: bool):
+def _vote_query(scoped: bool, owners: str, frozen: bool, counted_only: bool, revised: bool):
     """(item, revision, unit, owner, choice, option, households, area centi, sign) of marks;
     the option only on an item with options (方案比选), the unit only for scoped items (NULL else).
+
+    `revised` says some item of the plan is past its first revision. When none is, every mark
+    is on revision 1 (revisions only count up from 1): the column is the constant 1 and is not
+    grouped by, one key less for each of the plan's marks.
 
     `owners` says what the owner column holds. "none": NULL, every mark counted at k = 1.
     "moved" (sign -1): only marks of owners with several households, by owner, to be moved
@@ -322,8 +326,9 @@ def _vote_query(scoped: bool, owners: str, frozen: bool, counted_only: bool):
     """
     r = _roster(frozen, "voters")
     unit = case((BallotChoice.item_id.in_(_SCOPED), r.c.unit_id)) if scoped else null()
+    revision = BallotChoice.item_revision if revised else literal_column("1")
     query = (
-        select(BallotChoice.item_id, BallotChoice.item_revision, unit)
+        select(BallotChoice.item_id, revision, unit)
         .select_from(EffectiveBallot)
         .join(BallotChoice, BallotChoice.ballot_id == EffectiveBallot.ballot_id)
         .join(r, r.c.id == EffectiveBallot.household_id)
@@ -331,8 +336,9 @@ def _vote_query(scoped: bool, owners: str, frozen: bool, counted_only: bool):
     )
     if counted_only:
         query = query.where(BallotChoice.choice.in_(tuple(COUNTED)))
-    keys = [BallotChoice.item_id, BallotChoice.item_revision, BallotChoice.choice]
-    keys.append(BallotChoice.option_id)
+    keys = [BallotChoice.item_id, BallotChoice.choice, BallotChoice.option_id]
+    if revised:
+        keys.append(BallotChoice.item_revision)
     if scoped:
         keys.append(unit)  # PostgreSQL refuses a constant NULL in GROUP BY
     owner, sign = null(), {"none": 1, "moved": -1, "joined": 0}[owners]
@@ -356,16 +362,19 @@ def _vote_query(scoped: bool, owners: str, frozen: bool, counted_only: bool):
 
 
 @cache
-def _votes_statement(scoped: bool, several: bool, frozen: bool, dialect: str):
+def _votes_statement(scoped: bool, several: bool, frozen: bool, revised: bool, dialect: str):
     """The marks' statement: with a unit column if some item has a scope, and owners' rows if
     some owner has several households. Shaped per database, as bench/tally.py measured:
     PostgreSQL counts fastest in one scan over every mark (a filter on the choice text costs
     more than grouping abstentions too); SQLite, which sorts to group, in two narrower selects
     of the agree and oppose marks only."""
     if dialect == "postgresql":
-        return _vote_query(scoped, "joined" if several else "none", frozen, counted_only=False)
-    query = _vote_query(scoped, "none", frozen, counted_only=True)
-    return union_all(query, _vote_query(scoped, "moved", frozen, True)) if several else query
+        owners = "joined" if several else "none"
+        return _vote_query(scoped, owners, frozen, counted_only=False, revised=revised)
+    query = _vote_query(scoped, "none", frozen, counted_only=True, revised=revised)
+    if not several:
+        return query
+    return union_all(query, _vote_query(scoped, "moved", frozen, True, revised))
 
 
 def _votes(
@@ -383,7 +392,8 @@ def _votes(
     option_keys = {i.id: {o[0]: o[1] for o in i.options} for i in items if i.options}
     scoped = sorted(scope_units)
     dialect = db.session.get_bind().dialect.name
-    query = _votes_statement(bool(scoped), several, snapshot_id is not None, dialect)
+    revised = any(i.revision != 1 for i in items)
+    query = _votes_statement(bool(scoped), several, snapshot_id is not None, revised, dialect)
     params = _params(plan, snapshot_id=snapshot_id)
     if scoped:
         params["scoped"] = scoped

@@ -141,6 +141,8 @@ class Estate:
         db.session.flush()
         for key, choice in (choices or {}).items():
             item = items[key]
+            # Revisions count from 1 (the tally relies on it): only a revised item has stale marks.
+            assert key not in stale or item.revision > 1, f"{key} was never revised"
             revision = item.revision - 1 if key in stale else item.revision
             option_id = None
             if choice and choice.startswith("agree:"):

@@ -17,6 +17,8 @@ F = Fraction
 BUILDINGS = ["1号楼", "2号楼", "3号楼"]
 UNITS = ["1单元", "2单元"]
 MARKS = ["agree", "oppose", "abstain", "blank", "missing", "stale"]
+# Revisions count from 1: only an item revised since (revision 2) can carry a stale mark.
+FIRST_REVISION_MARKS = [m for m in MARKS if m != "stale"]
 _names = itertools.count()
 
 # --- the reference: one household at a time, Fractions everywhere ---------------------------
@@ -136,7 +138,12 @@ def cases(draw):
                 "building": draw(st.sampled_from(BUILDINGS)),
                 "unit": draw(st.sampled_from(UNITS)),
                 "delivered": draw(st.booleans()),
-                "ballot": {i["key"]: draw(st.sampled_from(MARKS)) for i in plan_items}
+                "ballot": {
+                    i["key"]: draw(
+                        st.sampled_from(MARKS if i["revision"] > 1 else FIRST_REVISION_MARKS)
+                    )
+                    for i in plan_items
+                }
                 if voted
                 else None,
             }
