@@ -156,6 +156,21 @@ def register_request_hooks(app: Flask) -> None:
 
     login_manager.user_loader(load_principal)
 
+    @app.before_request
+    def refuse_nul_characters():
+        """A NUL character is never text a person typed, and PostgreSQL cannot store one: a
+        request whose query or form names or values hold one is refused (400) before any view
+        reads it, with nothing written."""
+        sources = [request.args]
+        if request.method == "POST":
+            sources.append(request.form)
+        for source in sources:
+            for key, values in source.lists():
+                if "\x00" in key or any("\x00" in value for value in values):
+                    message = _("输入的内容含有无效的空字符（NUL），没有保存。请删除后再提交。")
+                    return render_template("error.html", code=400, message=message), 400
+        return None
+
     @app.after_request
     def commit_unit_of_work(response):
         """Commit what the request did when it succeeded; roll back a refusal or an error."""

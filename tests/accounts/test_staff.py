@@ -128,3 +128,18 @@ def test_cli_errors_exit_non_zero_with_a_message(app):
     runner.invoke(args=["community", "create", "重复"])
     result = runner.invoke(args=["community", "create", "重复"])
     assert result.exit_code == 1 and "已存在" in result.output
+
+
+def test_a_nul_character_in_a_form_is_refused_with_a_message_not_a_server_error(
+    app, client, factory
+):
+    # PostgreSQL cannot store NUL; the fuzz test found a community name of "\x00" answering 500.
+    factory.user("admin1", "admin")
+    sign_in_staff(client, "admin1")
+    for fields in ({"name": "\x00"}, {"name": "新华里", "district": "东\x00区"}):
+        response = post_form(client, "/staff/communities/new", fields)
+        assert response.status_code == 400
+        assert "空字符" in response.get_data(as_text=True)
+    assert client.get("/staff/communities/new?q=\x00").status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(Community.id).where(Community.name == "新华里")) is None
