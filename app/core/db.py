@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import DateTime, ForeignKey, event, literal_column, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
@@ -42,14 +41,6 @@ def db_clock():
     if db.session.get_bind().dialect.name != "postgresql":
         return None
     return literal_column("clock_timestamp() AT TIME ZONE 'UTC'", DateTime())
-
-
-def insert_on_conflict(model):
-    """An INSERT of `model` that can say ON CONFLICT (DO NOTHING, DO UPDATE), built for the
-    session's database; PostgreSQL and SQLite spell the clause alike."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
 
 
 class TenantMixin:

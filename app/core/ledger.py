@@ -16,7 +16,9 @@ The rows are collected here, without the operations saying anything:
   reads the ids it will touch; an INSERT returns its rows (RETURNING is added when the statement
   has none), so the vote path needs no extra statement.
 A write that bypasses the session (``connection.execute``, raw SQL) is not seen: that is exactly
-what verification reports, so application code must not write audited tables that way.
+what verification reports, so application code must not write audited tables that way, except
+through ``record_returned``: a hot path (the online ballot) that writes in plain statements
+hands over the full rows its statements RETURNED, so the digests are of what is stored.
 """
 
 import hashlib
@@ -170,6 +172,19 @@ def _collect_statement(state):
     for row_id, community_id in session.execute(query, params or {}):
         pending[(name, row_id)] = (kind, community_id)
     return None
+
+
+def record_returned(session, table, rows) -> None:
+    """Audited rows a plain (Core) statement wrote, as its RETURNING gave them back: every
+    column of the table, so each digest is of the stored row, as verification will read it."""
+    if table.name not in audited_models():
+        raise ValueError(f"{table.name} is not an audited table")
+    pending = _pending(session)
+    for row in rows:
+        pending[(table.name, row["id"])] = (
+            "digest",
+            (row["community_id"], row_digest(table, row)),
+        )
 
 
 def _plain_nulls(table, params) -> bool:

@@ -8,19 +8,20 @@ import secrets
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.communities.models import Household
 from app.core.audit import log_event
 from app.core.codes import ALPHABET
-from app.core.db import begin_writing, db_clock, insert_on_conflict, utcnow
+from app.core.db import begin_writing, utcnow
 from app.core.errors import DomainError
 from app.extensions import db
 from app.plans.models import Item, Plan
 from app.plans.queries import is_paper_entry_open, is_voting_open, items_for_household
 from app.rules.precedence import BallotRef, choose_effective_ballot
-from app.voting.models import CHOICES, Ballot, BallotChoice, EffectiveBallot
+from app.voting import writes
+from app.voting.models import CHOICES, Ballot, EffectiveBallot
 
 RECEIPT_LENGTH = 10
 
@@ -64,24 +65,15 @@ def _ballot_ref(ballot: Ballot, items: dict[int, Item]) -> BallotRef:
     return BallotRef(ballot.id, ballot.channel, ballot.recorded_at, choices)
 
 
-_BALLOT = Ballot.__table__.c
-_PAPER_OR_ASSISTED = (  # a plain (Core) statement built once: every vote asks
-    select(_BALLOT.id)
-    .where(
-        _BALLOT.plan_id == bindparam("plan_id"),
-        _BALLOT.household_id == bindparam("household_id"),
-        _BALLOT.channel != "online",
-    )
-    .limit(1)
-)
-
-
 def refresh_effective_ballot(
-    plan: Plan, household_id: int, online_ref: BallotRef | None = None
-) -> EffectiveBallot | None:
-    """Recompute which of the household's ballots counts, by the plan's conflict policy.
+    plan: Plan, household_id: int, online_ref: BallotRef | None, others: bool
+) -> dict | None:
+    """Recompute which of the household's ballots counts, by the plan's conflict policy; the
+    effective ballot's stored row, or None when none counts.
 
-    `online_ref` may be given when the caller has just recorded the online ballot (saves a query).
+    `online_ref`: the online ballot just recorded, if any (else the latest is read). `others`:
+    whether the household has paper or assisted ballots on the plan (_closing_check reads it
+    with the close; most households have none, and then none are loaded).
     """
 
     def household_ballots(*channels):
@@ -97,15 +89,8 @@ def refresh_effective_ballot(
 
     items = {i.id: i for i in plan.items}
     db.session.flush()
-    # Most households have no paper or assisted ballot: ask with a plain (Core) statement, a
-    # fraction of an ORM query's cost, and load ballots with their choices only when there are.
-    has_paper = (
-        db.session.connection()
-        .execute(_PAPER_OR_ASSISTED, {"plan_id": plan.id, "household_id": household_id})
-        .first()
-    )
     paper = []
-    if has_paper is not None:
+    if others:
         paper = db.session.scalars(
             household_ballots("paper", "assisted").order_by(Ballot.recorded_at, Ballot.id)
         ).all()
@@ -131,42 +116,32 @@ def refresh_effective_ballot(
             db.session.delete(current)
             db.session.flush()
         return None
-    # One statement whether the household had an effective ballot or not; the unique
-    # constraint (plan, household) is the conflict, so there is never a second row.
-    chosen = {
-        "ballot_id": decision.effective.id,
-        "conflict": decision.conflict,
-        "reason": decision.reason,
-        "updated_at": utcnow(),
-    }
-    upsert = (
-        insert_on_conflict(EffectiveBallot)
-        .values(
-            community_id=plan.community_id, plan_id=plan.id, household_id=household_id, **chosen
-        )
-        .on_conflict_do_update(index_elements=["plan_id", "household_id"], set_=chosen)
-        .returning(EffectiveBallot)
+    return writes.keep_effective(
+        {
+            "community_id": plan.community_id,
+            "plan_id": plan.id,
+            "household_id": household_id,
+            "ballot_id": decision.effective.id,
+            "conflict": decision.conflict,
+            "reason": decision.reason,
+            "updated_at": utcnow(),
+        }
     )
-    # populate_existing: a copy of the row already in the session is brought up to date.
-    return db.session.scalar(upsert, execution_options={"populate_existing": True})
 
 
-def before_the_close(plan: Plan) -> datetime:
-    """The database's time now, refused if voting was ended (结束表决) at or before it.
+def _closing_check(plan: Plan, household_id: int) -> tuple[datetime, bool]:
+    """The database's time now, refused if voting was ended (结束表决) at or before it, and
+    whether the household has a paper or assisted ballot on the plan: one statement.
 
     The end is read afresh (not from the request's copy of the plan), in the same statement as
     the time, and the time returned becomes the ballot's recorded time: a ballot counts only if
     recorded before the close.
     """
-    ended_at = select(Plan.voting_ended_at).where(Plan.id == plan.id)
-    clock = db_clock()
-    if clock is None:
-        now, ended = utcnow(), db.session.scalar(ended_at)
-    else:
-        ended, now = db.session.execute(ended_at.add_columns(clock)).one()
-    if ended is not None and now >= ended:
+    row = writes.online_checks(plan.id, household_id)
+    now = row[2] if len(row) > 2 else utcnow()  # SQLite's clock is this process's
+    if row.voting_ended_at is not None and now >= row.voting_ended_at:
         raise DomainError(_l("表决已经结束，选择没有被记录。"))
-    return now
+    return now, bool(row.others)
 
 
 def _validate_choices(
@@ -214,38 +189,40 @@ def _record(
     choices: dict,
     pledges: set,
     options: dict | None = None,
+    others: bool = False,
     **fields,
 ) -> Ballot | None:
-    """Write a ballot with its choices and refresh the effective ballot.
+    """Write a ballot with its choices and refresh the effective ballot (app.voting.writes).
 
     With a submission key, a key the household has used on this plan already records nothing
-    (the unique constraint is the check) and returns None.
+    (the unique constraint is the check) and returns None. `others`: whether the household has
+    paper or assisted ballots, as _closing_check read it with the `recorded_at` given.
     """
+    unknown = set(fields) - {"recorded_at", *_BALLOT_FIELDS}
+    if unknown:
+        raise TypeError(f"not a ballot field: {', '.join(sorted(unknown))}")
     if channel != "paper" and "recorded_at" not in fields:  # paper is keyed after the close too
-        fields["recorded_at"] = before_the_close(plan)
-    insert_ballot = insert_on_conflict(Ballot).values(
-        community_id=plan.community_id,
-        plan_id=plan.id,
-        household_id=household.id,
-        channel=channel,
-        receipt=new_receipt(),
-        **fields,
+        fields["recorded_at"], others = _closing_check(plan, household.id)
+    row = writes.add_ballot(
+        {
+            "community_id": plan.community_id,
+            "plan_id": plan.id,
+            "household_id": household.id,
+            "channel": channel,
+            "receipt": new_receipt(),
+            **{name: fields.get(name) for name in _BALLOT_FIELDS},
+            "recorded_at": fields.get("recorded_at") or utcnow(),
+        },
+        once=bool(fields.get("submission_key")),
     )
-    if fields.get("submission_key"):
-        insert_ballot = insert_ballot.on_conflict_do_nothing(
-            index_elements=["household_id", "plan_id", "submission_key"]
-        )
-    ballot = db.session.scalar(insert_ballot.returning(Ballot))
-    if ballot is None:
+    if row is None:
         return None
     options = options or {}
-    # One multi-row INSERT for the choices (the hot path of every vote).
-    db.session.execute(
-        insert(BallotChoice),
+    writes.add_choices(
         [
             {
                 "community_id": plan.community_id,
-                "ballot_id": ballot.id,
+                "ballot_id": row["id"],
                 "item_id": item.id,
                 "item_revision": item.revision,
                 "choice": choices.get(item.id),
@@ -253,33 +230,46 @@ def _record(
                 "pledge": item.id in pledges and choices.get(item.id) == "agree",
             }
             for item in items
-        ],
+        ]
     )
     online_ref = None
-    if channel == "online":
+    if channel != "online":
+        others = True  # the ballot just written is one
+    else:
         online_ref = BallotRef(
-            ballot.id,
+            row["id"],
             channel,
-            ballot.recorded_at,
+            row["recorded_at"],
             {_choice_key(i, choices, options): choices.get(i.id) for i in items},
         )
-    effective = refresh_effective_ballot(plan, household.id, online_ref=online_ref)
+    effective = refresh_effective_ballot(plan, household.id, online_ref, others)
     log_event(
         f"ballot.{channel}",
         "ballot",
-        ballot.id,
+        row["id"],
         community_id=plan.community_id,
         after={
             "household": household.id,
-            "receipt": ballot.receipt,
+            "receipt": row["receipt"],
             "choices": {i.key: choices.get(i.id) for i in items},
             "options": _option_keys(items, choices, options),
             "pledges": sorted(i.key for i in items if i.id in pledges),
-            "effective": effective.ballot_id if effective else None,
-            "conflict": bool(effective and effective.conflict),
+            "effective": effective["ballot_id"] if effective else None,
+            "conflict": bool(effective and effective["conflict"]),
         },
     )
-    return ballot
+    return writes.attached_ballot(row)
+
+
+# The ballot's columns a caller may give (_record's **fields); the rest are set by _record.
+_BALLOT_FIELDS = (
+    "recorded_by_id",
+    "submission_key",
+    "serial_id",
+    "authorised_by",
+    "witness",
+    "note",
+)
 
 
 def _choice_key(item: Item, choices: dict, options: dict) -> str:
@@ -329,7 +319,7 @@ def cast_online_ballot(
             raise DomainError(_l("表决已经结束或尚未开始，您的选择没有被记录。"))
         items = items_for_household(plan, household)
         _validate_choices(items, choices, pledges, complete=True, options=options)
-        recorded_at = before_the_close(plan)
+        recorded_at, others = _closing_check(plan, household.id)
     except DomainError:
         existing = _submitted(plan, household, key)
         if existing is None:
@@ -343,6 +333,7 @@ def cast_online_ballot(
         choices,
         pledges,
         options,
+        others,
         recorded_at=recorded_at,
         submission_key=key,
     )

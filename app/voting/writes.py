@@ -1,0 +1,123 @@
+"""A ballot's rows written in plain (Core) statements, built once per database: the hot path of
+every vote.
+
+The ORM's unit of work and its ORM-enabled INSERTs cost several times what the statements
+themselves do (bench/vote_segments.py). Here each write is one prebuilt statement whose
+RETURNING hands back the whole stored row, and that row goes to the ledger
+(``app.core.ledger.record_returned``): the audit chain records the digest of what the database
+holds, exactly as for an ORM write. The ballot comes back as an ORM instance attached to the
+session without a query, so callers use it like one loaded.
+"""
+
+from functools import cache
+
+from sqlalchemy import bindparam, exists, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
+
+from app.core.db import db_clock
+from app.core.ledger import record_returned
+from app.extensions import db
+from app.plans.models import Plan
+from app.voting.models import Ballot, BallotChoice, EffectiveBallot
+
+_BALLOT = Ballot.__table__
+_CHOICE = BallotChoice.__table__
+_EFFECTIVE = EffectiveBallot.__table__
+
+
+class _Statements:
+    """The statements of one database (PostgreSQL and SQLite spell ON CONFLICT alike, but each
+    dialect builds its own)."""
+
+    def __init__(self, dialect: str):
+        dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self.ballot = dialect_insert(_BALLOT).returning(*_BALLOT.c)
+        # A submission key the household used on this plan already: nothing, no row back.
+        self.ballot_once = (
+            dialect_insert(_BALLOT)
+            .on_conflict_do_nothing(index_elements=["household_id", "plan_id", "submission_key"])
+            .returning(*_BALLOT.c)
+        )
+        self.choices = insert(_CHOICE).returning(*_CHOICE.c)
+        upsert = dialect_insert(_EFFECTIVE)
+        # One statement whether the household had an effective ballot or not; the unique
+        # constraint (plan, household) is the conflict, so there is never a second row.
+        self.effective = upsert.on_conflict_do_update(
+            index_elements=["plan_id", "household_id"],
+            set_={
+                name: upsert.excluded[name]
+                for name in ("ballot_id", "conflict", "reason", "updated_at")
+            },
+        ).returning(*_EFFECTIVE.c)
+        # Before an online ballot: the end of voting read afresh, whether the household has a
+        # paper or assisted ballot on the plan, and on PostgreSQL the database's time.
+        others = (
+            exists()
+            .where(
+                _BALLOT.c.plan_id == bindparam("plan_id"),
+                _BALLOT.c.household_id == bindparam("household_id"),
+                _BALLOT.c.channel != "online",
+            )
+            .label("others")
+        )
+        checks = select(Plan.voting_ended_at, others).where(Plan.id == bindparam("plan_id"))
+        clock = db_clock() if dialect == "postgresql" else None
+        self.checks = checks.add_columns(clock) if clock is not None else checks
+
+
+@cache
+def _statements(dialect: str) -> _Statements:
+    return _Statements(dialect)
+
+
+def statements() -> _Statements:
+    """The statements for the session's database."""
+    return _statements(db.session.get_bind().dialect.name)
+
+
+def add_ballot(values: dict, once: bool):
+    """Insert a ballot; the stored row, or None when `once` and its submission key was used."""
+    s = statements()
+    row = _write(s.ballot_once if once else s.ballot, values)
+    return row[0] if row else None
+
+
+def add_choices(rows: list[dict]) -> None:
+    """Insert a ballot's choices (one statement; each row has every column but the id)."""
+    if rows:
+        _write(statements().choices, rows)
+
+
+def keep_effective(values: dict):
+    """Insert or update the household's effective ballot; the stored row. A copy of it already
+    in the session is brought up to date."""
+    (row,) = _write(statements().effective, values)
+    key = db.session.identity_key(EffectiveBallot, (row["id"],))
+    if key in db.session.identity_map:
+        db.session.expire(db.session.identity_map[key])
+    return row
+
+
+def online_checks(plan_id: int, household_id: int):
+    """(voting ended at, has a paper or assisted ballot, [database time]) in one statement."""
+    return db.session.execute(
+        statements().checks, {"plan_id": plan_id, "household_id": household_id}
+    ).one()
+
+
+def attached_ballot(row) -> Ballot:
+    """The ballot row as an ORM instance in the session, as if loaded (no query)."""
+    ballot = Ballot(**row)
+    make_transient_to_detached(ballot)
+    db.session.add(ballot)
+    return ballot
+
+
+def _write(statement, params) -> list:
+    """Run an INSERT … RETURNING every column on the session's connection; hand its rows to the
+    ledger and return them."""
+    session = db.session()
+    rows = session.connection().execute(statement, params).mappings().all()
+    record_returned(session, statement.table, rows)
+    return rows
