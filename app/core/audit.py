@@ -189,12 +189,38 @@ def _tails(session) -> dict:
     return session.info.setdefault(_TAILS, {})
 
 
-_TAIL_STATEMENT = (  # built once: every write asks
-    select(AuditEvent.seq, AuditEvent.hash)
-    .where(AuditEvent.chain == bindparam("chain"))
-    .order_by(AuditEvent.seq.desc())
-    .limit(1)
-)
+def _tail_of(column):
+    return (
+        select(column)
+        .where(AuditEvent.chain == bindparam("chain"))
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    )
+
+
+_TAIL_STATEMENT = _tail_of(AuditEvent.seq).add_columns(AuditEvent.hash)  # every write asks
+
+
+def tail_columns() -> tuple:
+    """SQLite: the chain's newest (seq, hash) as two columns (bind parameter ``chain``; NULL
+    for an empty chain), to read with a writer's other checks in one statement and hand to
+    ``known_tail``."""
+    return (
+        _tail_of(AuditEvent.seq).scalar_subquery().label("tail_seq"),
+        _tail_of(AuditEvent.hash).scalar_subquery().label("tail_hash"),
+    )
+
+
+def known_tail(community_id: int | None, seq: int | None, hash_: str | None) -> None:
+    """SQLite: the chain's tail as the writer's checks read it (tail_columns); the next event
+    links to it without reading it again. Only SQLite: its one writer at a time holds what it
+    read until it commits. On PostgreSQL the tail is read under the chain's lock, which an
+    event takes when it is appended (taken earlier, it would queue a community's voters
+    behind each other's whole writes)."""
+    if db.engine.dialect.name != "sqlite":
+        raise RuntimeError("only SQLite's single writer may read a chain's tail ahead")
+    tail = (seq, hash_) if seq is not None else (0, GENESIS)
+    _tails(db.session()).setdefault(chain_of(community_id), tail)
 
 
 def _tail(chain: int) -> tuple[int, str]:

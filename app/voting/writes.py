@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 
+from app.core.audit import chain_of, known_tail, tail_columns
 from app.core.db import db_clock
 from app.core.ledger import record_returned
 from app.extensions import db
@@ -50,8 +51,10 @@ class _Statements:
                 for name in ("ballot_id", "conflict", "reason", "updated_at")
             },
         ).returning(*_EFFECTIVE.c)
-        # Before an online ballot: the end of voting read afresh, whether the household has a
-        # paper or assisted ballot on the plan, and on PostgreSQL the database's time.
+        # Before a ballot, as the household's lock holds it: the end of voting read afresh,
+        # whether the household has a paper or assisted ballot on the plan; on PostgreSQL the
+        # database's time; on SQLite (one writer) the chain's tail, which the ballot's audit
+        # event links to (app.core.audit.known_tail).
         others = (
             exists()
             .where(
@@ -62,8 +65,10 @@ class _Statements:
             .label("others")
         )
         checks = select(Plan.voting_ended_at, others).where(Plan.id == bindparam("plan_id"))
-        clock = db_clock() if dialect == "postgresql" else None
-        self.checks = checks.add_columns(clock) if clock is not None else checks
+        if dialect == "postgresql":
+            self.checks = checks.add_columns(db_clock().label("now"))
+        else:
+            self.checks = checks.add_columns(*tail_columns())
 
 
 @cache
@@ -99,11 +104,17 @@ def keep_effective(values: dict):
     return row
 
 
-def online_checks(plan_id: int, household_id: int):
-    """(voting ended at, has a paper or assisted ballot, [database time]) in one statement."""
-    return db.session.execute(
-        statements().checks, {"plan_id": plan_id, "household_id": household_id}
+def ballot_checks(plan: Plan, household_id: int):
+    """(voting ended at, has a paper or assisted ballot, and on PostgreSQL the database's time)
+    in one statement, under the household's lock (app.voting.operations.lock_household); on
+    SQLite the chain's tail is read along and handed to the audit chain."""
+    row = db.session.execute(
+        statements().checks,
+        {"plan_id": plan.id, "household_id": household_id, "chain": chain_of(plan.community_id)},
     ).one()
+    if "tail_seq" in row._fields:
+        known_tail(plan.community_id, row.tail_seq, row.tail_hash)
+    return row
 
 
 def attached_ballot(row) -> Ballot:

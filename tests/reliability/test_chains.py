@@ -4,6 +4,7 @@ each other; a writer stuck on one chain's lock turns into a clear "try again" re
 import threading
 
 import pytest
+from sqlalchemy import func, select
 
 from app.communities.models import Household
 from app.core.audit import ChainBusy, log_event
@@ -68,3 +69,29 @@ def test_the_chain_lock_leaves_no_lock_timeout_behind(app, factory):
         )
         assert held == 1
         db.session.rollback()
+
+
+def test_only_sqlites_single_writer_reads_a_chain_tail_ahead(app, voting_plan):
+    """A ballot's checks read the chain's tail along on SQLite (one writer holds it to the
+    commit); on PostgreSQL the tail is read under the chain's lock, when the event is
+    appended, so known_tail refuses there. Either way the ballot's event links to the tail."""
+    from app.core.audit import AuditEvent, known_tail, verify_every_chain
+
+    cid = voting_plan["community_id"]
+    with app.test_request_context():
+        if db.engine.dialect.name == "postgresql":
+            with pytest.raises(RuntimeError):
+                known_tail(cid, 1, "0" * 64)
+        plan = db.session.get(Plan, voting_plan["plan_id"])
+        household = db.session.get(Household, next(iter(voting_plan["households"].values())))
+        choices = {i.id: "agree" for i in items_for_household(plan, household)}
+        before = db.session.scalar(select(func.max(AuditEvent.seq)).where(AuditEvent.chain == cid))
+        ballot = cast_online_ballot(plan, household, choices, set(), "tail")
+        db.session.commit()
+        event = db.session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.record_type == "ballot", AuditEvent.record_id == str(ballot.id)
+            )
+        )
+        assert event.seq == before + 1
+        assert verify_every_chain().ok
