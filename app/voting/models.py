@@ -20,8 +20,10 @@ class Ballot(TenantMixin, db.Model):
     __tablename__ = "ballot"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    # No index of their own: (plan, household, channel) and (household, plan, key) start with
+    # them, and every index is one more write per ballot.
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
     channel: Mapped[str] = mapped_column(String(10))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -51,7 +53,7 @@ class BallotChoice(TenantMixin, db.Model):
     __tablename__ = "ballot_choice"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id"), index=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id"))  # (ballot, item) indexes it
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
     # The item's revision the household saw; a revised item voids older choices.
     item_revision: Mapped[int] = mapped_column(default=1)
@@ -99,7 +101,7 @@ class EffectiveBallot(TenantMixin, db.Model):
     __tablename__ = "effective_ballot"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"))  # (plan, household) indexes it
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
     ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id"), index=True)
     conflict: Mapped[bool] = mapped_column(default=False)
