@@ -12,7 +12,7 @@ from tests.plans.conftest import example  # noqa: F401
 from tests.voting.test_online_ballot import OTHER, ballots, choose, confirm, item_ids, signed_in
 
 # The confirmation POST, from the principal loader to the audit event, BEGIN included.
-STATEMENTS_PER_BALLOT = {"sqlite": 12, "postgresql": 13}
+STATEMENTS_PER_BALLOT = {"sqlite": 10, "postgresql": 12}
 
 
 def _statements_of_confirmation(app, client, page) -> list[str]:
