@@ -129,6 +129,7 @@ def _write(statement, params) -> list:
     """Run an INSERT … RETURNING every column on the session's connection; hand its rows to the
     ledger and return them."""
     session = db.session()
+    session.flush()  # what the ORM holds goes first, as an ORM statement's autoflush would
     rows = session.connection().execute(statement, params).mappings().all()
     record_returned(session, statement.table, rows)
     return rows
