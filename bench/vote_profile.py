@@ -37,6 +37,25 @@ def confirmation_form(client, code: str) -> dict:
     return dict(re.findall(r'name="([^"]+)"(?: type="hidden")? value="([^"]*)"', form))
 
 
+def prepared_confirmations(database_url: str | None, households: int):
+    """bench/vote_throughput.py's community seeded, an app on it, and each household's test
+    client brought to its confirmation page: (app, database URL, [(client, form fields)])."""
+    folder = tempfile.mkdtemp(prefix="coplan-bench-")
+    url = database_url or f"sqlite:///{folder}/bench.sqlite3"
+    env = {"COPLAN_INSTANCE": folder, "SECRET_KEY": "bench", "COPLAN_HASH_KEY": "bench"}
+    os.environ.update(env)
+    from app import create_app
+    from bench.vote_throughput import seed
+
+    codes = seed(url, households, env)
+    app = create_app("development", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False)
+    prepared = []
+    for code in codes:
+        client = app.test_client()
+        prepared.append((client, confirmation_form(client, code)))
+    return app, url, prepared
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--households", type=int, default=100)
@@ -44,28 +63,16 @@ def main() -> None:
     ap.add_argument("--profile", type=int, default=0, help="print this many cProfile lines")
     ap.add_argument("--sort", default="cumulative", help="cProfile order: cumulative, tottime")
     args = ap.parse_args()
-    folder = tempfile.mkdtemp(prefix="coplan-bench-")
-    url = args.database_url or f"sqlite:///{folder}/bench.sqlite3"
-    env = {"COPLAN_INSTANCE": folder, "SECRET_KEY": "bench", "COPLAN_HASH_KEY": "bench"}
-    os.environ.update(env)
+    app, url, prepared = prepared_confirmations(args.database_url, args.households)
     from sqlalchemy import event
 
-    from app import create_app
     from app.extensions import db
-    from bench.vote_throughput import seed
 
-    codes = seed(url, args.households, env)
-    app = create_app("development", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False)
     statements: list[str] = []
     with app.app_context():
         event.listen(
             db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]), named=False
         )
-    prepared = []
-    for code in codes:
-        client = app.test_client()
-        prepared.append((client, confirmation_form(client, code)))
-    statements.clear()
     profile = cProfile.Profile()
     start = time.perf_counter()
     if args.profile:

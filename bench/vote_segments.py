@@ -1,16 +1,15 @@
 """Where a ballot confirmation's time goes, without a profiler's distortion: wall time of the
-request's parts (sign-in lookup, plan lookup, checks, each write, the audit event, the commit),
-measured with perf_counter around each, in process, one confirmation at a time.
+request's parts (plan lookup, checks, the writes, the audit event) measured with perf_counter
+around each, in process, one confirmation at a time; the rest of the median (sign-in lookup,
+CSRF, session, commit) is the request around them.
 
 Run: .venv/bin/python bench/vote_segments.py [--households 200] [--database-url URL]
 """
 
 import argparse
 import functools
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -32,8 +31,6 @@ TIMED = [
     ("app.voting.operations", "log_event"),
     ("app.core.audit", "_resolved_rows"),
     ("app.core.audit", "_append"),
-    ("app.accounts.views", "load_principal"),
-    ("app.core.db", "commit_or_rollback"),
 ]
 
 
@@ -42,18 +39,11 @@ def main() -> None:
     ap.add_argument("--households", type=int, default=200)
     ap.add_argument("--database-url", default=None)
     args = ap.parse_args()
-    folder = tempfile.mkdtemp(prefix="coplan-bench-")
-    url = args.database_url or f"sqlite:///{folder}/bench.sqlite3"
-    env = {"COPLAN_INSTANCE": folder, "SECRET_KEY": "bench", "COPLAN_HASH_KEY": "bench"}
-    os.environ.update(env)
     import importlib
 
-    from app import create_app
-    from bench.vote_profile import confirmation_form
-    from bench.vote_throughput import seed
+    from bench.vote_profile import prepared_confirmations
 
-    codes = seed(url, args.households, env)
-    app = create_app("development", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False)
+    _app, url, prepared = prepared_confirmations(args.database_url, args.households)
     spent: dict[str, list[float]] = {}
     for module_name, name in TIMED:
         module = importlib.import_module(module_name)
@@ -67,11 +57,6 @@ def main() -> None:
                 spent.setdefault(__n, []).append(time.perf_counter() - start)
 
         setattr(module, name, functools.wraps(original)(timed))
-    prepared = []
-    for code in codes:
-        client = app.test_client()
-        prepared.append((client, confirmation_form(client, code)))
-    spent.clear()
     whole = []
     for client, fields in prepared:
         start = time.perf_counter()
