@@ -14,7 +14,7 @@ The rows are collected here, without the operations saying anything:
 - ORM-enabled statements run through the session (``session.execute(insert(Model) ...)``,
   ``update(Model)``, ``delete(Model)``, dialect upserts): a DELETE or UPDATE by criteria first
   reads the ids it will touch; an INSERT returns its rows (RETURNING is added when the statement
-  has none), so the vote path needs no extra statement.
+  has none), so an insert needs no extra statement to be read back.
 A write that bypasses the session (``connection.execute``, raw SQL) is not seen: that is exactly
 what verification reports, so application code must not write audited tables that way, except
 through ``record_returned``: a hot path (the online ballot) that writes in plain statements

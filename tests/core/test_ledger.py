@@ -129,3 +129,30 @@ def test_a_bulk_insert_with_blanks_runs_as_one_statement_and_is_recorded(app):
         assert sorted(stored, key=str) == sorted((r["choice"] for r in rows), key=str)
         db.session.commit()
         assert reconcile(cid) == []
+
+
+def test_rows_a_plain_insert_returned_are_recorded_as_stored_and_only_for_audited_tables(app):
+    """ledger.record_returned: the vote path's plain INSERTs hand over their RETURNING rows; the
+    digest recorded is the stored row's, and a table outside the ledger is refused."""
+    import pytest
+
+    from app.accounts.models import User
+    from app.core.ledger import record_returned, take_pending
+
+    data = build_plan(app, "voting")
+    with app.test_request_context():
+        table = Household.__table__
+        row = (
+            db.session.connection()
+            .execute(select(table).where(table.c.community_id == data["community_id"]).limit(1))
+            .mappings()
+            .one()
+        )
+        record_returned(db.session(), table, [row])
+        recorded = take_pending(db.session())
+        assert recorded == {
+            data["community_id"]: {"household": {str(row["id"]): row_digest(table, row)}}
+        }
+        with pytest.raises(ValueError):
+            record_returned(db.session(), User.__table__, [])
+        db.session.rollback()
