@@ -104,7 +104,7 @@ def enter_paper_ballot(
     plan: Plan, household: Household, keying: Keying, *, user, serial: PaperSerial | None = None
 ) -> PaperEntry:
     """One worker's keying of a paper ballot; confirms it when double entry agrees (or is off)."""
-    lock_household(household)
+    lock_household(household.id)
     if not is_paper_entry_open(plan):
         raise DomainError(_l("结果已经公布或表决尚未开始，纸质票不能再录入。"))
     if serial is not None:
@@ -164,7 +164,7 @@ def resolve_mismatch(
     plan: Plan, household: Household, serial_id: int | None, keying: Keying, *, user
 ) -> PaperEntry:
     """A committee member records what the paper ballot says after two keyings disagreed."""
-    lock_household(household)
+    lock_household(household.id)
     existing = _entries(plan, household.id, serial_id)
     mismatched = [e for e in existing if e.status == "mismatch"]
     if not mismatched:
@@ -207,7 +207,7 @@ def mark_invalid(plan: Plan, serial: PaperSerial, reason: str, *, user) -> None:
         raise DomainError(_l("请填写无效的原因，例如：未签名、无法辨认、破损。"))
     if serial.invalid_reason:
         raise DomainError(_l("这张表决票已记为无效票。"))
-    lock_household(db.session.get(Household, serial.household_id))
+    lock_household(serial.household_id)
     entries = _entries(plan, serial.household_id, serial.id)
     if any(e.status in COUNTED for e in entries):
         raise DomainError(_l("这张表决票已经计入结果，不能再记为无效。"))

@@ -31,7 +31,7 @@ def new_receipt() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(RECEIPT_LENGTH))
 
 
-def lock_household(household: Household) -> None:
+def lock_household(household_id: int) -> None:
     """Serialise ballot writes per household: what a ballot write checks (the close, the
     household's other ballots) holds until its commit. PostgreSQL: a row lock on the household
     (the community chain's lock comes last, when the event is appended: voters of one community
@@ -41,7 +41,7 @@ def lock_household(household: Household) -> None:
     begin_writing()
     if db.engine.dialect.name != "sqlite":
         db.session.execute(
-            select(Household.id).where(Household.id == household.id).with_for_update()
+            select(Household.id).where(Household.id == household_id).with_for_update()
         )
 
 
@@ -313,7 +313,7 @@ def cast_online_ballot(
     A form sent again finds its ballot even when it would now be refused (voting ended since,
     an item revised): the resident sees the receipt of what was recorded.
     """
-    lock_household(household)
+    lock_household(household.id)
     key = submission_key or None
     try:  # the checks only: nothing is written before they pass
         if not is_voting_open(plan):
@@ -353,7 +353,7 @@ def record_assisted_ballot(
     options: dict[int, int] | None = None,
 ) -> Ballot:
     """A worker records a ballot at the door for a resident who cannot vote alone."""
-    lock_household(household)
+    lock_household(household.id)
     if not is_voting_open(plan):
         raise DomainError(_l("表决已经结束或尚未开始。"))
     if not authorised_by.strip() or not witness.strip():
@@ -385,7 +385,7 @@ def record_paper_ballot(
     options: dict[int, int] | None = None,
 ) -> Ballot:
     """Record a confirmed paper ballot (double entry already agreed); blanks count as abstain."""
-    lock_household(household)
+    lock_household(household.id)
     if not is_paper_entry_open(plan):
         raise DomainError(_l("结果已经公布或表决尚未开始，纸质票不能再录入。"))
     items = items_for_household(plan, household)
