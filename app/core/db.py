@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import DateTime, ForeignKey, event, literal_column, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
@@ -41,6 +42,14 @@ def db_clock():
     if db.session.get_bind().dialect.name != "postgresql":
         return None
     return literal_column("clock_timestamp() AT TIME ZONE 'UTC'", DateTime())
+
+
+def insert_on_conflict(target, dialect: str | None = None):
+    """An INSERT of a model or table that can say ON CONFLICT (DO NOTHING, DO UPDATE), built
+    for `dialect` ("postgresql" or "sqlite"; default the session's database): the two spell
+    the clause alike, but each dialect builds its own."""
+    name = dialect or db.session.get_bind().dialect.name
+    return (postgresql.insert if name == "postgresql" else sqlite.insert)(target)
 
 
 class TenantMixin:

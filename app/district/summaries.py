@@ -29,11 +29,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.communities.models import area_to_centi
 from app.core.audit import AuditEvent
-from app.core.db import begin_read_snapshot, commit_or_rollback, utcnow
+from app.core.db import begin_read_snapshot, commit_or_rollback, insert_on_conflict, utcnow
 from app.district.models import PlanSummary
 from app.extensions import db
 from app.plans.models import Plan
@@ -207,9 +206,7 @@ def _store(counted: list[tuple[int, int, Fingerprint, TallySummary]]) -> None:
         }
         for plan_id, community_id, fingerprint, summary in counted
     ]
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(PlanSummary).values(rows)
+    statement = insert_on_conflict(PlanSummary).values(rows)
     replace = {
         name: statement.excluded[name]
         for name in ("community_id", "event_id", "event_hash", "day", "counted_at", *_FIGURES)

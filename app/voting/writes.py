@@ -12,11 +12,10 @@ session without a query, so callers use it like one loaded.
 from functools import cache
 
 from sqlalchemy import bindparam, exists, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 
 from app.core.audit import chain_of, known_tail, tail_columns
-from app.core.db import db_clock
+from app.core.db import db_clock, insert_on_conflict
 from app.core.ledger import record_returned
 from app.extensions import db
 from app.plans.models import Plan
@@ -28,20 +27,18 @@ _EFFECTIVE = EffectiveBallot.__table__
 
 
 class _Statements:
-    """The statements of one database (PostgreSQL and SQLite spell ON CONFLICT alike, but each
-    dialect builds its own)."""
+    """The statements of one database ("postgresql" or "sqlite")."""
 
     def __init__(self, dialect: str):
-        dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        self.ballot = dialect_insert(_BALLOT).returning(*_BALLOT.c)
+        self.ballot = insert_on_conflict(_BALLOT, dialect).returning(*_BALLOT.c)
         # A submission key the household used on this plan already: nothing, no row back.
         self.ballot_once = (
-            dialect_insert(_BALLOT)
+            insert_on_conflict(_BALLOT, dialect)
             .on_conflict_do_nothing(index_elements=["household_id", "plan_id", "submission_key"])
             .returning(*_BALLOT.c)
         )
         self.choices = insert(_CHOICE).returning(*_CHOICE.c)
-        upsert = dialect_insert(_EFFECTIVE)
+        upsert = insert_on_conflict(_EFFECTIVE, dialect)
         # One statement whether the household had an effective ballot or not; the unique
         # constraint (plan, household) is the conflict, so there is never a second row.
         self.effective = upsert.on_conflict_do_update(
@@ -65,10 +62,11 @@ class _Statements:
             .label("others")
         )
         checks = select(Plan.voting_ended_at, others).where(Plan.id == bindparam("plan_id"))
-        if dialect == "postgresql":
-            self.checks = checks.add_columns(db_clock().label("now"))
-        else:
+        self.checks_read_tail = dialect == "sqlite"
+        if self.checks_read_tail:
             self.checks = checks.add_columns(*tail_columns())
+        else:
+            self.checks = checks.add_columns(db_clock().label("now"))
 
 
 @cache
@@ -108,11 +106,12 @@ def ballot_checks(plan: Plan, household_id: int):
     """(voting ended at, has a paper or assisted ballot, and on PostgreSQL the database's time)
     in one statement, under the household's lock (app.voting.operations.lock_household); on
     SQLite the chain's tail is read along and handed to the audit chain."""
-    row = db.session.execute(
-        statements().checks,
-        {"plan_id": plan.id, "household_id": household_id, "chain": chain_of(plan.community_id)},
-    ).one()
-    if "tail_seq" in row._fields:
+    s = statements()
+    params = {"plan_id": plan.id, "household_id": household_id}
+    if s.checks_read_tail:
+        params["chain"] = chain_of(plan.community_id)
+    row = db.session.execute(s.checks, params).one()
+    if s.checks_read_tail:
         known_tail(plan.community_id, row.tail_seq, row.tail_hash)
     return row
 
