@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -167,9 +168,7 @@ def register_request_hooks(app: Flask) -> None:
         for source in sources:
             for key, values in source.lists():
                 if "\x00" in key or any("\x00" in value for value in values):
-                    message = _("输入的内容含有无效的空字符（NUL），没有保存。请删除后再提交。")
-                    return render_template("error.html", code=400, message=message), 400
-        return None
+                    raise NulInInput()
 
     @app.after_request
     def commit_unit_of_work(response):
@@ -212,6 +211,10 @@ def register_request_hooks(app: Flask) -> None:
             db.session.rollback()
 
 
+class NulInInput(BadRequest):
+    """A query or form value holding a NUL character (refused before any view reads it)."""
+
+
 def register_errorhandlers(app: Flask) -> None:
     """Friendly pages for the errors users meet, in their language."""
     messages = {
@@ -235,6 +238,10 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(e):
         return render(400, _("页面已过期，请返回、刷新后再提交一次。"))
+
+    @app.errorhandler(NulInInput)
+    def nul_in_input(e):
+        return render(400, _("输入的内容含有无效的空字符（NUL），没有保存。请删除后再提交。"))
 
     app.register_error_handler(DomainError, handle_refusal)
 
