@@ -99,6 +99,11 @@ class CommunityRow:
         """Sign-ups among the households the opt-in items were offered to."""
         return _rate(self.optin_signed_up, self.optin_in_scope)
 
+    @property
+    def counting(self) -> bool:
+        """Tallied, but no figures yet: the rollup is counting them."""
+        return self.summary_state == COUNTING
+
     # After the vote (app.works): works of the passed items, accepted ones, their average
     # progress (%), issue reports still open and those past their deadline.
     works_total: int = 0
