@@ -22,6 +22,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Context, Decimal, DivisionByZero, Inexact, InvalidOperation, localcontext
 from fractions import Fraction
+from functools import cached_property
 from typing import Literal, NamedTuple, get_args
 
 Choice = Literal["agree", "oppose", "abstain"]
@@ -37,6 +38,7 @@ STATUSES: tuple[Status, ...] = get_args(Status)
 NON_VOTER_POLICIES: tuple[NonVoterPolicy, ...] = get_args(NonVoterPolicy)
 RULE_KINDS: tuple[RuleKind, ...] = get_args(RuleKind)
 _CHOICE_SET = frozenset(CHOICES)
+_STATUS_SET = frozenset(STATUSES)
 _BALLOT_MARKS = frozenset((*CHOICES, None))  # None: left blank (used by households.py)
 
 # Area sums must be exact: trap instead of rounding (docs/counting.md#exact-arithmetic).
@@ -254,7 +256,8 @@ class ItemTally:
 
 @dataclass(frozen=True)
 class ItemCounts:
-    """Households and area per (status, k) for one item: all a rule needs (docs/counting.md)."""
+    """Households and area per (status, k) for one item: all a rule needs (docs/counting.md).
+    The cells are read once (``totals`` is kept): they must not change after counting."""
 
     cells: Mapping[tuple[Status, int], tuple[int, Decimal]]
 
@@ -270,15 +273,34 @@ class ItemCounts:
     def by_status(self) -> dict[Status, Measure]:
         """Headcount, area and households of each status (zero where none), in one pass over the
         cells; a household weighs 1/k of a head (SPC art. 9)."""
-        by_k: dict[Status, Counter[int]] = {status: Counter() for status in STATUSES}
+        return dict(self.totals[0])
+
+    @cached_property
+    def totals(self) -> tuple[dict[Status, Measure], Measure, Measure]:
+        """(each status's measure, the electorate's, the participants') from one pass over the
+        cells: what tally_counts reads, once per item even when it is tallied under both
+        non-voter policies. Heads are summed per k before dividing, as ``combined`` does."""
+        by_k: dict[Status, dict[int, int]] = {status: {} for status in STATUSES}
         area = dict.fromkeys(STATUSES, Decimal(0))
         with localcontext(_EXACT):
             for (status, k), (households, cell_area) in self.cells.items():
-                by_k[status][k] += households
+                counts = by_k[status]
+                counts[k] = counts.get(k, 0) + households
                 area[status] += cell_area
-        return {
+            every: Counter[int] = Counter()
+            voting: Counter[int] = Counter()
+            for status, counts in by_k.items():
+                every.update(counts)
+                if status in _CHOICE_SET:
+                    voting.update(counts)
+            every_area = sum(area.values(), Decimal(0))
+            voting_area = sum((area[c] for c in CHOICES), Decimal(0))
+        statuses = {
             status: Measure(heads(n), area[status], sum(n.values())) for status, n in by_k.items()
         }
+        electorate = Measure(heads(every), every_area, sum(every.values()))
+        participating = Measure(heads(voting), voting_area, sum(voting.values()))
+        return statuses, electorate, participating
 
     def combined(self, statuses: Iterable[Status] = STATUSES) -> Measure:
         """Headcount, area and households of the given statuses together (all: the item's
@@ -307,6 +329,22 @@ class Stratum(NamedTuple):
     status: Status
     households: int
     area: Decimal
+
+
+def count_centi_cells(cells: Mapping[tuple[int, str], tuple[int, int]]) -> ItemCounts:
+    """ItemCounts from cells (k, status) → (households, area in integer hundredths of a m²),
+    as the database sums them: each cell's area becomes an exact Decimal once. The same
+    checks as ``count_strata``, on integers."""
+    out: dict = {}
+    for (k, status), (households, centi) in cells.items():
+        if status not in _STATUS_SET:
+            _one_of(status, STATUSES, "status")
+        if type(k) is not int or k < 1 or type(households) is not int or households < 0:
+            raise ValueError(f"status {status!r}: bad k {k!r} or households {households!r}")
+        if type(centi) is not int or centi < 0 or (centi and not households):
+            raise ValueError(f"status {status!r}, k={k}: bad area {centi!r} centi-m²")
+        out[(status, k)] = (households, Decimal(centi).scaleb(-2))
+    return ItemCounts(out)
 
 
 def count_strata(strata: Iterable[tuple[int, str, int, Decimal]]) -> ItemCounts:
@@ -372,7 +410,7 @@ def tally_counts(
 ) -> ItemTally:
     """Apply a rule to one item's counts (Civil Code art. 278 ¶2, docs/counting.md#rules)."""
     _one_of(non_voter_policy, NON_VOTER_POLICIES, "non_voter_policy")
-    measures = counts.by_status()
+    measures, electorate, participating = counts.totals
     sides = {choice: measures[choice] for choice in CHOICES}
     deemed = Measure.zero()
     if non_voter_policy == "follow_majority":
@@ -384,9 +422,7 @@ def tally_counts(
         area = _leader(sides["agree"].area, sides["oppose"].area)
         sides[head] += Measure(deemed.owners, Decimal(0), deemed.households)
         sides[area] += Measure(Fraction(0), deemed.area, 0)
-    electorate = counts.combined()
     # Deeming moves delivered non-voters into the sides, on each dimension as a whole.
-    participating = counts.combined(CHOICES)
     if non_voter_policy == "follow_majority":
         participating += deemed
     t = rule.thresholds

@@ -16,6 +16,7 @@ from app.rules.counting import (
     Rule,
     Stratum,
     compare_policies,
+    count_centi_cells,
     count_owner_groups,
     count_strata,
     parse_rule,
@@ -347,6 +348,26 @@ def test_owner_groups_and_strata_give_the_same_tally_as_households():
         (1, "no_ballot", 1, D("50")),
     ]
     assert tally_counts(count_strata(rows), CC278_ORDINARY, "follow_majority") == expected
+    cells = {(1, "agree"): (2, 6000), (1, "oppose"): (1, 10000)}
+    cells |= {(1, "delivered_no_ballot"): (1, 4000), (1, "no_ballot"): (1, 5000)}
+    assert tally_counts(count_centi_cells(cells), CC278_ORDINARY, "follow_majority") == expected
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        {(1, "agree"): (1, -100)},  # negative area
+        {(1, "agree"): (-1, 100)},  # negative households
+        {(0, "agree"): (1, 100)},  # k below 1
+        {(1, "agree"): (0, 100)},  # area without households
+        {(1, "agree"): (1, 50.5)},  # not integer hundredths
+        {(1, "maybe"): (1, 100)},  # not a status
+        {(2, "agree"): (1, 100)},  # one household of a two-household owner
+    ],
+)
+def test_centi_cells_refuse_what_strata_refuse(cells):
+    with pytest.raises(ValueError):
+        count_centi_cells(cells)
 
 
 def test_inconsistent_or_inexact_input_is_refused():

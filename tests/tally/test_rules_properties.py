@@ -14,6 +14,7 @@ from app.rules.counting import (
     CustomRule,
     OwnerGroup,
     Rule,
+    count_centi_cells,
     count_owner_groups,
     count_strata,
     tally_counts,
@@ -242,3 +243,15 @@ def test_owner_groups_and_sql_strata_agree_with_households(case):
         expected = tally_counts(counts[item.key], item.rule, policy)
         assert tally_counts(count_owner_groups(owner_groups), item.rule, policy) == expected
         assert tally_counts(count_strata(strata), item.rule, policy) == expected
+        cells: dict = {}  # the same strata as the database sums them: integer hundredths of m²
+        for k, status, n, area in strata:
+            old_n, old_centi = cells.get((k, status), (0, 0))
+            cells[(k, status)] = (old_n + n, old_centi + int(area * 100))
+        counts_from_centi = count_centi_cells(cells)
+        assert tally_counts(counts_from_centi, item.rule, policy) == expected
+        # ItemCounts' one-pass totals agree with its general sums
+        assert counts_from_centi.by_status() == counts[item.key].by_status()
+        assert counts_from_centi.totals[1:] == (
+            counts_from_centi.combined(),
+            counts_from_centi.combined(("agree", "oppose", "abstain")),
+        )
