@@ -3,7 +3,9 @@
 Both run under gunicorn (4 sync workers each, both servers up) on the same database and are
 driven by the same threaded loopback client. Prepares N households (sign-in, ballot,
 confirmation page) and warms the bare app with 200 untimed POSTs; then, in rounds taking turns,
-times a share of the confirming POSTs and as many POSTs to bench/bare_app.py.
+times a share of the confirming POSTs and as many POSTs to bench/bare_app.py. Also prints the
+machine's CPU time per request on each side (all processes, from /proc/stat): how much of the
+gap is work and how much is waiting.
 
 Run: .venv/bin/python bench/vote_throughput.py [--households 400] [--clients 16] [--rounds 4]
      [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
@@ -163,12 +165,26 @@ def gunicorn(app_spec: str, port: int, env: dict, chdir: Path) -> subprocess.Pop
     raise RuntimeError("gunicorn did not start")
 
 
+def busy_seconds() -> float | None:
+    """CPU seconds the whole machine has spent busy (all cores, every process: servers,
+    database and client alike), from /proc/stat; None where there is none."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(t) for t in f.readline().split()[1:]]
+    except OSError:
+        return None
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle, iowait
+
+
 def timed(fn, jobs, clients: int):
-    """Run jobs on a thread pool; (elapsed seconds, per-call latencies)."""
+    """Run jobs on a thread pool; (elapsed seconds, per-call latencies, busy CPU seconds)."""
+    busy = busy_seconds()
     start = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         latencies = list(pool.map(fn, jobs))
-    return time.perf_counter() - start, latencies
+    elapsed = time.perf_counter() - start
+    after = busy_seconds()
+    return elapsed, latencies, (after - busy) if busy is not None and after is not None else None
 
 
 def main() -> None:
@@ -219,12 +235,15 @@ def main() -> None:
         # during the run (a shared host) slows both alike, and the ratio stays fair.
         vote_time = bare_time = 0.0
         vote_lat, bare_lat, round_ratios = [], [], []
+        vote_cpu, bare_cpu = [], []
         size = -(-len(residents) // args.rounds)
         for start in range(0, len(residents), size):
             chunk = residents[start : start + size]
-            v_time, v_lat = timed(lambda r: r.confirm(), chunk, args.clients)
-            b_time, b_lat = timed(post, range(len(chunk)), args.clients)
+            v_time, v_lat, v_cpu = timed(lambda r: r.confirm(), chunk, args.clients)
+            b_time, b_lat, b_cpu = timed(post, range(len(chunk)), args.clients)
             vote_time, bare_time = vote_time + v_time, bare_time + b_time
+            vote_cpu.append(v_cpu)
+            bare_cpu.append(b_cpu)
             vote_lat += v_lat
             bare_lat += b_lat
             round_ratios.append(b_time / v_time)
@@ -250,6 +269,16 @@ def main() -> None:
         f"  ratio per round ({len(round_ratios)} rounds): "
         + ", ".join(f"{r:.2f}" for r in round_ratios)
     )
+    if None not in vote_cpu + bare_cpu:
+        # Machine time per request: CPU-bound work shows the cost; busy well under 100 % shows
+        # waiting (a lock, a disk flush) instead.
+        cores = os.cpu_count() or 1
+        v_cpu, b_cpu = sum(vote_cpu), sum(bare_cpu)
+        print(
+            f"  machine CPU per request: ballot {v_cpu / n * 1000:.2f} ms, bare insert"
+            f" {b_cpu / n * 1000:.2f} ms (busy {v_cpu / vote_time / cores:.0%} and"
+            f" {b_cpu / bare_time / cores:.0%} of {cores} cores)"
+        )
 
 
 if __name__ == "__main__":
