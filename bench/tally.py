@@ -1,10 +1,11 @@
 """Benchmark: tally a plan of 5,000 households and 40 items at 80 % turnout (SQLite or PostgreSQL),
 10 of the items with 3 options each (方案比选: an agree marks one option).
 
-Run: .venv/bin/python bench/tally.py [--runs 15] [--database-url URL] [--profile]
+Run: .venv/bin/python bench/tally.py [--runs 15] [--database-url URL] [--profile] [--statements]
 The database at URL is emptied (its public schema dropped) first: never point it at real data.
 Prints the median time of ``app.tally.queries.tally_plan`` and of one raw SQL GROUP BY over the
-same effective ballots' choices, and their ratio. Goal: < 200 ms and ≤ 2× the raw query.
+same effective ballots' choices, and their ratio (with --statements, each of the tally's statements
+and its rules timed alone). Goal: < 200 ms and ≤ 2× the raw query.
 Each call is timed inside an already open transaction, the tally with its plan loaded (as a
 request holds it for its page), so neither side pays for BEGIN or for reloading the plan.
 Not a test: figures, not assertions.
@@ -180,11 +181,55 @@ def timed(fns, runs: int, fresh) -> list[list[float]]:
     return times
 
 
+def statement_times(plan, fresh, runs: int) -> None:
+    """Median time of each of the tally's statements (from the client, rows fetched) and of the
+    rules applied in Python over all items: where tally_plan's time goes."""
+    from app.extensions import db
+    from app.rules.counting import tally_counts
+    from app.tally import queries as q
+
+    fresh()
+    items, pairs, snapshot_id = q._items_and_scopes(plan)
+    households = q._household_rows(plan, snapshot_id)
+    scopes = q._scope_units(pairs, {unit: building for building, unit, *_ in households})
+    several = any(owner is not None for _b, _u, owner, *_ in households)
+    dialect = db.engine.dialect.name
+    revised = any(i.revision != 1 for i in items)
+    params = q._params(plan, snapshot_id=snapshot_id, scoped=sorted(scopes))
+    marks = q._votes_statement(bool(scopes), several, snapshot_id is not None, revised, dialect)
+    votes = q._votes(plan, items, scopes, several, snapshot_id)
+
+    def rules():
+        electorates: dict = {}
+        for item in items:
+            scope = scopes.get(item.id) if item.scoped else None
+            if scope not in electorates:
+                electorates[scope] = q._electorate(households, scope)
+            counts = q._item_counts(electorates[scope], votes.get(item.id, {}))
+            tally = tally_counts(counts, item.rule, plan.non_voter_policy)
+            if item.options:
+                agree = q._option_agree(item, electorates[scope], votes.get(item.id, {}))
+                q.decide_options(tally, agree, item.option_rule)
+        q._place_turnout(households)
+
+    parts = {
+        "items and options": lambda: q._items_and_scopes(plan),
+        "electorate": lambda: q._household_rows(plan, snapshot_id),
+        "marks": lambda: db.session.execute(marks, params).all(),
+        "marks, read into cells": lambda: q._votes(plan, items, scopes, several, snapshot_id),
+        "ballot counts": lambda: q.ballot_counts(plan),
+        f"rules, {len(items)} items (Python)": rules,
+    }
+    for name, times in zip(parts, timed(list(parts.values()), runs, fresh), strict=True):
+        print(f"  {name:30} {statistics.median(times) * 1000:6.1f} ms")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=15)
     database_url_option(ap)
     ap.add_argument("--profile", action="store_true", help="print a cProfile of one tally")
+    ap.add_argument("--statements", action="store_true", help="time each statement and the rules")
     args = ap.parse_args()
     app, _tmp = bench_app(args.database_url)
     from sqlalchemy import text
@@ -216,6 +261,8 @@ def main() -> None:
             tally_times, raw_times, raw_area_times = timed(
                 [tally, raw, lambda: raw(RAW_AREA_SQL)], args.runs, fresh
             )
+            if args.statements:
+                statement_times(plan, fresh, args.runs)
             if args.profile:
                 fresh()
                 profiler = cProfile.Profile()
