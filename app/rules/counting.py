@@ -6,10 +6,11 @@ No Flask, no database, no floats: headcount is a Fraction, area a Decimal.
 
 A household (exclusive part, 专有部分) weighs 1/k of a head, k being the number of households its
 owner has inside the item's electorate (SPC interpretation art. 9). So one item is fully counted
-by households and area per (status, k): an ``ItemCounts``, built by ``count_strata`` from SQL rows
-``(k, status, households, area)`` (the fast path), by ``count_owner_groups`` from one
-``OwnerGroup`` per owner, or by ``count_households`` (``app.tally.households``) from
-per-household lists.
+by households and area per (status, k): an ``ItemCounts``, built by ``count_centi_cells`` from
+cells ``(k, status) → (households, area in centi-m²)`` as the database sums them (the tally's
+fast path), by ``count_strata`` from rows ``(k, status, households, area)``, by
+``count_owner_groups`` from one ``OwnerGroup`` per owner, or by ``count_households``
+(``app.tally.households``) from per-household lists.
 ``tally_counts(counts, rule, policy)`` applies a rule; results pages show the outcome with and
 without follow_majority: count once, then ``compare_policies`` (or tally_counts twice).
 """
