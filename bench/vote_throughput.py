@@ -1,11 +1,12 @@
 """Benchmark: online ballot submissions per second against a bare one-row insert.
 
-Both run under gunicorn (4 sync workers each, both servers up) on the same database and are
-driven by the same threaded loopback client. Prepares N households (sign-in, ballot,
-confirmation page) and warms the bare app with 200 untimed POSTs; then, in rounds taking turns,
-times a share of the confirming POSTs and as many POSTs to bench/bare_app.py. Also prints the
-machine's CPU time per request on each side (all processes, from /proc/stat): how much of the
-gap is work and how much is waiting.
+Each side runs under gunicorn (4 sync workers each, every server up) on the same database, driven
+by the same threaded loopback client. Prepares N households (sign-in, ballot, confirmation page)
+and warms the other two apps with 200 untimed POSTs each; then, in rounds taking turns,
+times a share of the confirming POSTs, as many POSTs to bench/floor_app.py (CoPlan's session,
+CSRF check and sign-in lookup, then one row: the framework's floor) and as many to
+bench/bare_app.py. Also prints the machine's CPU time per request on each side (all processes,
+from /proc/stat): how much of the gap is work and how much is waiting.
 
 Run: .venv/bin/python bench/vote_throughput.py [--households 400] [--clients 16] [--rounds 4]
      [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
@@ -136,6 +137,19 @@ class Resident:
         assert status == 303, status
         return elapsed
 
+    def floor(self, base: str) -> float:
+        """A POST to bench/floor_app.py with this household's session and CSRF token: what
+        the confirmation does before its ballot work, then one row."""
+        body = urllib.parse.urlencode({"csrf_token": self.confirm_fields["csrf_token"]}).encode()
+        cookies = "; ".join(f"{c.name}={c.value}" for c in self.cookies)
+        request = urllib.request.Request(base + "/bench/floor", body, headers={"Cookie": cookies})
+        start = time.perf_counter()
+        with _PLAIN.open(request, timeout=60) as r:
+            status = r.status
+        elapsed = time.perf_counter() - start
+        assert status == 204, status
+        return elapsed
+
 
 _PLAIN = urllib.request.build_opener(NoRedirect())
 
@@ -187,6 +201,33 @@ def timed(fn, jobs, clients: int):
     return elapsed, latencies, (after - busy) if busy is not None and after is not None else None
 
 
+class Side:
+    """One side of the comparison: its rounds' elapsed times, latencies and busy CPU seconds."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.times: list[float] = []
+        self.latencies: list[float] = []
+        self.cpu: list[float | None] = []
+
+    def add(self, elapsed: float, latencies: list[float], cpu: float | None) -> None:
+        self.times.append(elapsed)
+        self.latencies += latencies
+        self.cpu.append(cpu)
+
+    @property
+    def cpu_known(self) -> bool:
+        return None not in self.cpu
+
+    def rate(self, n: int) -> float:
+        return n / sum(self.times)
+
+    def report(self, n: int) -> str:
+        p50 = statistics.median(self.latencies) * 1000
+        p95 = statistics.quantiles(self.latencies, n=20)[18] * 1000
+        return f"{self.name + ':':13} {self.rate(n):7.1f}/s  p50 {p50:.0f} ms  p95 {p95:.0f} ms"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--households", type=int, default=400)
@@ -211,9 +252,11 @@ def main() -> None:
     from bench.bare_app import rows
 
     rows.metadata.create_all(create_engine(url))
-    port, bare_port = free_port(), free_port()
+    port, bare_port, floor_port = free_port(), free_port(), free_port()
     server = gunicorn("app:create_app()", port, env, ROOT)
     bare = gunicorn("bare_app:app", bare_port, env, ROOT / "bench")
+    floor = gunicorn("bench.floor_app:app", floor_port, env, ROOT)
+    sides = {name: Side(name) for name in ("ballot", "floor", "bare insert")}
     try:
         residents = [Resident(f"http://127.0.0.1:{port}") for _ in codes]
         with ThreadPoolExecutor(args.clients) as pool:
@@ -228,56 +271,53 @@ def main() -> None:
                 r.read()
             return time.perf_counter() - start
 
+        def floor_post(resident):
+            return resident.floor(f"http://127.0.0.1:{floor_port}")
+
         # Warm like the ballot server, which served every household's sign-in and ballot page
         # before its timed run: each worker's connection open and its code paths run once.
         timed(post, range(WARM_UP), args.clients)
-        # Rounds taking turns (ballots, then as many bare inserts): a machine whose speed drifts
-        # during the run (a shared host) slows both alike, and the ratio stays fair.
-        vote_time = bare_time = 0.0
-        vote_lat, bare_lat, round_ratios = [], [], []
-        vote_cpu, bare_cpu = [], []
+        timed(floor_post, (residents * WARM_UP)[:WARM_UP], args.clients)
+        # Rounds taking turns (ballots, the floor, then as many bare inserts): a machine whose
+        # speed drifts during the run (a shared host) slows every side alike.
         size = -(-len(residents) // args.rounds)
         for start in range(0, len(residents), size):
             chunk = residents[start : start + size]
-            v_time, v_lat, v_cpu = timed(lambda r: r.confirm(), chunk, args.clients)
-            b_time, b_lat, b_cpu = timed(post, range(len(chunk)), args.clients)
-            vote_time, bare_time = vote_time + v_time, bare_time + b_time
-            vote_cpu.append(v_cpu)
-            bare_cpu.append(b_cpu)
-            vote_lat += v_lat
-            bare_lat += b_lat
-            round_ratios.append(b_time / v_time)
+            sides["ballot"].add(*timed(lambda r: r.confirm(), chunk, args.clients))
+            sides["floor"].add(*timed(floor_post, chunk, args.clients))
+            sides["bare insert"].add(*timed(post, range(len(chunk)), args.clients))
     finally:
-        for proc in (server, bare):
+        for proc in (server, bare, floor):
             proc.terminate()
             proc.wait()
 
     n = len(codes)
-    vote_rate, bare_rate = n / vote_time, n / bare_time
+    ballot, floor_side, bare_side = sides.values()
     kind = url.split(":")[0]
     print(f"{kind}: {n} ballot submissions, {args.clients} clients, gunicorn -w 4")
+    for side in sides.values():
+        print(f"  {side.report(n)}")
+    print(f"  ratio ballots / bare insert: {ballot.rate(n) / bare_side.rate(n):.2f} (goal ≥ 0.5)")
     print(
-        f"  ballots:  {vote_rate:7.1f}/s  p50 {statistics.median(vote_lat) * 1000:.0f} ms"
-        f"  p95 {statistics.quantiles(vote_lat, n=20)[18] * 1000:.0f} ms"
+        f"  ratio per round ({len(ballot.times)} rounds): "
+        + ", ".join(f"{b / v:.2f}" for v, b in zip(ballot.times, bare_side.times, strict=True))
     )
     print(
-        f"  bare insert: {bare_rate:7.1f}/s  p50 {statistics.median(bare_lat) * 1000:.0f} ms"
-        f"  p95 {statistics.quantiles(bare_lat, n=20)[18] * 1000:.0f} ms"
+        f"  ratio floor / bare insert: {floor_side.rate(n) / bare_side.rate(n):.2f}"
+        " (no ballot path behind this framework can pass it)"
     )
-    print(f"  ratio ballots / bare insert: {vote_rate / bare_rate:.2f} (goal ≥ 0.5)")
-    print(
-        f"  ratio per round ({len(round_ratios)} rounds): "
-        + ", ".join(f"{r:.2f}" for r in round_ratios)
-    )
-    if None not in vote_cpu + bare_cpu:
+    if all(side.cpu_known for side in sides.values()):
         # Machine time per request: CPU-bound work shows the cost; busy well under 100 % shows
         # waiting (a lock, a disk flush) instead.
         cores = os.cpu_count() or 1
-        v_cpu, b_cpu = sum(vote_cpu), sum(bare_cpu)
         print(
-            f"  machine CPU per request: ballot {v_cpu / n * 1000:.2f} ms, bare insert"
-            f" {b_cpu / n * 1000:.2f} ms (busy {v_cpu / vote_time / cores:.0%} and"
-            f" {b_cpu / bare_time / cores:.0%} of {cores} cores)"
+            "  machine CPU per request: "
+            + ", ".join(
+                f"{side.name} {sum(side.cpu) / n * 1000:.2f} ms"
+                f" (busy {sum(side.cpu) / sum(side.times) / cores:.0%})"
+                for side in sides.values()
+            )
+            + f", of {cores} cores"
         )
 
 
