@@ -280,7 +280,7 @@ class ItemCounts:
     def totals(self) -> tuple[dict[Status, Measure], Measure, Measure]:
         """(each status's measure, the electorate's, the participants') from one pass over the
         cells: what tally_counts reads, once per item even when it is tallied under both
-        non-voter policies. Heads are summed per k before dividing, as ``combined`` does."""
+        non-voter policies. Heads are summed per k over one common denominator before dividing."""
         by_k: dict[Status, dict[int, int]] = {status: {} for status in STATUSES}
         area = dict.fromkeys(STATUSES, Decimal(0))
         with localcontext(_EXACT):
@@ -302,19 +302,6 @@ class ItemCounts:
         electorate = Measure(heads(every), every_area, sum(every.values()))
         participating = Measure(heads(voting), voting_area, sum(voting.values()))
         return statuses, electorate, participating
-
-    def combined(self, statuses: Iterable[Status] = STATUSES) -> Measure:
-        """Headcount, area and households of the given statuses together (all: the item's
-        electorate), summed over the cells at once: one common denominator for the heads."""
-        wanted = frozenset(statuses)
-        by_k: Counter[int] = Counter()
-        area = Decimal(0)
-        with localcontext(_EXACT):
-            for (status, k), (households, cell_area) in self.cells.items():
-                if status in wanted:
-                    by_k[k] += households
-                    area += cell_area
-        return Measure(heads(by_k), area, sum(by_k.values()))
 
 
 def _merge(cells: dict, status: Status, k: int, households: int, area: Decimal) -> None:

@@ -249,9 +249,21 @@ def test_owner_groups_and_sql_strata_agree_with_households(case):
             cells[(k, status)] = (old_n + n, old_centi + int(area * 100))
         counts_from_centi = count_centi_cells(cells)
         assert tally_counts(counts_from_centi, item.rule, policy) == expected
-        # ItemCounts' one-pass totals agree with its general sums
+        # ItemCounts' one-pass totals: each status as counted from households, and the
+        # electorate and participants summed cell by cell in Fractions
         assert counts_from_centi.by_status() == counts[item.key].by_status()
-        assert counts_from_centi.totals[1:] == (
-            counts_from_centi.combined(),
-            counts_from_centi.combined(("agree", "oppose", "abstain")),
-        )
+        electorate, participating = counts_from_centi.totals[1:]
+        everyone = ("agree", "oppose", "abstain", "delivered_no_ballot", "no_ballot")
+        for measure, statuses in ((electorate, everyone), (participating, everyone[:3])):
+            expected_sums = summed_cells(counts_from_centi.cells, statuses)
+            assert (measure.owners, measure.area, measure.households) == expected_sums
+
+
+def summed_cells(cells, statuses):
+    """(heads, area, households) of the cells of these statuses, one Fraction per cell."""
+    chosen = [(k, value) for (status, k), value in cells.items() if status in statuses]
+    return (
+        sum((F(n, k) for k, (n, _area) in chosen), F(0)),
+        sum((area for _k, (_n, area) in chosen), Decimal(0)),
+        sum(n for _k, (n, _area) in chosen),
+    )
