@@ -190,20 +190,22 @@ def _record(
     choices: dict,
     pledges: set,
     options: dict | None = None,
-    others: bool = False,
+    checked: tuple[datetime, bool] | None = None,
     **fields,
 ) -> Ballot | None:
     """Write a ballot with its choices and refresh the effective ballot (app.voting.writes).
 
     With a submission key, a key the household has used on this plan already records nothing
-    (the unique constraint is the check) and returns None. `others`: whether the household has
-    paper or assisted ballots, as _closing_check read it with the `recorded_at` given.
+    (the unique constraint is the check) and returns None. `checked`: what _closing_check
+    returned when the caller ran it already (the online ballot checks before it writes).
     """
-    unknown = set(fields) - {"recorded_at", *_BALLOT_FIELDS}
+    unknown = set(fields) - set(_BALLOT_FIELDS)
     if unknown:
         raise TypeError(f"not a ballot field: {', '.join(sorted(unknown))}")
-    if channel != "paper" and "recorded_at" not in fields:  # paper is keyed after the close too
-        fields["recorded_at"], others = _closing_check(plan, household.id)
+    recorded_at, others = utcnow(), channel != "online"  # paper, assisted: one of the others
+    if channel != "paper":  # paper is keyed after the close too
+        recorded_at, had_others = checked or _closing_check(plan, household.id)
+        others = others or had_others
     row = writes.add_ballot(
         {
             "community_id": plan.community_id,
@@ -212,7 +214,7 @@ def _record(
             "channel": channel,
             "receipt": new_receipt(),
             **{name: fields.get(name) for name in _BALLOT_FIELDS},
-            "recorded_at": fields.get("recorded_at") or utcnow(),
+            "recorded_at": recorded_at,
         },
         once=bool(fields.get("submission_key")),
     )
@@ -234,9 +236,7 @@ def _record(
         ]
     )
     online_ref = None
-    if channel != "online":
-        others = True  # the ballot just written is one
-    else:
+    if channel == "online":
         online_ref = BallotRef(
             row["id"],
             channel,
@@ -320,7 +320,7 @@ def cast_online_ballot(
             raise DomainError(_l("表决已经结束或尚未开始，您的选择没有被记录。"))
         items = items_for_household(plan, household)
         _validate_choices(items, choices, pledges, complete=True, options=options)
-        recorded_at, others = _closing_check(plan, household.id)
+        checked = _closing_check(plan, household.id)
     except DomainError:
         existing = _submitted(plan, household, key)
         if existing is None:
@@ -334,8 +334,7 @@ def cast_online_ballot(
         choices,
         pledges,
         options,
-        others,
-        recorded_at=recorded_at,
+        checked,
         submission_key=key,
     )
     return ballot if ballot is not None else _submitted(plan, household, key)
